@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+
+/**
+ * Feature modules of the consent service are imported here. The platform (configuration, NATS,
+ * gRPC, database, health, system operations) is provided around it by runService.
+ */
+@Module({})
+export class ConsentModule {}

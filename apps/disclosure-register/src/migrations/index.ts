@@ -1,0 +1,5 @@
+import type { MigrationClass } from '@dsg/platform';
+import { InitDisclosureRegisterSchema1764100000000 } from './1764100000000-init-disclosure-register-schema';
+
+/** In order of application. A migration that has shipped is never edited; add a new one. */
+export const migrations: MigrationClass[] = [InitDisclosureRegisterSchema1764100000000];

@@ -1,0 +1,6 @@
+import 'reflect-metadata';
+import { runService } from '@dsg/platform';
+import { GatewayModule } from './gateway.module';
+import { migrations } from './migrations';
+
+void runService({ service: 'gateway', module: GatewayModule, migrations });

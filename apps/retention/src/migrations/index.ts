@@ -1,0 +1,5 @@
+import type { MigrationClass } from '@dsg/platform';
+import { InitRetentionSchema1764100000000 } from './1764100000000-init-retention-schema';
+
+/** In order of application. A migration that has shipped is never edited; add a new one. */
+export const migrations: MigrationClass[] = [InitRetentionSchema1764100000000];

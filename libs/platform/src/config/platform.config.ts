@@ -1,0 +1,191 @@
+import { type ServiceDescriptor } from '@dsg/contracts';
+import { plainToInstance, Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The environment variables every service reads, validated once at boot. Nothing else in the
+ * code reads process.env; it reads the typed `PlatformConfig` built from this.
+ */
+export class PlatformEnv {
+  @IsOptional()
+  @Matches(/^(nats|tls):\/\/[^\s,]+(,(nats|tls):\/\/[^\s,]+)*$/, {
+    message: 'NATS_URL must be one or more comma-separated nats:// or tls:// URLs',
+  })
+  NATS_URL?: string;
+
+  @IsOptional()
+  @Matches(/^[a-z][a-z0-9_-]{0,31}$/, {
+    message: 'NATS_SUBJECT_PREFIX must be 1-32 characters of a-z, 0-9, _ or -, starting with a letter',
+  })
+  NATS_SUBJECT_PREFIX?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'NATS_REQUEST_TIMEOUT_MS must be an integer (milliseconds)' })
+  @Min(100)
+  @Max(120_000)
+  NATS_REQUEST_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_URL must be a postgres:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'DATABASE_RUNTIME_URL must be a postgres:// URL' })
+  DATABASE_RUNTIME_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  DATABASE_RUNTIME_PASSWORD?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'DATABASE_POOL_SIZE must be an integer' })
+  @Min(1)
+  @Max(200)
+  DATABASE_POOL_SIZE?: number;
+
+  @IsOptional()
+  @IsString()
+  HTTP_HOST?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'HTTP_PORT must be an integer between 0 and 65535' })
+  @Min(0, { message: 'HTTP_PORT must be an integer between 0 and 65535' })
+  @Max(65535, { message: 'HTTP_PORT must be an integer between 0 and 65535' })
+  HTTP_PORT?: number;
+
+  @IsOptional()
+  @IsString()
+  GRPC_HOST?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'GRPC_PORT must be an integer between 0 and 65535' })
+  @Min(0, { message: 'GRPC_PORT must be an integer between 0 and 65535' })
+  @Max(65535, { message: 'GRPC_PORT must be an integer between 0 and 65535' })
+  GRPC_PORT?: number;
+
+  @IsOptional()
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL?: LogLevel;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'SHUTDOWN_TIMEOUT_MS must be an integer (milliseconds)' })
+  @Min(100)
+  @Max(300_000)
+  SHUTDOWN_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  INSTANCE_ID?: string;
+}
+
+export interface PlatformConfig {
+  readonly service: ServiceDescriptor;
+  readonly instanceId: string;
+  readonly nats: {
+    readonly servers: string[];
+    readonly subjectPrefix: string;
+    readonly requestTimeoutMs: number;
+  };
+  readonly database: {
+    /** Owner connection: migrations only. */
+    readonly adminUrl: string;
+    /** Runtime-role connection the service serves with. */
+    readonly runtimeUrl: string;
+    readonly runtimePassword?: string;
+    readonly poolSize: number;
+  };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly grpc: { readonly host: string; readonly port: number };
+  readonly logLevel: LogLevel;
+  readonly shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/dsg';
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+export class ConfigError extends Error {
+  constructor(readonly variables: { variable: string; problems: string[] }[]) {
+    super(
+      `Invalid configuration: ${variables
+        .map((v) => `${v.variable} (${v.problems.join('; ')})`)
+        .join(', ')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Validates the environment and returns the typed configuration, or throws a ConfigError that
+ * names every bad variable (values are never echoed: they may be secrets).
+ */
+export function loadConfig(
+  service: ServiceDescriptor,
+  env: NodeJS.ProcessEnv = process.env,
+): PlatformConfig {
+  const raw = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = plainToInstance(PlatformEnv, raw, { enableImplicitConversion: false });
+  const errors = validateSync(parsed, { whitelist: false, forbidUnknownValues: true });
+  if (errors.length > 0) throw new ConfigError(errors.map(describeError));
+
+  const adminUrl = parsed.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  let runtimeUrl: string;
+  try {
+    runtimeUrl = parsed.DATABASE_RUNTIME_URL ?? deriveRuntimeUrl(adminUrl, service.runtimeRole, parsed.DATABASE_RUNTIME_PASSWORD);
+  } catch {
+    throw new ConfigError([{ variable: 'DATABASE_URL', problems: ['is not a parsable URL'] }]);
+  }
+  return {
+    service,
+    instanceId: parsed.INSTANCE_ID ?? `${service.name}-${process.pid}`,
+    nats: {
+      servers: (parsed.NATS_URL ?? DEFAULT_NATS_URL).split(','),
+      subjectPrefix: parsed.NATS_SUBJECT_PREFIX ?? 'dsg',
+      requestTimeoutMs: parsed.NATS_REQUEST_TIMEOUT_MS ?? 5000,
+    },
+    database: {
+      adminUrl,
+      runtimeUrl,
+      runtimePassword: parsed.DATABASE_RUNTIME_PASSWORD,
+      poolSize: parsed.DATABASE_POOL_SIZE ?? 10,
+    },
+    http: { host: parsed.HTTP_HOST ?? '0.0.0.0', port: parsed.HTTP_PORT ?? service.defaultHttpPort },
+    grpc: { host: parsed.GRPC_HOST ?? '0.0.0.0', port: parsed.GRPC_PORT ?? service.defaultGrpcPort },
+    logLevel: parsed.LOG_LEVEL ?? 'info',
+    shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS ?? 10_000,
+  };
+}
+
+/** The runtime role connects to the same server and database as the owner, under its own name. */
+export function deriveRuntimeUrl(adminUrl: string, role: string, password?: string): string {
+  const url = new URL(adminUrl);
+  url.username = role;
+  url.password = password ? encodeURIComponent(password) : '';
+  return url.toString();
+}
+
+function describeError(error: ValidationError): { variable: string; problems: string[] } {
+  return { variable: error.property, problems: Object.values(error.constraints ?? {}) };
+}

@@ -1,0 +1,60 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { connect, type NatsConnection } from 'nats';
+import { PLATFORM_CONFIG, PLATFORM_LOGGER } from '../tokens';
+import type { PlatformConfig } from '../config/platform.config';
+import type { Logger } from '../logging/logger';
+
+/**
+ * The process's one NATS connection, shared by the RPC server, the typed client and health.
+ * It is drained last on shutdown, after the RPC server has finished its in-flight work.
+ */
+@Injectable()
+export class NatsConnectionHolder implements OnApplicationShutdown {
+  private nc?: NatsConnection;
+
+  constructor(
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async connect(): Promise<NatsConnection> {
+    if (this.nc) return this.nc;
+    this.nc = await connect({
+      servers: this.config.nats.servers,
+      name: this.config.instanceId,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
+    void this.watch(this.nc);
+    return this.nc;
+  }
+
+  get connection(): NatsConnection {
+    if (!this.nc) throw new Error('NATS is not connected yet');
+    return this.nc;
+  }
+
+  /** Readiness: a round trip to the server, bounded in time. */
+  async check(timeoutMs: number): Promise<void> {
+    const nc = this.connection;
+    if (nc.isClosed() || nc.isDraining()) throw new Error('connection closed');
+    await Promise.race([
+      nc.flush(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('flush timed out')), timeoutMs).unref()),
+    ]);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.nc && !this.nc.isClosed()) {
+      await this.nc.drain().catch((err: unknown) => this.logger.warn({ err }, 'NATS drain failed'));
+    }
+  }
+
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const status of nc.status()) {
+      if (status.type === 'pingTimer') continue;
+      const level = status.type === 'disconnect' || status.type === 'error' ? 'warn' : 'info';
+      this.logger[level]({ context: 'NATS', event: status.type }, `NATS ${status.type}`);
+    }
+  }
+}

@@ -1,0 +1,162 @@
+import {
+  type ErrorBody,
+  Headers,
+  MalformedRequestError,
+  qualifySubject,
+  type ReplyEnvelope,
+} from '@dsg/contracts';
+import {
+  BaseRpcContext,
+  type CustomTransportStrategy,
+  type MessageHandler,
+  Server,
+  Transport,
+} from '@nestjs/microservices';
+import { lastValueFrom } from 'rxjs';
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
+import { RpcErrorReply } from '../errors/exception-filters';
+import { toErrorBody } from '../errors/error-mapping';
+import type { Logger } from '../logging/logger';
+import type { MetricsService } from '../metrics/metrics.service';
+
+type NatsRpcContextArgs = [subject: string, headers: MsgHdrs | undefined];
+
+/** What a handler may ask of the NATS message it serves (`@Ctx() ctx: NatsRpcContext`). */
+export class NatsRpcContext extends BaseRpcContext<NatsRpcContextArgs> {
+  getSubject(): string {
+    return this.args[0];
+  }
+  getHeader(name: string): string | undefined {
+    return this.args[1]?.get(name) || undefined;
+  }
+  get idempotencyKey(): string | undefined {
+    return this.getHeader(Headers.IDEMPOTENCY_KEY);
+  }
+  get requestId(): string | undefined {
+    return this.getHeader(Headers.REQUEST_ID);
+  }
+}
+
+export interface NatsRpcServerOptions {
+  connection: () => Promise<NatsConnection>;
+  subjectPrefix: string;
+  /** Queue group: one replica of the service answers each request. */
+  queue: string;
+  logger: Logger;
+  metrics: MetricsService;
+  /** Longest wait for in-flight requests on shutdown. */
+  drainTimeoutMs: number;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/**
+ * Request-reply over core NATS for `@MessagePattern` handlers. Nest's stock NATS transport is not
+ * used because the platform needs control it does not give: the deployment's subject prefix,
+ * one queue group per service, the reply envelope of the error model, and a shutdown that stops
+ * taking work and waits for what is in flight before the connection is drained.
+ */
+export class NatsRpcServer extends Server implements CustomTransportStrategy {
+  // Declared as NATS so that @GrpcMethod handlers are not offered to this server.
+  override transportId = Transport.NATS;
+
+  private subscriptions: Subscription[] = [];
+  private inFlight = 0;
+  private onIdle?: () => void;
+
+  constructor(private readonly options: NatsRpcServerOptions) {
+    super();
+  }
+
+  async listen(callback: (err?: unknown) => void): Promise<void> {
+    try {
+      const nc = await this.options.connection();
+      for (const [pattern, handler] of this.messageHandlers) {
+        if (handler.isEventHandler) continue; // durable events arrive through JetStream, not here
+        const subject = qualifySubject(this.options.subjectPrefix, pattern);
+        this.subscriptions.push(
+          nc.subscribe(subject, {
+            queue: this.options.queue,
+            callback: (err, msg) => {
+              if (err) {
+                this.options.logger.error({ err, subject }, 'NATS subscription error');
+                return;
+              }
+              void this.handle(pattern, handler, msg);
+            },
+          }),
+        );
+      }
+      callback();
+    } catch (err) {
+      callback(err);
+    }
+  }
+
+  /** Stops taking work, then waits (bounded) until every request in flight has been answered. */
+  async close(): Promise<void> {
+    const subs = this.subscriptions;
+    this.subscriptions = [];
+    await Promise.all(subs.map((sub) => sub.drain().catch(() => undefined)));
+    if (this.inFlight === 0) return;
+    this.options.logger.info({ inFlight: this.inFlight }, 'waiting for in-flight NATS requests');
+    await new Promise<void>((resolve) => {
+      this.onIdle = resolve;
+      setTimeout(() => {
+        this.options.logger.warn({ inFlight: this.inFlight }, 'drain timeout: requests abandoned');
+        resolve();
+      }, this.options.drainTimeoutMs).unref();
+    });
+  }
+
+  on(): never {
+    throw new Error('NatsRpcServer does not emit events');
+  }
+
+  unwrap<T>(): T {
+    throw new Error('NatsRpcServer shares the platform NATS connection; use NatsConnectionHolder');
+  }
+
+  private async handle(pattern: string, handler: MessageHandler, msg: Msg): Promise<void> {
+    const startedAt = process.hrtime.bigint();
+    this.inFlight++;
+    let errorCode: string | undefined;
+    try {
+      if (!msg.reply) return; // request-reply only; fire-and-forget is not part of the contract
+      let payload: unknown;
+      try {
+        payload = msg.data.length === 0 ? {} : JSON.parse(decoder.decode(msg.data));
+      } catch {
+        const body = new MalformedRequestError('Request payload is not valid JSON').toBody();
+        errorCode = body.code;
+        this.respond(msg, { ok: false, error: body });
+        return;
+      }
+      const context = new NatsRpcContext([msg.subject, msg.headers]);
+      try {
+        const result$ = this.transformToObservable(await handler(payload, context));
+        const data = await lastValueFrom(result$, { defaultValue: null });
+        this.respond(msg, { ok: true, data });
+      } catch (err) {
+        const body: ErrorBody =
+          err instanceof RpcErrorReply ? err.body : toErrorBody(err, this.options.logger, 'nats');
+        errorCode = body.code;
+        this.respond(msg, { ok: false, error: body });
+      }
+    } finally {
+      this.options.metrics.observe('nats', pattern, startedAt, errorCode);
+      this.inFlight--;
+      if (this.inFlight === 0) this.onIdle?.();
+    }
+  }
+
+  private respond(msg: Msg, envelope: ReplyEnvelope<unknown>): void {
+    try {
+      msg.respond(encoder.encode(JSON.stringify(envelope)));
+    } catch (err) {
+      // The connection is gone; the caller will time out and retry with its idempotency key.
+      this.options.logger.warn({ err, subject: msg.subject }, 'reply could not be sent');
+    }
+  }
+}

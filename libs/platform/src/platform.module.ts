@@ -1,0 +1,60 @@
+import { DsgClient } from '@dsg/contracts';
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { PlatformConfig } from './config/platform.config';
+import { HealthController } from './health/health.controller';
+import type { Logger } from './logging/logger';
+import { MetricsService } from './metrics/metrics.service';
+import { NatsConnectionHolder } from './nats/nats-connection';
+import { createSystemController } from './system/system.controller';
+import { SystemService } from './system/system.service';
+import { PLATFORM_CONFIG, PLATFORM_LOGGER } from './tokens';
+
+/**
+ * What every service gets: its typed configuration, logger, the NATS connection, the runtime-role
+ * database connection (TypeORM, migrations never run here), metrics, health and the system
+ * operations, and a DsgClient for calling the other services.
+ */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(config: PlatformConfig, logger: Logger): DynamicModule {
+    return {
+      module: PlatformModule,
+      imports: [
+        TypeOrmModule.forRoot({
+          type: 'postgres',
+          url: config.database.runtimeUrl,
+          schema: config.service.schema,
+          applicationName: config.instanceId,
+          poolSize: config.database.poolSize,
+          autoLoadEntities: true,
+          synchronize: false,
+          migrationsRun: false,
+          logging: false,
+          retryAttempts: 5,
+          retryDelay: 1000,
+        }),
+      ],
+      controllers: [HealthController, createSystemController(config.service)],
+      providers: [
+        { provide: PLATFORM_CONFIG, useValue: config },
+        { provide: PLATFORM_LOGGER, useValue: logger },
+        NatsConnectionHolder,
+        MetricsService,
+        SystemService,
+        {
+          provide: DsgClient,
+          inject: [NatsConnectionHolder],
+          useFactory: async (nats: NatsConnectionHolder) =>
+            DsgClient.connect({
+              connection: await nats.connect(),
+              subjectPrefix: config.nats.subjectPrefix,
+              timeoutMs: config.nats.requestTimeoutMs,
+            }),
+        },
+      ],
+      exports: [PLATFORM_CONFIG, PLATFORM_LOGGER, NatsConnectionHolder, MetricsService, SystemService, DsgClient],
+    };
+  }
+}

@@ -1,0 +1,83 @@
+import {
+  type DependencyCheck,
+  type PingReply,
+  type PingRequest,
+  type StatusReply,
+  type VersionReply,
+} from '@dsg/contracts';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { PlatformConfig } from '../config/platform.config';
+import { NatsConnectionHolder } from '../nats/nats-connection';
+import { PLATFORM_CONFIG } from '../tokens';
+import { packageVersion } from './package-version';
+
+const CHECK_TIMEOUT_MS = 2000;
+
+/** Version, status and ping: one method each, served alike over NATS, gRPC and HTTP. */
+@Injectable()
+export class SystemService implements OnModuleDestroy {
+  private readonly startedAt = new Date();
+  private draining = false;
+
+  constructor(
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    private readonly nats: NatsConnectionHolder,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /** First shutdown step: readiness turns false before anything stops serving. */
+  onModuleDestroy(): void {
+    this.draining = true;
+  }
+
+  version(): VersionReply {
+    return { service: this.config.service.name, version: packageVersion(), runtime: process.version };
+  }
+
+  async status(): Promise<StatusReply> {
+    const checks = await Promise.all([
+      this.check('postgres', () => this.dataSource.query('SELECT 1')),
+      this.check('nats', () => this.nats.check(CHECK_TIMEOUT_MS)),
+    ]);
+    const healthy = checks.every((c) => c.state === 'up');
+    return {
+      service: this.config.service.name,
+      version: packageVersion(),
+      instance: this.config.instanceId,
+      state: this.draining ? 'draining' : healthy ? 'ready' : 'not_ready',
+      startedAt: this.startedAt.toISOString(),
+      uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
+      checks,
+    };
+  }
+
+  async ping(request: PingRequest): Promise<PingReply> {
+    const receivedAt = new Date().toISOString();
+    if (request.delayMs) await new Promise((resolve) => setTimeout(resolve, request.delayMs));
+    return {
+      service: this.config.service.name,
+      instance: this.config.instanceId,
+      payload: request.payload ?? '',
+      receivedAt,
+    };
+  }
+
+  private async check(name: string, probe: () => Promise<unknown>): Promise<DependencyCheck> {
+    const started = performance.now();
+    try {
+      await Promise.race([
+        probe(),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref(),
+        ),
+      ]);
+      return { name, state: 'up', latencyMs: elapsed(started) };
+    } catch (err) {
+      // The driver's message may name hosts or roles but never row data.
+      return { name, state: 'down', latencyMs: elapsed(started), detail: (err as Error).message };
+    }
+  }
+}
+
+const elapsed = (started: number): number => Math.round((performance.now() - started) * 100) / 100;

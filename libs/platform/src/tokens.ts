@@ -1,0 +1,3 @@
+export const PLATFORM_CONFIG = Symbol('PLATFORM_CONFIG');
+export const PLATFORM_LOGGER = Symbol('PLATFORM_LOGGER');
+export const PLATFORM_MIGRATIONS = Symbol('PLATFORM_MIGRATIONS');
