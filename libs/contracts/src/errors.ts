@@ -164,7 +164,7 @@ export class ValidationFailedError extends DsgError {
   constructor(fields: readonly FieldError[], message?: string, correlationId?: string) {
     super(
       ErrorCodes.VALIDATION_FAILED,
-      message ?? `Invalid request: ${fields.map((f) => f.field).join(', ')}`,
+      message ?? `Invalid request: ${[...new Set(fields.map((f) => f.field))].join(', ')}`,
       fields,
       correlationId,
     );

@@ -1,0 +1,186 @@
+// Makes sure PostgreSQL and NATS (with JetStream) are reachable for `npm start` and `npm test`.
+// Where they are not, but Debian's postgresql and nats-server binaries are installed, private
+// throwaway instances are started in a data folder. Otherwise it stops with what to install.
+import { execFileSync, spawn } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/dsg';
+export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const isRoot = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+function canConnect(host, port, timeoutMs = 1500) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+async function waitFor(check, what, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${what} did not come up within ${timeoutMs / 1000}s`);
+}
+
+function postgresBinDir() {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions.length ? join(root, versions[0], 'bin') : undefined;
+}
+
+function natsServerBinary() {
+  for (const candidate of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) {
+    if (existsSync(candidate)) return candidate;
+  }
+  try {
+    return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const INSTALL_HINT =
+  'Install PostgreSQL 15+ and nats-server 2.9+ (Debian: apt-get install postgresql nats-server), ' +
+  'point DATABASE_URL and NATS_URL at running servers, or run the whole stack with `docker compose up`.';
+
+/** initdb and postgres refuse to run as root: as root, run them as the postgres user. */
+function asPostgresUser(bin, args) {
+  return isRoot() ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+}
+
+async function startPrivatePostgres(url, dataRoot, log) {
+  const bin = postgresBinDir();
+  if (!bin) {
+    throw new Error(`PostgreSQL is not reachable at ${url.hostname}:${url.port || 5432} and no PostgreSQL binaries are installed. ${INSTALL_HINT}`);
+  }
+  const port = Number(url.port || 5432);
+  const dir = join(dataRoot, `postgres-${port}`);
+  mkdirSync(dir, { recursive: true });
+  if (isRoot()) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
+    chownSync(dataRoot, uid, gid);
+    chownSync(dir, uid, gid);
+  }
+  if (!existsSync(join(dir, 'PG_VERSION'))) {
+    log(`initialising a private PostgreSQL cluster in ${dir}`);
+    const [cmd, args] = asPostgresUser(join(bin, 'initdb'), ['-D', dir, '-U', url.username || 'postgres', '--auth=trust', '-E', 'UTF8']);
+    execFileSync(cmd, args, { stdio: 'ignore' });
+  }
+  log(`starting a private PostgreSQL on 127.0.0.1:${port}`);
+  const [cmd, args] = asPostgresUser(join(bin, 'postgres'), [
+    '-D', dir, '-k', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on',
+  ]);
+  const child = spawn(cmd, args, { stdio: 'ignore', detached: false });
+  await waitFor(() => canConnect('127.0.0.1', port), 'private PostgreSQL');
+  return () => stopChild(child);
+}
+
+async function startPrivateNats(url, dataRoot, log) {
+  const bin = natsServerBinary();
+  if (!bin) {
+    throw new Error(`NATS is not reachable at ${url.hostname}:${url.port || 4222} and nats-server is not installed. ${INSTALL_HINT}`);
+  }
+  const port = Number(url.port || 4222);
+  const dir = join(dataRoot, `nats-${port}`);
+  mkdirSync(dir, { recursive: true });
+  log(`starting a private nats-server with JetStream on 127.0.0.1:${port}`);
+  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+  await waitFor(() => canConnect('127.0.0.1', port), 'private nats-server');
+  return () => stopChild(child);
+}
+
+function stopChild(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    // postgres runs under runuser: SIGTERM to runuser is forwarded to it (a "smart" shutdown).
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 15000).unref();
+  });
+}
+
+/** Creates the database named in the URL if it does not exist yet. */
+export async function ensureDatabase(databaseUrl) {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1)) || 'postgres';
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) {
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(databaseUrl) {
+  const url = new URL(databaseUrl);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Returns a function that stops whatever was started here (nothing, when both servers were
+ * already running).
+ */
+export async function ensureInfrastructure({
+  databaseUrl = DEFAULT_DATABASE_URL,
+  natsUrl = DEFAULT_NATS_URL,
+  dataRoot = join(process.cwd(), '.data'),
+  log = (m) => console.error(`[infra] ${m}`),
+} = {}) {
+  const stops = [];
+  const pgUrl = new URL(databaseUrl);
+  const natsFirst = new URL(natsUrl.split(',')[0]);
+  if (!(await canConnect(pgUrl.hostname, Number(pgUrl.port || 5432)))) {
+    if (!LOOPBACK.has(pgUrl.hostname)) {
+      throw new Error(`PostgreSQL at ${pgUrl.hostname}:${pgUrl.port || 5432} is not reachable. ${INSTALL_HINT}`);
+    }
+    mkdirSync(dataRoot, { recursive: true });
+    stops.push(await startPrivatePostgres(pgUrl, dataRoot, log));
+  }
+  if (!(await canConnect(natsFirst.hostname, Number(natsFirst.port || 4222)))) {
+    if (!LOOPBACK.has(natsFirst.hostname)) {
+      throw new Error(`NATS at ${natsFirst.hostname}:${natsFirst.port || 4222} is not reachable. ${INSTALL_HINT}`);
+    }
+    mkdirSync(dataRoot, { recursive: true });
+    stops.push(await startPrivateNats(natsFirst, dataRoot, log));
+  }
+  await ensureDatabase(databaseUrl);
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}
+
+export function writeJson(path, value) {
+  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,37 @@
+// Runs the built services (dist/) as child processes: migrations, and the stack itself.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
+const require = createRequire(import.meta.url);
+
+export function mainOf(service) {
+  return join(root, 'dist', 'apps', service, 'src', 'main.js');
+}
+
+/** The service descriptors (names, default ports) from the built contracts library. */
+export function descriptors() {
+  const path = join(root, 'dist', 'libs', 'contracts', 'src', 'services.js');
+  if (!existsSync(path)) throw new Error('dist/ is missing: run `npm run build` first');
+  const { SERVICES, SERVICE_NAMES } = require(path);
+  return SERVICE_NAMES.map((name) => SERVICES[name]);
+}
+
+export function run(command, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'inherit', cwd: root, ...options });
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code ?? signal}`)),
+    );
+  });
+}
+
+/** Applies every service's migrations, one service after another, as the owner role. */
+export async function migrateAll(env) {
+  for (const { name } of descriptors()) {
+    await run(process.execPath, [mainOf(name), 'migrate'], { env });
+  }
+}
