@@ -1,0 +1,251 @@
+import {
+  DsgClient,
+  DsgError,
+  ErrorCodes,
+  SERVICE_NAMES,
+  SERVICES,
+  type ServiceName,
+  UnavailableError,
+  ValidationFailedError,
+} from '@dsg/contracts';
+import { connect, headers, type NatsConnection } from 'nats';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { e2eEnv } from './support/e2e-env';
+import { GrpcTestClient } from './support/grpc';
+import { ServiceProcess } from './support/service-process';
+
+const { version: productVersion } = JSON.parse(
+  readFileSync(join(__dirname, '..', 'package.json'), 'utf8'),
+) as { version: string };
+
+// Personal values that must never appear in any log line of any service (privacy policy 1.a).
+const CANARY = {
+  name: 'Zelda Canaryfield',
+  email: 'zelda.canary@example.test',
+  dateOfBirth: '1987-06-05',
+};
+
+describe('the stack: four services as separate processes on real PostgreSQL and NATS', () => {
+  const env = e2eEnv();
+  const processes = new Map<ServiceName, ServiceProcess>();
+  let client: DsgClient;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    for (const service of SERVICE_NAMES) {
+      processes.set(service, await ServiceProcess.start(service, { LOG_LEVEL: 'trace' }));
+    }
+    await Promise.all([...processes.values()].map((p) => p.waitReady()));
+    client = await DsgClient.connect({ natsUrl: env.natsUrl, subjectPrefix: env.subjectPrefix, timeoutMs: 3000 });
+    nc = await connect({ servers: env.natsUrl });
+  }, 120_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await nc?.drain();
+    await Promise.all([...processes.values()].map((p) => p.stop('SIGKILL')));
+  });
+
+  const each = (name: string, fn: (service: ServiceName) => Promise<void>) =>
+    it.each(SERVICE_NAMES.map((s) => [s]))(name, fn);
+
+  each('%s reports ready, with PostgreSQL and NATS up', async (service) => {
+    const res = await fetch(processes.get(service)!.url('/health/ready'));
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({ service, state: 'ready', version: productVersion });
+    expect(body.checks).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'postgres', state: 'up' }),
+        expect.objectContaining({ name: 'nats', state: 'up' }),
+      ]),
+    );
+    expect((await fetch(processes.get(service)!.url('/health/live'))).status).toBe(200);
+  });
+
+  each('%s answers version over NATS through the typed client', async (service) => {
+    await expect(client.system(service).version()).resolves.toEqual({
+      service,
+      version: productVersion,
+      runtime: process.version,
+    });
+  });
+
+  each('%s answers version and status over gRPC', async (service) => {
+    const grpc = new GrpcTestClient(SERVICES[service], processes.get(service)!.grpcPort);
+    try {
+      await expect(grpc.call('Version', {})).resolves.toEqual({
+        ok: true,
+        value: { service, version: productVersion, runtime: process.version },
+      });
+      const status = await grpc.call<{ state: string; checks: unknown[] }>('Status', {});
+      expect(status).toMatchObject({ ok: true, value: { state: 'ready' } });
+    } finally {
+      grpc.close();
+    }
+  });
+
+  each('%s exposes Prometheus metrics counting the calls it served', async (service) => {
+    await client.system(service).version();
+    const res = await fetch(processes.get(service)!.url('/metrics'));
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(
+      new RegExp(`dsg_rpc_requests_total\\{transport="nats",operation="${service}\\.system\\.version",outcome="ok",code=""\\} [1-9]`),
+    );
+    expect(text).toContain('dsg_process_cpu_user_seconds_total');
+  });
+
+  it('the gateway answers GET /health with every service status gathered over NATS', async () => {
+    const res = await fetch(processes.get('gateway')!.url('/health'));
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.state).toBe('ok');
+    expect(body.services.map((s: { service: string }) => s.service).sort()).toEqual([...SERVICE_NAMES].sort());
+    for (const s of body.services) expect(s.state).toBe('ready');
+  });
+
+  describe('malformed requests get a structured error naming the field, and the service keeps serving', () => {
+    each('NATS: %s rejects a ping whose delayMs is not an integer', async (service) => {
+      const error = await client
+        .system(service)
+        .ping({ delayMs: 'soon' as unknown as number, ...CANARY } as never, { retries: 0 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationFailedError);
+      const fields = (error as DsgError).fields.map((f) => f.field);
+      expect(fields).toEqual(expect.arrayContaining(['delayMs', 'name', 'email', 'dateOfBirth']));
+      expect(JSON.stringify(error)).not.toContain(CANARY.email);
+      await expect(client.system(service).version()).resolves.toMatchObject({ service });
+    });
+
+    each('NATS: %s answers a payload that is not JSON with REQUEST.MALFORMED', async (service) => {
+      const reply = await nc.request(
+        `${env.subjectPrefix}.${service}.system.ping`,
+        new TextEncoder().encode(`{"payload": "${CANARY.email}"`),
+        { timeout: 3000 },
+      );
+      const envelope = JSON.parse(new TextDecoder().decode(reply.data));
+      expect(envelope).toEqual({ ok: false, error: expect.objectContaining({ code: ErrorCodes.MALFORMED }) });
+      const notAnObject = await nc.request(`${env.subjectPrefix}.${service}.system.ping`, new TextEncoder().encode('[1,2]'), {
+        timeout: 3000,
+      });
+      expect(JSON.parse(new TextDecoder().decode(notAnObject.data))).toMatchObject({
+        ok: false,
+        error: { code: ErrorCodes.VALIDATION_FAILED, fields: [{ field: '$', constraint: 'isObject' }] },
+      });
+      await expect(client.system(service).version()).resolves.toMatchObject({ service });
+    });
+
+    each('gRPC: %s rejects an out-of-range delayMs with INVALID_ARGUMENT naming it', async (service) => {
+      const grpc = new GrpcTestClient(SERVICES[service], processes.get(service)!.grpcPort);
+      try {
+        const result = await grpc.call('Ping', { payload: CANARY.name, delayMs: 99_999 });
+        expect(result.ok).toBe(false);
+        if (result.ok) return;
+        expect(result.error.code).toBe(3); // INVALID_ARGUMENT
+        expect(result.error.body).toMatchObject({
+          code: ErrorCodes.VALIDATION_FAILED,
+          fields: [expect.objectContaining({ field: 'delayMs', constraint: 'max' })],
+        });
+        // Bytes that are no protobuf message at all: refused, and the server lives on.
+        const garbage = await grpc.callRaw(
+          `/${SERVICES[service].grpcPackage}.${SERVICES[service].grpcService}/Ping`,
+          Buffer.from([0xff, 0xff, 0xff, 0xff]),
+        );
+        expect(garbage?.code).toBeGreaterThan(0);
+        await expect(grpc.call('Version', {})).resolves.toMatchObject({ ok: true });
+      } finally {
+        grpc.close();
+      }
+    });
+
+    it('HTTP: the gateway answers a bad body with problem+json naming the field', async () => {
+      const gateway = processes.get('gateway')!;
+      const res = await fetch(gateway.url('/v1/services/consent/ping'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ delayMs: -1, email: CANARY.email }),
+      });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const problem = await res.json();
+      expect(problem).toMatchObject({
+        type: 'urn:dsg:problem:request.validation_failed',
+        status: 400,
+        code: ErrorCodes.VALIDATION_FAILED,
+      });
+      expect(problem.errors).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ field: 'delayMs', constraint: 'min' }),
+          expect.objectContaining({ field: 'email', constraint: 'whitelistValidation' }),
+        ]),
+      );
+      expect(JSON.stringify(problem)).not.toContain(CANARY.email);
+
+      const unparsable = await fetch(gateway.url('/v1/services/consent/ping'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"name": "${CANARY.name}"`,
+      });
+      expect(unparsable.status).toBe(400);
+      expect(await unparsable.json()).toMatchObject({ code: ErrorCodes.MALFORMED });
+
+      const unknownService = await fetch(gateway.url(`/v1/services/${encodeURIComponent(CANARY.email)}/ping`), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(unknownService.status).toBe(400);
+      expect((await unknownService.json()).errors).toEqual([expect.objectContaining({ field: 'service' })]);
+
+      const ok = await fetch(gateway.url('/v1/services/retention/ping'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ payload: CANARY.dateOfBirth }),
+      });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ service: 'retention', payload: CANARY.dateOfBirth });
+    });
+  });
+
+  it('no seeded personal value appears in any log line of any service', async () => {
+    // Personal values in a payload that succeeds, travelling through every hop.
+    for (const service of SERVICE_NAMES) {
+      await client.system(service).ping({ payload: `${CANARY.name} ${CANARY.email} ${CANARY.dateOfBirth}` });
+    }
+    const h = headers();
+    h.set('Idempotency-Key', CANARY.email);
+    await nc.request(`${env.subjectPrefix}.consent.system.ping`, new TextEncoder().encode(JSON.stringify(CANARY)), {
+      timeout: 3000,
+      headers: h,
+    });
+    const lines = [...processes.values()].flatMap((p) => p.lines);
+    expect(lines.length).toBeGreaterThan(20); // trace level: the services did log
+    for (const value of Object.values(CANARY)) {
+      expect(lines.filter((l) => l.includes(value))).toEqual([]);
+    }
+  });
+
+  describe('SIGTERM with work in flight', () => {
+    each('%s finishes in-flight NATS and gRPC requests, stops taking work, and exits 0', async (service) => {
+      const proc = processes.get(service)!;
+      const grpc = new GrpcTestClient(SERVICES[service], proc.grpcPort);
+      try {
+        const natsInFlight = client.system(service).ping({ payload: 'nats', delayMs: 1500 }, { retries: 0 });
+        const grpcInFlight = grpc.call('Ping', { payload: 'grpc', delayMs: 1500 });
+        await new Promise((r) => setTimeout(r, 400));
+        proc.child.kill('SIGTERM');
+        await expect(natsInFlight).resolves.toMatchObject({ service, payload: 'nats' });
+        await expect(grpcInFlight).resolves.toMatchObject({ ok: true, value: { payload: 'grpc' } });
+        await expect(proc.exited).resolves.toEqual({ code: 0, signal: null });
+        await expect(client.system(service).version({}, { retries: 0, timeoutMs: 1000 })).rejects.toBeInstanceOf(
+          UnavailableError,
+        );
+        expect(proc.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
+      } finally {
+        grpc.close();
+      }
+    });
+  });
+});
