@@ -12,13 +12,23 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: { globals: { ...globals.node, ...globals.jest } },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
       'no-console': 'error',
     },
   },
   {
-    files: ['scripts/**/*.mjs', 'test/**/*.ts', '**/*.spec.ts', 'eslint.config.mjs', 'jest.config.js'],
+    files: [
+      'scripts/**/*.mjs',
+      'test/**/*.mjs',
+      'test/**/*.ts',
+      '**/*.spec.ts',
+      'eslint.config.mjs',
+      'jest.config.js',
+    ],
     languageOptions: { globals: { ...globals.node } },
     rules: { 'no-console': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },

@@ -58,24 +58,39 @@ try {
     const child = spawn(process.execPath, [mainOf(service.name), 'serve'], {
       env: {
         ...env,
-        HTTP_PORT: process.env[`${service.schema.toUpperCase()}_HTTP_PORT`] || String(service.defaultHttpPort),
-        GRPC_PORT: process.env[`${service.schema.toUpperCase()}_GRPC_PORT`] || String(service.defaultGrpcPort),
+        HTTP_PORT:
+          process.env[`${service.schema.toUpperCase()}_HTTP_PORT`] ||
+          String(service.defaultHttpPort),
+        GRPC_PORT:
+          process.env[`${service.schema.toUpperCase()}_GRPC_PORT`] ||
+          String(service.defaultGrpcPort),
       },
       stdio: 'inherit',
     });
     child.once('exit', (code, signal) => {
       if (!stopping) {
-        console.error(`[start] ${service.name} exited unexpectedly (${code ?? signal}); stopping the stack`);
+        console.error(
+          `[start] ${service.name} exited unexpectedly (${code ?? signal}); stopping the stack`,
+        );
         void shutdown(1);
       }
     });
     children.push(child);
   }
-  await Promise.all(services.map((s) => waitReady(Number(process.env[`${s.schema.toUpperCase()}_HTTP_PORT`] || s.defaultHttpPort), s.name)));
+  await Promise.all(
+    services.map((s) =>
+      waitReady(
+        Number(process.env[`${s.schema.toUpperCase()}_HTTP_PORT`] || s.defaultHttpPort),
+        s.name,
+      ),
+    ),
+  );
   const gateway = services.find((s) => s.name === 'gateway');
   const gatewayPort = process.env.GATEWAY_HTTP_PORT || gateway.defaultHttpPort;
   console.error('');
-  console.error(`[start] DSG is running. Gateway: http://localhost:${gatewayPort}  (stack health: GET /health)`);
+  console.error(
+    `[start] DSG is running. Gateway: http://localhost:${gatewayPort}  (stack health: GET /health)`,
+  );
   console.error('[start] Ctrl-C stops it.');
 } catch (err) {
   console.error(`[start] ${err.message}`);

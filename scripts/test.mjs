@@ -7,7 +7,13 @@ const results = '.tmp/jest-results.json';
 const steps = [
   ['lint', ['npm', ['run', '--silent', 'lint']]],
   ['type-check', ['npm', ['run', '--silent', 'typecheck']]],
-  ['tests', ['npx', ['jest', '--config', 'jest.config.js', '--runInBand', '--json', `--outputFile=${results}`]]],
+  [
+    'tests',
+    [
+      'npx',
+      ['jest', '--config', 'jest.config.js', '--runInBand', '--json', `--outputFile=${results}`],
+    ],
+  ],
 ];
 
 mkdirSync('.tmp', { recursive: true });
@@ -24,6 +30,8 @@ for (const [name, [command, args]] of steps) {
 }
 if (existsSync(results)) {
   const r = JSON.parse(readFileSync(results, 'utf8'));
-  console.log(`\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+  console.log(
+    `\ntests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`,
+  );
 }
 process.exit(failed ? 1 : 0);

@@ -14,7 +14,8 @@ describe('configuration is validated at boot', () => {
       const exit = await proc.exited;
       expect(exit.code).toBe(1);
       const output = proc.lines.join('\n');
-      for (const variable of ['HTTP_PORT', 'NATS_URL', 'LOG_LEVEL']) expect(output).toContain(variable);
+      for (const variable of ['HTTP_PORT', 'NATS_URL', 'LOG_LEVEL'])
+        expect(output).toContain(variable);
       // A valid variable is not blamed, and no value is echoed (values may be secrets).
       expect(output).not.toMatch(/DATABASE_URL \(/);
       expect(output).not.toContain('eighty');

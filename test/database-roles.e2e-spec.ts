@@ -28,9 +28,15 @@ describe('per-service schemas and runtime roles', () => {
     const schema = SERVICES[other].schema;
     try {
       // 42501 = insufficient_privilege
-      await expect(errorCode(client.query(`SELECT * FROM "${schema}".migrations`))).resolves.toBe('42501');
-      await expect(errorCode(client.query(`CREATE TABLE "${schema}".intruder (id int)`))).resolves.toBe('42501');
-      await expect(errorCode(client.query(`DROP TABLE "${schema}".migrations`))).resolves.toBe('42501');
+      await expect(errorCode(client.query(`SELECT * FROM "${schema}".migrations`))).resolves.toBe(
+        '42501',
+      );
+      await expect(
+        errorCode(client.query(`CREATE TABLE "${schema}".intruder (id int)`)),
+      ).resolves.toBe('42501');
+      await expect(errorCode(client.query(`DROP TABLE "${schema}".migrations`))).resolves.toBe(
+        '42501',
+      );
     } finally {
       await client.end();
     }
@@ -44,10 +50,17 @@ describe('per-service schemas and runtime roles', () => {
       try {
         const { rows } = await client.query<{ search_path: string }>('SHOW search_path');
         expect(rows[0].search_path).toBe(schema);
-        const usage = await client.query<{ usage: boolean }>(`SELECT has_schema_privilege($1, 'USAGE') AS usage`, [schema]);
+        const usage = await client.query<{ usage: boolean }>(
+          `SELECT has_schema_privilege($1, 'USAGE') AS usage`,
+          [schema],
+        );
         expect(usage.rows[0].usage).toBe(true);
-        await expect(errorCode(client.query(`CREATE TABLE "${schema}".scratch (id int)`))).resolves.toBe('42501');
-        await expect(errorCode(client.query(`SELECT * FROM "${schema}".migrations`))).resolves.toBe('42501');
+        await expect(
+          errorCode(client.query(`CREATE TABLE "${schema}".scratch (id int)`)),
+        ).resolves.toBe('42501');
+        await expect(errorCode(client.query(`SELECT * FROM "${schema}".migrations`))).resolves.toBe(
+          '42501',
+        );
         const owned = await client.query(
           `SELECT 1 FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = current_user
            UNION ALL SELECT 1 FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE r.rolname = current_user`,
@@ -64,7 +77,9 @@ describe('per-service schemas and runtime roles', () => {
     await client.connect();
     try {
       for (const service of SERVICE_NAMES) {
-        const { rows } = await client.query<{ name: string }>(`SELECT name FROM "${SERVICES[service].schema}".migrations`);
+        const { rows } = await client.query<{ name: string }>(
+          `SELECT name FROM "${SERVICES[service].schema}".migrations`,
+        );
         expect(rows.length).toBeGreaterThan(0);
       }
     } finally {

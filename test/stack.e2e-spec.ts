@@ -5,6 +5,7 @@ import {
   SERVICE_NAMES,
   SERVICES,
   type ServiceName,
+  type StatusReply,
   UnavailableError,
   ValidationFailedError,
 } from '@dsg/contracts';
@@ -18,6 +19,13 @@ import { ServiceProcess } from './support/service-process';
 const { version: productVersion } = JSON.parse(
   readFileSync(join(__dirname, '..', 'package.json'), 'utf8'),
 ) as { version: string };
+
+interface Problem {
+  type: string;
+  status: number;
+  code: string;
+  errors?: { field: string; constraint: string; message: string }[];
+}
 
 // Personal values that must never appear in any log line of any service (privacy policy 1.a).
 const CANARY = {
@@ -37,7 +45,11 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
       processes.set(service, await ServiceProcess.start(service, { LOG_LEVEL: 'trace' }));
     }
     await Promise.all([...processes.values()].map((p) => p.waitReady()));
-    client = await DsgClient.connect({ natsUrl: env.natsUrl, subjectPrefix: env.subjectPrefix, timeoutMs: 3000 });
+    client = await DsgClient.connect({
+      natsUrl: env.natsUrl,
+      subjectPrefix: env.subjectPrefix,
+      timeoutMs: 3000,
+    });
     nc = await connect({ servers: env.natsUrl });
   }, 120_000);
 
@@ -53,7 +65,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
   each('%s reports ready, with PostgreSQL and NATS up', async (service) => {
     const res = await fetch(processes.get(service)!.url('/health/ready'));
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as StatusReply;
     expect(body).toMatchObject({ service, state: 'ready', version: productVersion });
     expect(body.checks).toEqual(
       expect.arrayContaining([
@@ -92,7 +104,9 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toMatch(
-      new RegExp(`dsg_rpc_requests_total\\{transport="nats",operation="${service}\\.system\\.version",outcome="ok",code=""\\} [1-9]`),
+      new RegExp(
+        `dsg_rpc_requests_total\\{transport="nats",operation="${service}\\.system\\.version",outcome="ok",code=""\\} [1-9]`,
+      ),
     );
     expect(text).toContain('dsg_process_cpu_user_seconds_total');
   });
@@ -100,9 +114,9 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
   it('the gateway answers GET /health with every service status gathered over NATS', async () => {
     const res = await fetch(processes.get('gateway')!.url('/health'));
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = (await res.json()) as { state: string; services: StatusReply[] };
     expect(body.state).toBe('ok');
-    expect(body.services.map((s: { service: string }) => s.service).sort()).toEqual([...SERVICE_NAMES].sort());
+    expect(body.services.map((s) => s.service).sort()).toEqual([...SERVICE_NAMES].sort());
     for (const s of body.services) expect(s.state).toBe('ready');
   });
 
@@ -126,39 +140,52 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
         { timeout: 3000 },
       );
       const envelope = JSON.parse(new TextDecoder().decode(reply.data));
-      expect(envelope).toEqual({ ok: false, error: expect.objectContaining({ code: ErrorCodes.MALFORMED }) });
-      const notAnObject = await nc.request(`${env.subjectPrefix}.${service}.system.ping`, new TextEncoder().encode('[1,2]'), {
-        timeout: 3000,
+      expect(envelope).toEqual({
+        ok: false,
+        error: expect.objectContaining({ code: ErrorCodes.MALFORMED }),
       });
+      const notAnObject = await nc.request(
+        `${env.subjectPrefix}.${service}.system.ping`,
+        new TextEncoder().encode('[1,2]'),
+        {
+          timeout: 3000,
+        },
+      );
       expect(JSON.parse(new TextDecoder().decode(notAnObject.data))).toMatchObject({
         ok: false,
-        error: { code: ErrorCodes.VALIDATION_FAILED, fields: [{ field: '$', constraint: 'isObject' }] },
+        error: {
+          code: ErrorCodes.VALIDATION_FAILED,
+          fields: [{ field: '$', constraint: 'isObject' }],
+        },
       });
       await expect(client.system(service).version()).resolves.toMatchObject({ service });
     });
 
-    each('gRPC: %s rejects an out-of-range delayMs with INVALID_ARGUMENT naming it', async (service) => {
-      const grpc = new GrpcTestClient(SERVICES[service], processes.get(service)!.grpcPort);
-      try {
-        const result = await grpc.call('Ping', { payload: CANARY.name, delayMs: 99_999 });
-        expect(result.ok).toBe(false);
-        if (result.ok) return;
-        expect(result.error.code).toBe(3); // INVALID_ARGUMENT
-        expect(result.error.body).toMatchObject({
-          code: ErrorCodes.VALIDATION_FAILED,
-          fields: [expect.objectContaining({ field: 'delayMs', constraint: 'max' })],
-        });
-        // Bytes that are no protobuf message at all: refused, and the server lives on.
-        const garbage = await grpc.callRaw(
-          `/${SERVICES[service].grpcPackage}.${SERVICES[service].grpcService}/Ping`,
-          Buffer.from([0xff, 0xff, 0xff, 0xff]),
-        );
-        expect(garbage?.code).toBeGreaterThan(0);
-        await expect(grpc.call('Version', {})).resolves.toMatchObject({ ok: true });
-      } finally {
-        grpc.close();
-      }
-    });
+    each(
+      'gRPC: %s rejects an out-of-range delayMs with INVALID_ARGUMENT naming it',
+      async (service) => {
+        const grpc = new GrpcTestClient(SERVICES[service], processes.get(service)!.grpcPort);
+        try {
+          const result = await grpc.call('Ping', { payload: CANARY.name, delayMs: 99_999 });
+          expect(result.ok).toBe(false);
+          if (result.ok) return;
+          expect(result.error.code).toBe(3); // INVALID_ARGUMENT
+          expect(result.error.body).toMatchObject({
+            code: ErrorCodes.VALIDATION_FAILED,
+            fields: [expect.objectContaining({ field: 'delayMs', constraint: 'max' })],
+          });
+          // Bytes that are no protobuf message at all: refused, and the server lives on.
+          const garbage = await grpc.callRaw(
+            `/${SERVICES[service].grpcPackage}.${SERVICES[service].grpcService}/Ping`,
+            Buffer.from([0xff, 0xff, 0xff, 0xff]),
+          );
+          expect(garbage?.code).toBeGreaterThan(0);
+          await expect(grpc.call('Version', {})).resolves.toMatchObject({ ok: true });
+        } finally {
+          grpc.close();
+        }
+      },
+    );
 
     it('HTTP: the gateway answers a bad body with problem+json naming the field', async () => {
       const gateway = processes.get('gateway')!;
@@ -169,7 +196,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
       });
       expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
-      const problem = await res.json();
+      const problem = (await res.json()) as Problem;
       expect(problem).toMatchObject({
         type: 'urn:dsg:problem:request.validation_failed',
         status: 400,
@@ -191,13 +218,18 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
       expect(unparsable.status).toBe(400);
       expect(await unparsable.json()).toMatchObject({ code: ErrorCodes.MALFORMED });
 
-      const unknownService = await fetch(gateway.url(`/v1/services/${encodeURIComponent(CANARY.email)}/ping`), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: '{}',
-      });
+      const unknownService = await fetch(
+        gateway.url(`/v1/services/${encodeURIComponent(CANARY.email)}/ping`),
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        },
+      );
       expect(unknownService.status).toBe(400);
-      expect((await unknownService.json()).errors).toEqual([expect.objectContaining({ field: 'service' })]);
+      expect(((await unknownService.json()) as Problem).errors).toEqual([
+        expect.objectContaining({ field: 'service' }),
+      ]);
 
       const ok = await fetch(gateway.url('/v1/services/retention/ping'), {
         method: 'POST',
@@ -212,14 +244,20 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
   it('no seeded personal value appears in any log line of any service', async () => {
     // Personal values in a payload that succeeds, travelling through every hop.
     for (const service of SERVICE_NAMES) {
-      await client.system(service).ping({ payload: `${CANARY.name} ${CANARY.email} ${CANARY.dateOfBirth}` });
+      await client
+        .system(service)
+        .ping({ payload: `${CANARY.name} ${CANARY.email} ${CANARY.dateOfBirth}` });
     }
     const h = headers();
     h.set('Idempotency-Key', CANARY.email);
-    await nc.request(`${env.subjectPrefix}.consent.system.ping`, new TextEncoder().encode(JSON.stringify(CANARY)), {
-      timeout: 3000,
-      headers: h,
-    });
+    await nc.request(
+      `${env.subjectPrefix}.consent.system.ping`,
+      new TextEncoder().encode(JSON.stringify(CANARY)),
+      {
+        timeout: 3000,
+        headers: h,
+      },
+    );
     const lines = [...processes.values()].flatMap((p) => p.lines);
     expect(lines.length).toBeGreaterThan(20); // trace level: the services did log
     for (const value of Object.values(CANARY)) {
@@ -228,24 +266,32 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
   });
 
   describe('SIGTERM with work in flight', () => {
-    each('%s finishes in-flight NATS and gRPC requests, stops taking work, and exits 0', async (service) => {
-      const proc = processes.get(service)!;
-      const grpc = new GrpcTestClient(SERVICES[service], proc.grpcPort);
-      try {
-        const natsInFlight = client.system(service).ping({ payload: 'nats', delayMs: 1500 }, { retries: 0 });
-        const grpcInFlight = grpc.call('Ping', { payload: 'grpc', delayMs: 1500 });
-        await new Promise((r) => setTimeout(r, 400));
-        proc.child.kill('SIGTERM');
-        await expect(natsInFlight).resolves.toMatchObject({ service, payload: 'nats' });
-        await expect(grpcInFlight).resolves.toMatchObject({ ok: true, value: { payload: 'grpc' } });
-        await expect(proc.exited).resolves.toEqual({ code: 0, signal: null });
-        await expect(client.system(service).version({}, { retries: 0, timeoutMs: 1000 })).rejects.toBeInstanceOf(
-          UnavailableError,
-        );
-        expect(proc.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
-      } finally {
-        grpc.close();
-      }
-    });
+    each(
+      '%s finishes in-flight NATS and gRPC requests, stops taking work, and exits 0',
+      async (service) => {
+        const proc = processes.get(service)!;
+        const grpc = new GrpcTestClient(SERVICES[service], proc.grpcPort);
+        try {
+          const natsInFlight = client
+            .system(service)
+            .ping({ payload: 'nats', delayMs: 1500 }, { retries: 0 });
+          const grpcInFlight = grpc.call('Ping', { payload: 'grpc', delayMs: 1500 });
+          await new Promise((r) => setTimeout(r, 400));
+          proc.child.kill('SIGTERM');
+          await expect(natsInFlight).resolves.toMatchObject({ service, payload: 'nats' });
+          await expect(grpcInFlight).resolves.toMatchObject({
+            ok: true,
+            value: { payload: 'grpc' },
+          });
+          await expect(proc.exited).resolves.toEqual({ code: 0, signal: null });
+          await expect(
+            client.system(service).version({}, { retries: 0, timeoutMs: 1000 }),
+          ).rejects.toBeInstanceOf(UnavailableError);
+          expect(proc.lines.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
+        } finally {
+          grpc.close();
+        }
+      },
+    );
   });
 });

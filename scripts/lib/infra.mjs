@@ -45,11 +45,17 @@ function postgresBinDir() {
 }
 
 function natsServerBinary() {
-  for (const candidate of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) {
+  for (const candidate of [
+    '/usr/sbin/nats-server',
+    '/usr/bin/nats-server',
+    '/usr/local/bin/nats-server',
+  ]) {
     if (existsSync(candidate)) return candidate;
   }
   try {
-    return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim() || undefined;
+    return (
+      execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim() || undefined
+    );
   } catch {
     return undefined;
   }
@@ -67,7 +73,9 @@ function asPostgresUser(bin, args) {
 async function startPrivatePostgres(url, dataRoot, log) {
   const bin = postgresBinDir();
   if (!bin) {
-    throw new Error(`PostgreSQL is not reachable at ${url.hostname}:${url.port || 5432} and no PostgreSQL binaries are installed. ${INSTALL_HINT}`);
+    throw new Error(
+      `PostgreSQL is not reachable at ${url.hostname}:${url.port || 5432} and no PostgreSQL binaries are installed. ${INSTALL_HINT}`,
+    );
   }
   const port = Number(url.port || 5432);
   const dir = join(dataRoot, `postgres-${port}`);
@@ -80,12 +88,29 @@ async function startPrivatePostgres(url, dataRoot, log) {
   }
   if (!existsSync(join(dir, 'PG_VERSION'))) {
     log(`initialising a private PostgreSQL cluster in ${dir}`);
-    const [cmd, args] = asPostgresUser(join(bin, 'initdb'), ['-D', dir, '-U', url.username || 'postgres', '--auth=trust', '-E', 'UTF8']);
+    const [cmd, args] = asPostgresUser(join(bin, 'initdb'), [
+      '-D',
+      dir,
+      '-U',
+      url.username || 'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+    ]);
     execFileSync(cmd, args, { stdio: 'ignore' });
   }
   log(`starting a private PostgreSQL on 127.0.0.1:${port}`);
   const [cmd, args] = asPostgresUser(join(bin, 'postgres'), [
-    '-D', dir, '-k', dir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on',
+    '-D',
+    dir,
+    '-k',
+    dir,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=on',
   ]);
   const child = spawn(cmd, args, { stdio: 'ignore', detached: false });
   await waitFor(() => canConnect('127.0.0.1', port), 'private PostgreSQL');
@@ -95,13 +120,17 @@ async function startPrivatePostgres(url, dataRoot, log) {
 async function startPrivateNats(url, dataRoot, log) {
   const bin = natsServerBinary();
   if (!bin) {
-    throw new Error(`NATS is not reachable at ${url.hostname}:${url.port || 4222} and nats-server is not installed. ${INSTALL_HINT}`);
+    throw new Error(
+      `NATS is not reachable at ${url.hostname}:${url.port || 4222} and nats-server is not installed. ${INSTALL_HINT}`,
+    );
   }
   const port = Number(url.port || 4222);
   const dir = join(dataRoot, `nats-${port}`);
   mkdirSync(dir, { recursive: true });
   log(`starting a private nats-server with JetStream on 127.0.0.1:${port}`);
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
+    stdio: 'ignore',
+  });
   await waitFor(() => canConnect('127.0.0.1', port), 'private nats-server');
   return () => stopChild(child);
 }
@@ -163,14 +192,18 @@ export async function ensureInfrastructure({
   const natsFirst = new URL(natsUrl.split(',')[0]);
   if (!(await canConnect(pgUrl.hostname, Number(pgUrl.port || 5432)))) {
     if (!LOOPBACK.has(pgUrl.hostname)) {
-      throw new Error(`PostgreSQL at ${pgUrl.hostname}:${pgUrl.port || 5432} is not reachable. ${INSTALL_HINT}`);
+      throw new Error(
+        `PostgreSQL at ${pgUrl.hostname}:${pgUrl.port || 5432} is not reachable. ${INSTALL_HINT}`,
+      );
     }
     mkdirSync(dataRoot, { recursive: true });
     stops.push(await startPrivatePostgres(pgUrl, dataRoot, log));
   }
   if (!(await canConnect(natsFirst.hostname, Number(natsFirst.port || 4222)))) {
     if (!LOOPBACK.has(natsFirst.hostname)) {
-      throw new Error(`NATS at ${natsFirst.hostname}:${natsFirst.port || 4222} is not reachable. ${INSTALL_HINT}`);
+      throw new Error(
+        `NATS at ${natsFirst.hostname}:${natsFirst.port || 4222} is not reachable. ${INSTALL_HINT}`,
+      );
     }
     mkdirSync(dataRoot, { recursive: true });
     stops.push(await startPrivateNats(natsFirst, dataRoot, log));

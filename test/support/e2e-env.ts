@@ -12,5 +12,7 @@ export interface E2eEnv {
 }
 
 export function e2eEnv(): E2eEnv {
-  return JSON.parse(readFileSync(join(__dirname, '..', '..', '.tmp', 'e2e-env.json'), 'utf8')) as E2eEnv;
+  return JSON.parse(
+    readFileSync(join(__dirname, '..', '..', '.tmp', 'e2e-env.json'), 'utf8'),
+  ) as E2eEnv;
 }

@@ -30,7 +30,13 @@ export default async function globalSetup() {
 
   const tmp = join(root, '.tmp');
   mkdirSync(tmp, { recursive: true });
-  const env = { runId, databaseUrl, natsUrl, subjectPrefix: `t${runId}`, logDir: join(tmp, `logs-${runId}`) };
+  const env = {
+    runId,
+    databaseUrl,
+    natsUrl,
+    subjectPrefix: `t${runId}`,
+    logDir: join(tmp, `logs-${runId}`),
+  };
   mkdirSync(env.logDir, { recursive: true });
   writeJson(join(tmp, 'e2e-env.json'), env);
   globalThis.__dsgE2e = { env, stopInfra };

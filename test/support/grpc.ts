@@ -10,7 +10,10 @@ export interface GrpcFailure {
   body?: { code: string; message: string; fields?: { field: string; constraint: string }[] };
 }
 
-type Unary = (request: object, callback: (err: grpc.ServiceError | null, reply: unknown) => void) => void;
+type Unary = (
+  request: object,
+  callback: (err: grpc.ServiceError | null, reply: unknown) => void,
+) => void;
 
 /** A plain grpc-js client built from the .proto files, as an internal caller would build one. */
 export class GrpcTestClient {
@@ -27,11 +30,18 @@ export class GrpcTestClient {
     const ctor = descriptor.grpcPackage
       .split('.')
       .concat(descriptor.grpcService)
-      .reduce<unknown>((node, key) => (node as Record<string, unknown>)[key], pkg) as grpc.ServiceClientConstructor;
-    this.client = new ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client & Record<string, Unary>;
+      .reduce<unknown>(
+        (node, key) => (node as Record<string, unknown>)[key],
+        pkg,
+      ) as grpc.ServiceClientConstructor;
+    this.client = new ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as grpc.Client &
+      Record<string, Unary>;
   }
 
-  call<T>(method: string, request: object): Promise<{ ok: true; value: T } | { ok: false; error: GrpcFailure }> {
+  call<T>(
+    method: string,
+    request: object,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: GrpcFailure }> {
     return new Promise((resolve) => {
       this.client[method].call(this.client, request, (err, reply) => {
         if (!err) return resolve({ ok: true, value: reply as T });

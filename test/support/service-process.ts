@@ -63,20 +63,24 @@ export class ServiceProcess {
     const { databaseUrl, natsUrl, subjectPrefix } = e2eEnv();
     const httpPort = await freePort();
     const grpcPort = await freePort();
-    const child = spawn(process.execPath, [join(root, 'dist', 'apps', service, 'src', 'main.js'), ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        DATABASE_URL: databaseUrl,
-        NATS_URL: natsUrl,
-        NATS_SUBJECT_PREFIX: subjectPrefix,
-        HTTP_PORT: String(httpPort),
-        GRPC_PORT: String(grpcPort),
-        HTTP_HOST: '127.0.0.1',
-        GRPC_HOST: '127.0.0.1',
-        ...env,
+    const child = spawn(
+      process.execPath,
+      [join(root, 'dist', 'apps', service, 'src', 'main.js'), ...args],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: databaseUrl,
+          NATS_URL: natsUrl,
+          NATS_SUBJECT_PREFIX: subjectPrefix,
+          HTTP_PORT: String(httpPort),
+          GRPC_PORT: String(grpcPort),
+          HTTP_HOST: '127.0.0.1',
+          GRPC_HOST: '127.0.0.1',
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     return new ServiceProcess(service, child, httpPort, grpcPort);
   }
 
@@ -92,7 +96,9 @@ export class ServiceProcess {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.child.exitCode !== null) {
-        throw new Error(`${this.service} exited with ${this.child.exitCode}:\n${this.lines.slice(-20).join('\n')}`);
+        throw new Error(
+          `${this.service} exited with ${this.child.exitCode}:\n${this.lines.slice(-20).join('\n')}`,
+        );
       }
       try {
         const res = await fetch(this.url('/health/ready'));
@@ -102,7 +108,9 @@ export class ServiceProcess {
       }
       await new Promise((r) => setTimeout(r, 150));
     }
-    throw new Error(`${this.service} not ready after ${timeoutMs} ms:\n${this.lines.slice(-20).join('\n')}`);
+    throw new Error(
+      `${this.service} not ready after ${timeoutMs} ms:\n${this.lines.slice(-20).join('\n')}`,
+    );
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {

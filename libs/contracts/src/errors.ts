@@ -122,7 +122,12 @@ export class DsgError extends Error {
   readonly fields: readonly FieldError[];
   readonly correlationId?: string;
 
-  constructor(code: string, message: string, fields: readonly FieldError[] = [], correlationId?: string) {
+  constructor(
+    code: string,
+    message: string,
+    fields: readonly FieldError[] = [],
+    correlationId?: string,
+  ) {
     super(message);
     this.name = new.target.name;
     this.code = code;

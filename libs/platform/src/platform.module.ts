@@ -54,7 +54,14 @@ export class PlatformModule {
             }),
         },
       ],
-      exports: [PLATFORM_CONFIG, PLATFORM_LOGGER, NatsConnectionHolder, MetricsService, SystemService, DsgClient],
+      exports: [
+        PLATFORM_CONFIG,
+        PLATFORM_LOGGER,
+        NatsConnectionHolder,
+        MetricsService,
+        SystemService,
+        DsgClient,
+      ],
     };
   }
 }

@@ -10,6 +10,8 @@ export class InitDisclosureRegisterSchema1764100000000 implements MigrationInter
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('REVOKE ALL ON SCHEMA "disclosure_register" FROM "disclosure_register_runtime"');
+    await queryRunner.query(
+      'REVOKE ALL ON SCHEMA "disclosure_register" FROM "disclosure_register_runtime"',
+    );
   }
 }

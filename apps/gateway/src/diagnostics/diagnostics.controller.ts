@@ -1,4 +1,10 @@
-import { DsgClient, PingRequest, type PingReply, SERVICE_NAMES, type ServiceName } from '@dsg/contracts';
+import {
+  DsgClient,
+  PingRequest,
+  type PingReply,
+  SERVICE_NAMES,
+  type ServiceName,
+} from '@dsg/contracts';
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { IsIn } from 'class-validator';
 

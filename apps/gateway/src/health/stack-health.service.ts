@@ -1,4 +1,10 @@
-import { DsgClient, DsgError, SERVICE_NAMES, type ServiceName, type StatusReply } from '@dsg/contracts';
+import {
+  DsgClient,
+  DsgError,
+  SERVICE_NAMES,
+  type ServiceName,
+  type StatusReply,
+} from '@dsg/contracts';
 import { SystemService } from '@dsg/platform';
 import { Injectable } from '@nestjs/common';
 
@@ -37,7 +43,9 @@ export class StackHealthService {
   private async statusOf(name: ServiceName): Promise<ServiceHealth> {
     if (name === 'gateway') return this.system.status();
     try {
-      return await this.client.system(name).status({}, { timeoutMs: STATUS_TIMEOUT_MS, retries: 0 });
+      return await this.client
+        .system(name)
+        .status({}, { timeoutMs: STATUS_TIMEOUT_MS, retries: 0 });
     } catch (err) {
       const error =
         err instanceof DsgError

@@ -98,14 +98,24 @@ export class DsgClient implements ServiceClients {
   }
 
   /** Calls one operation. Prefer the typed service properties (`client.consent.version()`). */
-  async call<Req, Res>(def: RpcDef<Req, Res>, request?: Req, options: CallOptions = {}): Promise<Res> {
+  async call<Req, Res>(
+    def: RpcDef<Req, Res>,
+    request?: Req,
+    options: CallOptions = {},
+  ): Promise<Res> {
     const attempts = 1 + (options.retries ?? this.retries);
     const idempotencyKey = options.idempotencyKey ?? randomUUID();
     const requestId = options.requestId ?? randomUUID();
     let delay = this.backoffMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once<Res>(def.subject, request ?? {}, options.timeoutMs, idempotencyKey, requestId);
+        return await this.once<Res>(
+          def.subject,
+          request ?? {},
+          options.timeoutMs,
+          idempotencyKey,
+          requestId,
+        );
       } catch (err) {
         const retryable = err instanceof DsgError && err.retryable;
         if (!retryable || attempt >= attempts) throw err;
@@ -137,10 +147,14 @@ export class DsgClient implements ServiceClients {
     const timeout = timeoutMs ?? this.timeoutMs;
     let raw;
     try {
-      raw = await this.connection.request(qualifySubject(this.prefix, subject), codec.encode(request), {
-        timeout,
-        headers: h,
-      });
+      raw = await this.connection.request(
+        qualifySubject(this.prefix, subject),
+        codec.encode(request),
+        {
+          timeout,
+          headers: h,
+        },
+      );
     } catch (err) {
       throw translateNatsError(err, subject, timeout);
     }
@@ -164,7 +178,10 @@ function translateNatsError(err: unknown, subject: string, timeout: number): Err
       return new TimeoutError(`${subject} did not answer within ${timeout} ms`);
     }
     if (err.code === NatsErrorCode.ConnectionClosed || err.code === NatsErrorCode.Disconnect) {
-      return new UnavailableError(ErrorCodes.UNAVAILABLE, `NATS connection lost calling ${subject}`);
+      return new UnavailableError(
+        ErrorCodes.UNAVAILABLE,
+        `NATS connection lost calling ${subject}`,
+      );
     }
   }
   return err instanceof Error ? err : new Error(String(err));

@@ -5,7 +5,11 @@ import { NestFactory } from '@nestjs/core';
 import { type GrpcOptions, Transport } from '@nestjs/microservices';
 import { ConfigError, loadConfig, type PlatformConfig } from '../config/platform.config';
 import { runMigrations, type MigrationClass } from '../database/migrate';
-import { GrpcExceptionFilter, HttpProblemFilter, NatsExceptionFilter } from '../errors/exception-filters';
+import {
+  GrpcExceptionFilter,
+  HttpProblemFilter,
+  NatsExceptionFilter,
+} from '../errors/exception-filters';
 import { createValidationPipe } from '../errors/validation.pipe';
 import { createLogger, NestPinoLogger, serializeError, type Logger } from '../logging/logger';
 import { MetricsService } from '../metrics/metrics.service';
@@ -32,13 +36,26 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     config = loadConfig(descriptor);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const logger = createLogger({ service: descriptor.name, instanceId: String(process.pid), level: 'info' });
-    logger.fatal({ invalidVariables: err.variables.map((v) => v.variable), problems: err.variables }, err.message);
+    const logger = createLogger({
+      service: descriptor.name,
+      instanceId: String(process.pid),
+      level: 'info',
+    });
+    logger.fatal(
+      { invalidVariables: err.variables.map((v) => v.variable), problems: err.variables },
+      err.message,
+    );
     process.stderr.write(`${err.message}\n`);
     process.exit(1);
   }
-  const logger = createLogger({ service: descriptor.name, instanceId: config.instanceId, level: config.logLevel });
-  process.on('unhandledRejection', (reason) => logger.error({ err: serializeError(reason) }, 'unhandled rejection'));
+  const logger = createLogger({
+    service: descriptor.name,
+    instanceId: config.instanceId,
+    level: config.logLevel,
+  });
+  process.on('unhandledRejection', (reason) =>
+    logger.error({ err: serializeError(reason) }, 'unhandled rejection'),
+  );
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
     process.exit(1);
@@ -69,7 +86,10 @@ export async function startService(
   logger: Logger,
 ): Promise<INestApplication> {
   const app = await NestFactory.create(
-    { module: class ServiceRoot {}, imports: [PlatformModule.forRoot(config, logger), definition.module] },
+    {
+      module: class ServiceRoot {},
+      imports: [PlatformModule.forRoot(config, logger), definition.module],
+    },
     { logger: new NestPinoLogger(logger), abortOnError: false },
   );
   app.useGlobalFilters(new HttpProblemFilter(logger));
@@ -102,8 +122,12 @@ export async function startService(
     },
     { deferInitialization: true },
   );
-  natsServer.useGlobalFilters(new NatsExceptionFilter(logger)).useGlobalPipes(createValidationPipe());
-  grpcServer.useGlobalFilters(new GrpcExceptionFilter(logger)).useGlobalPipes(createValidationPipe());
+  natsServer
+    .useGlobalFilters(new NatsExceptionFilter(logger))
+    .useGlobalPipes(createValidationPipe());
+  grpcServer
+    .useGlobalFilters(new GrpcExceptionFilter(logger))
+    .useGlobalPipes(createValidationPipe());
 
   await app.init();
   // The application's init hooks have run once; keep the microservices from running them again.
@@ -112,7 +136,12 @@ export async function startService(
   await app.listen(config.http.port, config.http.host);
   const address = app.getHttpServer().address() as { port: number };
   logger.info(
-    { context: 'Bootstrap', httpPort: address.port, grpcPort: config.grpc.port, subjectPrefix: config.nats.subjectPrefix },
+    {
+      context: 'Bootstrap',
+      httpPort: address.port,
+      grpcPort: config.grpc.port,
+      subjectPrefix: config.nats.subjectPrefix,
+    },
     `${config.service.name} ready`,
   );
   return app;

@@ -29,7 +29,8 @@ export class PlatformEnv {
 
   @IsOptional()
   @Matches(/^[a-z][a-z0-9_-]{0,31}$/, {
-    message: 'NATS_SUBJECT_PREFIX must be 1-32 characters of a-z, 0-9, _ or -, starting with a letter',
+    message:
+      'NATS_SUBJECT_PREFIX must be 1-32 characters of a-z, 0-9, _ or -, starting with a letter',
   })
   NATS_SUBJECT_PREFIX?: string;
 
@@ -153,7 +154,9 @@ export function loadConfig(
   const adminUrl = parsed.DATABASE_URL ?? DEFAULT_DATABASE_URL;
   let runtimeUrl: string;
   try {
-    runtimeUrl = parsed.DATABASE_RUNTIME_URL ?? deriveRuntimeUrl(adminUrl, service.runtimeRole, parsed.DATABASE_RUNTIME_PASSWORD);
+    runtimeUrl =
+      parsed.DATABASE_RUNTIME_URL ??
+      deriveRuntimeUrl(adminUrl, service.runtimeRole, parsed.DATABASE_RUNTIME_PASSWORD);
   } catch {
     throw new ConfigError([{ variable: 'DATABASE_URL', problems: ['is not a parsable URL'] }]);
   }
@@ -171,8 +174,14 @@ export function loadConfig(
       runtimePassword: parsed.DATABASE_RUNTIME_PASSWORD,
       poolSize: parsed.DATABASE_POOL_SIZE ?? 10,
     },
-    http: { host: parsed.HTTP_HOST ?? '0.0.0.0', port: parsed.HTTP_PORT ?? service.defaultHttpPort },
-    grpc: { host: parsed.GRPC_HOST ?? '0.0.0.0', port: parsed.GRPC_PORT ?? service.defaultGrpcPort },
+    http: {
+      host: parsed.HTTP_HOST ?? '0.0.0.0',
+      port: parsed.HTTP_PORT ?? service.defaultHttpPort,
+    },
+    grpc: {
+      host: parsed.GRPC_HOST ?? '0.0.0.0',
+      port: parsed.GRPC_PORT ?? service.defaultGrpcPort,
+    },
     logLevel: parsed.LOG_LEVEL ?? 'info',
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS ?? 10_000,
   };

@@ -37,17 +37,22 @@ export async function runMigrations(
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     if (config.database.runtimePassword) {
       // ALTER ROLE takes no bind parameters; format() quotes the literal server-side.
-      const [{ sql }] = (await lock.query(`SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text) AS sql`, [
-        runtimeRole,
-        config.database.runtimePassword,
-      ])) as { sql: string }[];
+      const [{ sql }] = (await lock.query(
+        `SELECT format('ALTER ROLE %I PASSWORD %L', $1::text, $2::text) AS sql`,
+        [runtimeRole, config.database.runtimePassword],
+      )) as { sql: string }[];
       await lock.query(sql);
     }
     const names = applied.map((m) => m.name);
-    logger.info({ schema, applied: names }, names.length ? 'migrations applied' : 'schema up to date');
+    logger.info(
+      { schema, applied: names },
+      names.length ? 'migrations applied' : 'schema up to date',
+    );
     return names;
   } finally {
-    await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [`dsg-migrate:${schema}`]).catch(() => undefined);
+    await lock
+      .query('SELECT pg_advisory_unlock(hashtext($1))', [`dsg-migrate:${schema}`])
+      .catch(() => undefined);
     await lock.release();
     await dataSource.destroy();
   }

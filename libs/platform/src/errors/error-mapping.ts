@@ -41,11 +41,16 @@ export function toErrorBody(exception: unknown, logger: Logger, transport: strin
 export function toFieldErrors(errors: ValidationError[], parent = ''): FieldError[] {
   const out: FieldError[] = [];
   for (const error of errors) {
-    const field = error.property ? (parent ? `${parent}.${error.property}` : error.property) : parent || '$';
+    const field = error.property
+      ? parent
+        ? `${parent}.${error.property}`
+        : error.property
+      : parent || '$';
     for (const [constraint, message] of Object.entries(error.constraints ?? {})) {
       out.push({ field, constraint, message: withoutValue(message, error.property) });
     }
-    if (error.children?.length) out.push(...toFieldErrors(error.children, field === '$' ? '' : field));
+    if (error.children?.length)
+      out.push(...toFieldErrors(error.children, field === '$' ? '' : field));
   }
   return out;
 }

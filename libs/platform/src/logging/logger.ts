@@ -34,7 +34,8 @@ export function createLogger(options: LoggerOptions): Logger {
 }
 
 export function serializeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: typeof err === 'string' ? err : 'non-error thrown' };
+  if (!(err instanceof Error))
+    return { message: typeof err === 'string' ? err : 'non-error thrown' };
   const code = (err as { code?: unknown }).code;
   return {
     type: err.name,

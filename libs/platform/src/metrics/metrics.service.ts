@@ -30,6 +30,11 @@ export class MetricsService {
   observe(transport: string, operation: string, startedAt: bigint, code?: string): void {
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
     this.rpcDuration.observe({ transport, operation }, seconds);
-    this.rpcRequests.inc({ transport, operation, outcome: code ? 'error' : 'ok', code: code ?? '' });
+    this.rpcRequests.inc({
+      transport,
+      operation,
+      outcome: code ? 'error' : 'ok',
+      code: code ?? '',
+    });
   }
 }

@@ -40,7 +40,9 @@ export class NatsConnectionHolder implements OnApplicationShutdown {
     if (nc.isClosed() || nc.isDraining()) throw new Error('connection closed');
     await Promise.race([
       nc.flush(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('flush timed out')), timeoutMs).unref()),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new Error('flush timed out')), timeoutMs).unref(),
+      ),
     ]);
   }
 

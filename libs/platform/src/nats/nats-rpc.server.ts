@@ -134,6 +134,13 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
         return;
       }
       const context = new NatsRpcContext([msg.subject, msg.headers]);
+      if (this.options.logger.isLevelEnabled('trace')) {
+        // Field values under personal keys are redacted by the logger; the shape stays visible.
+        this.options.logger.trace(
+          { operation: pattern, requestId: context.requestId, fields: payload },
+          'request',
+        );
+      }
       try {
         const result$ = this.transformToObservable(await handler(payload, context));
         const data = await lastValueFrom(result$, { defaultValue: null });

@@ -32,7 +32,11 @@ export class SystemService implements OnModuleDestroy {
   }
 
   version(): VersionReply {
-    return { service: this.config.service.name, version: packageVersion(), runtime: process.version };
+    return {
+      service: this.config.service.name,
+      version: packageVersion(),
+      runtime: process.version,
+    };
   }
 
   async status(): Promise<StatusReply> {
@@ -69,7 +73,10 @@ export class SystemService implements OnModuleDestroy {
       await Promise.race([
         probe(),
         new Promise((_, reject) =>
-          setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS).unref(),
+          setTimeout(
+            () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+            CHECK_TIMEOUT_MS,
+          ).unref(),
         ),
       ]);
       return { name, state: 'up', latencyMs: elapsed(started) };
