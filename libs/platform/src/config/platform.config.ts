@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { type ServiceDescriptor } from '@dsg/contracts';
 import { plainToInstance, Type } from 'class-transformer';
 import {

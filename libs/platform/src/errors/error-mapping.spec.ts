@@ -1,0 +1,67 @@
+import { DsgError, ErrorCodes } from '@dsg/contracts';
+import { NotFoundException } from '@nestjs/common';
+import { validate } from 'class-validator';
+import { IsInt, IsString, ValidateNested } from 'class-validator';
+import { Type } from 'class-transformer';
+import { plainToInstance } from 'class-transformer';
+import type { Logger } from '../logging/logger';
+import { toErrorBody, toFieldErrors } from './error-mapping';
+
+class Line {
+  @IsString()
+  purpose!: string;
+}
+class Order {
+  @IsInt()
+  count!: number;
+  @ValidateNested({ each: true })
+  @Type(() => Line)
+  lines!: Line[];
+}
+
+const stubLogger = () => ({ error: jest.fn() }) as unknown as Logger & { error: jest.Mock };
+
+describe(toErrorBody.name, () => {
+  it('passes expected domain errors through unchanged and logs nothing', () => {
+    const logger = stubLogger();
+    const body = toErrorBody(
+      new DsgError('DISCLOSURE.RECIPIENT_NOT_ALLOWED', 'no'),
+      logger,
+      'nats',
+    );
+    expect(body).toEqual({ code: 'DISCLOSURE.RECIPIENT_NOT_ALLOWED', message: 'no' });
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
+  it('turns an unexpected error into a generic one whose correlation id is in the log', () => {
+    const logger = stubLogger();
+    const body = toErrorBody(new Error('duplicate key (email)=(x@y)'), logger, 'grpc');
+    expect(body.code).toBe(ErrorCodes.INTERNAL);
+    expect(body.message).not.toContain('x@y');
+    expect(body.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(logger.error.mock.calls[0][0]).toMatchObject({
+      correlationId: body.correlationId,
+      transport: 'grpc',
+    });
+  });
+
+  it('maps framework HTTP exceptions to product codes', () => {
+    expect(toErrorBody(new NotFoundException(), stubLogger(), 'http').code).toBe(
+      ErrorCodes.NOT_FOUND,
+    );
+  });
+});
+
+describe(toFieldErrors.name, () => {
+  it('names nested fields by dot path', async () => {
+    const order = plainToInstance(Order, {
+      count: 'many',
+      lines: [{ purpose: 'ok' }, { purpose: 7 }],
+    });
+    const sut = toFieldErrors(await validate(order));
+    expect(sut).toEqual([
+      { field: 'count', constraint: 'isInt', message: 'count must be an integer number' },
+      { field: 'lines.1.purpose', constraint: 'isString', message: 'purpose must be a string' },
+    ]);
+  });
+});

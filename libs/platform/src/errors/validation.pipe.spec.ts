@@ -1,0 +1,38 @@
+import { PingRequest, ValidationFailedError, VersionRequest } from '@dsg/contracts';
+import type { ArgumentMetadata } from '@nestjs/common';
+import { ContractValidationPipe } from './validation.pipe';
+
+const body = (metatype: ArgumentMetadata['metatype']): ArgumentMetadata => ({
+  type: 'body',
+  metatype,
+});
+
+describe(ContractValidationPipe.name, () => {
+  const sut = new ContractValidationPipe();
+
+  it('accepts a valid request and returns the contract instance', async () => {
+    const value = await sut.transform({ payload: 'x', delayMs: 5 }, body(PingRequest));
+    expect(value).toBeInstanceOf(PingRequest);
+  });
+
+  it('accepts an empty object for a request class without fields', async () => {
+    await expect(sut.transform({}, body(VersionRequest))).resolves.toBeInstanceOf(VersionRequest);
+  });
+
+  it('refuses unknown fields, even on a request class without fields', async () => {
+    const error = await sut
+      .transform({ surprise: 1 }, body(VersionRequest))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationFailedError);
+    expect((error as ValidationFailedError).fields).toEqual([
+      expect.objectContaining({ field: 'surprise', constraint: 'whitelistValidation' }),
+    ]);
+  });
+
+  it.each([['a string'], [[1, 2]], [null]])('refuses %p where an object is due', async (value) => {
+    const error = await sut.transform(value, body(PingRequest)).catch((e: unknown) => e);
+    expect((error as ValidationFailedError).fields).toEqual([
+      expect.objectContaining({ field: '$' }),
+    ]);
+  });
+});

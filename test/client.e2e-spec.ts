@@ -1,0 +1,121 @@
+import {
+  DsgClient,
+  DsgError,
+  ErrorCodes,
+  Rpc,
+  TimeoutError,
+  UnavailableError,
+  ValidationFailedError,
+} from '@dsg/contracts';
+import { connect, type Msg, type NatsConnection } from 'nats';
+import { e2eEnv } from './support/e2e-env';
+
+/**
+ * The typed client against a real NATS server. The answering side here is a bare NATS
+ * subscriber standing in for a service, so each failure mode can be produced on demand.
+ */
+describe(DsgClient.name, () => {
+  const env = e2eEnv();
+  const prefix = `${env.subjectPrefix}-client`;
+  let responder: NatsConnection;
+  let sut: DsgClient;
+
+  beforeAll(async () => {
+    responder = await connect({ servers: env.natsUrl });
+    sut = await DsgClient.connect({
+      natsUrl: env.natsUrl,
+      subjectPrefix: prefix,
+      timeoutMs: 300,
+      retries: 2,
+      retryBackoffMs: 20,
+    });
+  });
+
+  afterAll(async () => {
+    await sut.close();
+    await responder.drain();
+  });
+
+  const serve = (subject: string, handle: (msg: Msg, attempt: number) => void) => {
+    let attempt = 0;
+    return responder.subscribe(`${prefix}.${subject}`, {
+      callback: (_err, msg) => handle(msg, ++attempt),
+    });
+  };
+  const reply = (msg: Msg, body: unknown) =>
+    msg.respond(new TextEncoder().encode(JSON.stringify(body)));
+
+  it('retries a timed-out call with the same idempotency key and returns the eventual answer', async () => {
+    const keys: string[] = [];
+    const sub = serve(Rpc.consent.version.subject, (msg, attempt) => {
+      keys.push(msg.headers?.get('Idempotency-Key') ?? '');
+      if (attempt < 3) return; // swallowed: the caller times out
+      reply(msg, { ok: true, data: { service: 'consent', version: '9.9.9', runtime: 'x' } });
+    });
+    try {
+      await expect(sut.consent.version()).resolves.toMatchObject({ version: '9.9.9' });
+      expect(keys).toHaveLength(3);
+      expect(new Set(keys).size).toBe(1);
+      expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it('uses the caller idempotency key when given one', async () => {
+    let seen = '';
+    const sub = serve(Rpc.retention.ping.subject, (msg) => {
+      seen = msg.headers?.get('Idempotency-Key') ?? '';
+      reply(msg, {
+        ok: true,
+        data: { service: 'retention', instance: 'r', payload: '', receivedAt: '' },
+      });
+    });
+    try {
+      await sut.retention.ping({}, { idempotencyKey: 'order-42' });
+      expect(seen).toBe('order-42');
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it('gives up after its retries with a TimeoutError', async () => {
+    let calls = 0;
+    const sub = serve(Rpc.gateway.status.subject, () => calls++);
+    try {
+      await expect(sut.gateway.status()).rejects.toBeInstanceOf(TimeoutError);
+      expect(calls).toBe(3);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it('reports a service nobody serves as UnavailableError', async () => {
+    const error = await sut.disclosureRegister.version({}, { retries: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnavailableError);
+    expect((error as DsgError).code).toBe(ErrorCodes.UNAVAILABLE);
+  });
+
+  it('surfaces service errors as typed errors and does not retry what is not retryable', async () => {
+    let calls = 0;
+    const sub = serve(Rpc.consent.ping.subject, (msg) => {
+      calls++;
+      reply(msg, {
+        ok: false,
+        error: {
+          code: ErrorCodes.VALIDATION_FAILED,
+          message: 'Invalid request: delayMs',
+          fields: [{ field: 'delayMs', constraint: 'max', message: 'too large' }],
+        },
+      });
+    });
+    try {
+      const error = await sut.consent.ping({ delayMs: 1 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ValidationFailedError);
+      expect((error as DsgError).fields[0].field).toBe('delayMs');
+      expect(calls).toBe(1);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+});
