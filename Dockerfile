@@ -1,0 +1,21 @@
+# One image for every service: `node dist/apps/<service>/src/main.js [serve|migrate]`.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY apps apps
+COPY libs libs
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=node:node /app/package.json ./package.json
+COPY --from=build --chown=node:node /app/node_modules ./node_modules
+COPY --from=build --chown=node:node /app/dist ./dist
+# .proto files are read at run time (gRPC server and clients)
+COPY --from=build --chown=node:node /app/libs/contracts/proto ./libs/contracts/proto
+USER node
+ENV SERVICE=gateway
+CMD ["sh", "-c", "exec node dist/apps/${SERVICE}/src/main.js serve"]
