@@ -98,18 +98,33 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
     }
   });
 
-  each('%s exposes Prometheus metrics counting the calls it served', async (service) => {
-    await client.system(service).version();
-    const res = await fetch(processes.get(service)!.url('/metrics'));
-    expect(res.status).toBe(200);
-    const text = await res.text();
-    expect(text).toMatch(
-      new RegExp(
-        `dsg_rpc_requests_total\\{transport="nats",operation="${service}\\.system\\.version",outcome="ok",code=""\\} [1-9]`,
-      ),
-    );
-    expect(text).toContain('dsg_process_cpu_user_seconds_total');
-  });
+  each(
+    '%s exposes Prometheus metrics counting the calls it served on each transport',
+    async (service) => {
+      const proc = processes.get(service)!;
+      await client.system(service).version();
+      const grpc = new GrpcTestClient(SERVICES[service], proc.grpcPort);
+      await grpc.call('Ping', { delayMs: -1 }).finally(() => grpc.close());
+      await fetch(proc.url('/health/ready'));
+      const res = await fetch(proc.url('/metrics'));
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      const counted = (labels: string) =>
+        new RegExp(`dsg_rpc_requests_total\\{${labels.replace(/[.|/]/g, '\\$&')}\\} [1-9]`);
+      expect(text).toMatch(
+        counted(`transport="nats",operation="${service}.system.version",outcome="ok",code=""`),
+      );
+      expect(text).toMatch(
+        counted(
+          `transport="grpc",operation="${SERVICES[service].grpcService}/Ping",outcome="error",code="REQUEST.VALIDATION_FAILED"`,
+        ),
+      );
+      expect(text).toMatch(
+        counted(`transport="http",operation="GET /health/ready",outcome="ok",code=""`),
+      );
+      expect(text).toContain('dsg_process_cpu_user_seconds_total');
+    },
+  );
 
   it('the gateway answers GET /health with every service status gathered over NATS', async () => {
     const res = await fetch(processes.get('gateway')!.url('/health'));

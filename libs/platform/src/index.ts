@@ -14,3 +14,4 @@ export * from './system/system.service';
 export * from './system/package-version';
 export * from './platform.module';
 export * from './bootstrap/run-service';
+export * from './metrics/metrics.interceptor';

@@ -12,6 +12,7 @@ import {
 } from '../errors/exception-filters';
 import { createValidationPipe } from '../errors/validation.pipe';
 import { createLogger, NestPinoLogger, serializeError, type Logger } from '../logging/logger';
+import { MetricsInterceptor } from '../metrics/metrics.interceptor';
 import { MetricsService } from '../metrics/metrics.service';
 import { NatsConnectionHolder } from '../nats/nats-connection';
 import { NatsRpcServer } from '../nats/nats-rpc.server';
@@ -94,6 +95,8 @@ export async function startService(
   );
   app.useGlobalFilters(new HttpProblemFilter(logger));
   app.useGlobalPipes(createValidationPipe());
+  const metrics = app.get(MetricsService);
+  app.useGlobalInterceptors(new MetricsInterceptor(metrics, 'http'));
 
   const nats = app.get(NatsConnectionHolder);
   const natsServer = app.connectMicroservice(
@@ -103,7 +106,7 @@ export async function startService(
         subjectPrefix: config.nats.subjectPrefix,
         queue: config.service.name,
         logger,
-        metrics: app.get(MetricsService),
+        metrics,
         drainTimeoutMs: config.shutdownTimeoutMs,
       }),
     },
@@ -127,7 +130,8 @@ export async function startService(
     .useGlobalPipes(createValidationPipe());
   grpcServer
     .useGlobalFilters(new GrpcExceptionFilter(logger))
-    .useGlobalPipes(createValidationPipe());
+    .useGlobalPipes(createValidationPipe())
+    .useGlobalInterceptors(new MetricsInterceptor(metrics, 'grpc'));
 
   await app.init();
   // The application's init hooks have run once; keep the microservices from running them again.
