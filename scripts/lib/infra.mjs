@@ -145,36 +145,32 @@ function stopChild(child) {
   });
 }
 
-/** Creates the database named in the URL if it does not exist yet. */
-export async function ensureDatabase(databaseUrl) {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1)) || 'postgres';
+/** Runs `fn(client, databaseName)` on the server's maintenance database `postgres`. */
+async function onMaintenanceDb(databaseUrl, fn) {
+  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) || 'postgres';
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString() });
   await client.connect();
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) {
-      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-    }
+    return await fn(client, `"${name.replace(/"/g, '""')}"`, name);
   } finally {
     await client.end();
   }
 }
 
-export async function dropDatabase(databaseUrl) {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  const admin = new URL(databaseUrl);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+/** Creates the database named in the URL if it does not exist yet. */
+export function ensureDatabase(databaseUrl) {
+  return onMaintenanceDb(databaseUrl, async (client, quoted, name) => {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${quoted}`);
+  });
+}
+
+export function dropDatabase(databaseUrl) {
+  return onMaintenanceDb(databaseUrl, (client, quoted) =>
+    client.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`),
+  );
 }
 
 /**
