@@ -35,13 +35,7 @@ describe(redact.name, () => {
 
 describe(createLogger.name, () => {
   it('writes JSON lines in which personal values never appear', () => {
-    const lines: string[] = [];
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const { lines, destination } = capture();
     const sut = createLogger({ service: 'consent', instanceId: 'i-1', level: 'info', destination });
     sut.info(
       {
@@ -62,4 +56,29 @@ describe(createLogger.name, () => {
     expect(lines[0]).not.toContain('zed@example.test');
     expect(lines[0]).not.toContain('1999-09-09');
   });
+
+  it('logs errors with type, message and stack, but not the row values drivers attach', () => {
+    const { lines, destination } = capture();
+    const sut = createLogger({ service: 'consent', instanceId: 'i-1', level: 'info', destination });
+    const err = Object.assign(new Error('duplicate key value violates unique constraint'), {
+      code: '23505',
+      detail: 'Key (email)=(zed@example.test) already exists.',
+    });
+    sut.error({ err }, 'insert failed');
+    const line = JSON.parse(lines[0]) as { err: Record<string, unknown> };
+    expect(line.err).toMatchObject({ type: 'Error', code: '23505', message: err.message });
+    expect(line.err.stack).toEqual(expect.stringContaining('redact.spec.ts'));
+    expect(lines[0]).not.toContain('zed@example.test');
+  });
 });
+
+function capture() {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, destination };
+}

@@ -106,7 +106,8 @@ export function redact(value: unknown, seen: WeakSet<object> = new WeakSet()): u
   if (seen.has(value)) return '[Circular]';
   seen.add(value);
   if (Array.isArray(value)) return value.map((item) => redact(item, seen));
-  if (value instanceof Date) return value;
+  // Dates, and errors: the logger's error serializer keeps only type, message, code and stack.
+  if (value instanceof Date || value instanceof Error) return value;
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
     out[key] = isPersonalKey(key) ? REDACTED : redact(inner, seen);
