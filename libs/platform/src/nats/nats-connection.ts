@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { connect, type NatsConnection } from 'nats';
 import { PLATFORM_CONFIG, PLATFORM_LOGGER } from '../tokens';
+import { withTimeout } from '../util/with-timeout';
 import type { PlatformConfig } from '../config/platform.config';
 import type { Logger } from '../logging/logger';
 
@@ -38,17 +39,18 @@ export class NatsConnectionHolder implements OnApplicationShutdown {
   async check(timeoutMs: number): Promise<void> {
     const nc = this.connection;
     if (nc.isClosed() || nc.isDraining()) throw new Error('connection closed');
-    await Promise.race([
-      nc.flush(),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('flush timed out')), timeoutMs).unref(),
-      ),
-    ]);
+    await withTimeout(nc.flush(), timeoutMs, 'NATS flush');
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.nc && !this.nc.isClosed()) {
-      await this.nc.drain().catch((err: unknown) => this.logger.warn({ err }, 'NATS drain failed'));
+      // Bounded: with the server unreachable a drain would wait for a reconnect that may not come.
+      await withTimeout(this.nc.drain(), this.config.shutdownTimeoutMs, 'NATS drain').catch(
+        async (err: unknown) => {
+          this.logger.warn({ err }, 'NATS drain failed; closing');
+          await this.nc?.close();
+        },
+      );
     }
   }
 

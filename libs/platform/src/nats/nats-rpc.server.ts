@@ -18,6 +18,7 @@ import { RpcErrorReply } from '../errors/exception-filters';
 import { toErrorBody } from '../errors/error-mapping';
 import type { Logger } from '../logging/logger';
 import type { MetricsService } from '../metrics/metrics.service';
+import { withTimeout } from '../util/with-timeout';
 
 type NatsRpcContextArgs = [subject: string, headers: MsgHdrs | undefined];
 
@@ -98,7 +99,13 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
   async close(): Promise<void> {
     const subs = this.subscriptions;
     this.subscriptions = [];
-    await Promise.all(subs.map((sub) => sub.drain().catch(() => undefined)));
+    await Promise.all(
+      subs.map((sub) =>
+        withTimeout(sub.drain(), this.options.drainTimeoutMs, 'NATS unsubscribe').catch(() =>
+          sub.unsubscribe(),
+        ),
+      ),
+    );
     if (this.inFlight === 0) return;
     this.options.logger.info({ inFlight: this.inFlight }, 'waiting for in-flight NATS requests');
     await new Promise<void>((resolve) => {

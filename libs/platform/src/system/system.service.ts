@@ -10,6 +10,7 @@ import { DataSource } from 'typeorm';
 import type { PlatformConfig } from '../config/platform.config';
 import { NatsConnectionHolder } from '../nats/nats-connection';
 import { PLATFORM_CONFIG } from '../tokens';
+import { withTimeout } from '../util/with-timeout';
 import { packageVersion } from './package-version';
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -70,15 +71,7 @@ export class SystemService implements OnModuleDestroy {
   private async check(name: string, probe: () => Promise<unknown>): Promise<DependencyCheck> {
     const started = performance.now();
     try {
-      await Promise.race([
-        probe(),
-        new Promise((_, reject) =>
-          setTimeout(
-            () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
-            CHECK_TIMEOUT_MS,
-          ).unref(),
-        ),
-      ]);
+      await withTimeout(probe(), CHECK_TIMEOUT_MS, name);
       return { name, state: 'up', latencyMs: elapsed(started) };
     } catch (err) {
       // The driver's message may name hosts or roles but never row data.
