@@ -10,6 +10,7 @@ import {
   ValidationFailedError,
 } from '@dsg/contracts';
 import { connect, headers, type NatsConnection } from 'nats';
+import { Client } from 'pg';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2eEnv } from './support/e2e-env';
@@ -74,6 +75,20 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
       ]),
     );
     expect((await fetch(processes.get(service)!.url('/health/live'))).status).toBe(200);
+  });
+
+  each('%s connects to PostgreSQL as its runtime role, not as the owner', async (service) => {
+    const db = new Client({ connectionString: env.databaseUrl });
+    await db.connect();
+    try {
+      const { rows } = await db.query<{ usename: string }>(
+        'SELECT DISTINCT usename FROM pg_stat_activity WHERE application_name = $1',
+        [`${service}-${processes.get(service)!.child.pid}`],
+      );
+      expect(rows).toEqual([{ usename: SERVICES[service].runtimeRole }]);
+    } finally {
+      await db.end();
+    }
   });
 
   each('%s answers version over NATS through the typed client', async (service) => {
@@ -194,7 +209,8 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
             `/${SERVICES[service].grpcPackage}.${SERVICES[service].grpcService}/Ping`,
             Buffer.from([0xff, 0xff, 0xff, 0xff]),
           );
-          expect(garbage?.code).toBeGreaterThan(0);
+          // grpc-js answers undecodable bytes itself, before any handler: INTERNAL, no body.
+          expect(garbage?.code).toBe(13);
           await expect(grpc.call('Version', {})).resolves.toMatchObject({ ok: true });
         } finally {
           grpc.close();
@@ -282,7 +298,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
 
   describe('SIGTERM with work in flight', () => {
     each(
-      '%s finishes in-flight NATS and gRPC requests, stops taking work, and exits 0',
+      '%s reports draining, refuses new work, finishes in-flight NATS and gRPC requests, exits 0',
       async (service) => {
         const proc = processes.get(service)!;
         const grpc = new GrpcTestClient(SERVICES[service], proc.grpcPort);
@@ -293,6 +309,23 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
           const grpcInFlight = grpc.call('Ping', { payload: 'grpc', delayMs: 1500 });
           await new Promise((r) => setTimeout(r, 400));
           proc.child.kill('SIGTERM');
+          await new Promise((r) => setTimeout(r, 150));
+          // Draining: readiness says so, new work is refused, in-flight work goes on.
+          const ready = await fetch(proc.url('/health/ready'));
+          expect(ready.status).toBe(503);
+          expect(await ready.json()).toMatchObject({ state: 'draining' });
+          await expect(
+            client.system(service).version({}, { retries: 0, timeoutMs: 500 }),
+          ).rejects.toBeInstanceOf(UnavailableError);
+          if (service === 'gateway') {
+            const refused = await fetch(proc.url('/v1/services/gateway/ping'), {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: '{}',
+            });
+            expect(refused.status).toBe(503);
+            expect(await refused.json()).toMatchObject({ code: ErrorCodes.SHUTTING_DOWN });
+          }
           await expect(natsInFlight).resolves.toMatchObject({ service, payload: 'nats' });
           await expect(grpcInFlight).resolves.toMatchObject({
             ok: true,

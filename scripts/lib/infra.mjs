@@ -97,7 +97,15 @@ async function startPrivatePostgres(url, dataRoot, log) {
       '-E',
       'UTF8',
     ]);
-    execFileSync(cmd, args, { stdio: 'ignore' });
+    try {
+      execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      const why = err.stderr?.toString().trim() || err.message;
+      throw new Error(
+        `initdb failed in ${dir}: ${why}` +
+          (isRoot() ? ' (the postgres user must be able to reach that folder)' : ''),
+      );
+    }
   }
   log(`starting a private PostgreSQL on 127.0.0.1:${port}`);
   const [cmd, args] = asPostgresUser(join(bin, 'postgres'), [
@@ -112,8 +120,10 @@ async function startPrivatePostgres(url, dataRoot, log) {
     '-c',
     'fsync=on',
   ]);
-  const child = spawn(cmd, args, { stdio: 'ignore', detached: false });
-  await waitFor(() => canConnect('127.0.0.1', port), 'private PostgreSQL');
+  // Own process group: Ctrl-C on `npm start` must reach the services first, not the database.
+  const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+  // The port opens before recovery ends ("the database system is starting up"): wait for a query.
+  await waitFor(() => answersQuery(url, port), 'private PostgreSQL');
   return () => stopChild(child);
 }
 
@@ -130,9 +140,28 @@ async function startPrivateNats(url, dataRoot, log) {
   log(`starting a private nats-server with JetStream on 127.0.0.1:${port}`);
   const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
     stdio: 'ignore',
+    detached: true,
   });
   await waitFor(() => canConnect('127.0.0.1', port), 'private nats-server');
   return () => stopChild(child);
+}
+
+async function answersQuery(url, port) {
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port,
+    user: url.username || 'postgres',
+    database: 'postgres',
+  });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 function stopChild(child) {

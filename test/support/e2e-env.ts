@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 
 export interface E2eEnv {
   runId: string;
@@ -11,8 +10,9 @@ export interface E2eEnv {
   logDir: string;
 }
 
+/** This run's settings, written by global-setup.mjs to a file only this run knows. */
 export function e2eEnv(): E2eEnv {
-  return JSON.parse(
-    readFileSync(join(__dirname, '..', '..', '.tmp', 'e2e-env.json'), 'utf8'),
-  ) as E2eEnv;
+  const file = process.env.DSG_E2E_ENV;
+  if (!file) throw new Error('DSG_E2E_ENV is not set: run e2e tests through jest (npm test)');
+  return JSON.parse(readFileSync(file, 'utf8')) as E2eEnv;
 }

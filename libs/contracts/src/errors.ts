@@ -9,6 +9,14 @@ export const ErrorCodes = {
   /** The payload could not be parsed at all (not JSON, not protobuf). */
   MALFORMED: 'REQUEST.MALFORMED',
   NOT_FOUND: 'REQUEST.NOT_FOUND',
+  /** No valid credentials or assertion. */
+  UNAUTHENTICATED: 'REQUEST.UNAUTHENTICATED',
+  /** Authenticated, but the caller's identity or role does not permit this. */
+  FORBIDDEN: 'REQUEST.FORBIDDEN',
+  /** The HTTP method or media type is not supported by this route. */
+  UNSUPPORTED: 'REQUEST.UNSUPPORTED',
+  /** Too many requests; retry later. */
+  RATE_LIMITED: 'REQUEST.RATE_LIMITED',
   /** Same idempotency key, different payload. */
   IDEMPOTENCY_CONFLICT: 'REQUEST.IDEMPOTENCY_CONFLICT',
   /** No instance of the called service answered (none running, or all draining). */
@@ -31,7 +39,11 @@ export const GrpcStatus = {
   ALREADY_EXISTS: 6,
   FAILED_PRECONDITION: 9,
   INTERNAL: 13,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
   UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
 } as const;
 
 export interface ErrorCatalogEntry {
@@ -60,6 +72,30 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = {
     httpStatus: 404,
     grpcStatus: GrpcStatus.NOT_FOUND,
     retryable: false,
+  },
+  'REQUEST.UNAUTHENTICATED': {
+    title: 'Authentication required',
+    httpStatus: 401,
+    grpcStatus: GrpcStatus.UNAUTHENTICATED,
+    retryable: false,
+  },
+  'REQUEST.FORBIDDEN': {
+    title: 'Not permitted',
+    httpStatus: 403,
+    grpcStatus: GrpcStatus.PERMISSION_DENIED,
+    retryable: false,
+  },
+  'REQUEST.UNSUPPORTED': {
+    title: 'Method or media type not supported',
+    httpStatus: 415,
+    grpcStatus: GrpcStatus.UNIMPLEMENTED,
+    retryable: false,
+  },
+  'REQUEST.RATE_LIMITED': {
+    title: 'Too many requests',
+    httpStatus: 429,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: true,
   },
   'REQUEST.IDEMPOTENCY_CONFLICT': {
     title: 'The idempotency key was used with a different request',

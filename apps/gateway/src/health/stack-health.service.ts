@@ -8,7 +8,9 @@ import {
 import { SystemService } from '@dsg/platform';
 import { Injectable } from '@nestjs/common';
 
-const STATUS_TIMEOUT_MS = 2000;
+// Longer than a service's own dependency checks (2 s), so a slow database shows as the service's
+// own not_ready with its checks, not as unreachable.
+const STATUS_TIMEOUT_MS = 3500;
 
 export type ServiceHealth =
   | StatusReply

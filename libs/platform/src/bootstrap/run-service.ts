@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { protoRoot, SERVICES, type ServiceName } from '@dsg/contracts';
 import { type INestApplication, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type GrpcOptions, Transport } from '@nestjs/microservices';
+import { ServerGrpc } from '@nestjs/microservices';
 import { ConfigError, loadConfig, type PlatformConfig } from '../config/platform.config';
 import { runMigrations, type MigrationClass } from '../database/migrate';
 import {
@@ -11,12 +11,16 @@ import {
   NatsExceptionFilter,
 } from '../errors/exception-filters';
 import { createValidationPipe } from '../errors/validation.pipe';
-import { createLogger, NestPinoLogger, serializeError, type Logger } from '../logging/logger';
+import { createLogger, NestPinoLogger, type Logger } from '../logging/logger';
+import { serializeError } from '../logging/redact';
 import { MetricsInterceptor } from '../metrics/metrics.interceptor';
 import { MetricsService } from '../metrics/metrics.service';
 import { NatsConnectionHolder } from '../nats/nats-connection';
 import { NatsRpcServer } from '../nats/nats-rpc.server';
+import { DrainGuard } from '../health/drain.guard';
 import { PlatformModule } from '../platform.module';
+import { SystemService } from '../system/system.service';
+import { withTimeout } from '../util/with-timeout';
 
 export interface ServiceDefinition {
   service: ServiceName;
@@ -72,12 +76,18 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
       logger.fatal({ command }, 'unknown command; use "serve" or "migrate"');
       process.exit(2);
     }
-    const app = await startService(config, definition, logger);
-    handleSignals(app, config, logger);
+    const service = await startService(config, definition, logger);
+    handleSignals(service, config, logger);
   } catch (err) {
     logger.fatal({ err }, `${command} failed`);
     process.exit(1);
   }
+}
+
+export interface RunningService {
+  app: INestApplication;
+  /** Stops taking work, answers what is in flight, then closes everything. */
+  stop(): Promise<void>;
 }
 
 /** Builds and starts the hybrid application: HTTP (health, metrics, API), NATS and gRPC. */
@@ -85,7 +95,7 @@ export async function startService(
   config: PlatformConfig,
   definition: ServiceDefinition,
   logger: Logger,
-): Promise<INestApplication> {
+): Promise<RunningService> {
   const app = await NestFactory.create(
     {
       module: class ServiceRoot {},
@@ -93,49 +103,42 @@ export async function startService(
     },
     { logger: new NestPinoLogger(logger), abortOnError: false },
   );
-  app.useGlobalFilters(new HttpProblemFilter(logger));
-  app.useGlobalPipes(createValidationPipe());
+  const system = app.get(SystemService);
   const metrics = app.get(MetricsService);
-  app.useGlobalInterceptors(new MetricsInterceptor(metrics, 'http'));
+  app.useGlobalFilters(new HttpProblemFilter(logger));
+  app.useGlobalGuards(new DrainGuard(system));
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalInterceptors(new MetricsInterceptor(metrics, 'http', logger));
 
   const nats = app.get(NatsConnectionHolder);
-  const natsServer = app.connectMicroservice(
-    {
-      strategy: new NatsRpcServer({
-        connection: () => nats.connect(),
-        subjectPrefix: config.nats.subjectPrefix,
-        queue: config.service.name,
-        logger,
-        metrics,
-        drainTimeoutMs: config.shutdownTimeoutMs,
-      }),
-    },
-    { deferInitialization: true },
-  );
-  const grpcServer = app.connectMicroservice<GrpcOptions>(
-    {
-      transport: Transport.GRPC,
-      options: {
-        url: `${config.grpc.host}:${config.grpc.port}`,
-        package: config.service.grpcPackage,
-        protoPath: join(protoRoot(), config.service.protoFile),
-        loader: { includeDirs: [protoRoot()], keepCase: false, longs: Number, enums: String },
-        gracefulShutdown: true,
-      },
-    },
-    { deferInitialization: true },
-  );
-  natsServer
+  const natsServer = new NatsRpcServer({
+    connection: () => nats.connect(),
+    subjectPrefix: config.nats.subjectPrefix,
+    queue: config.service.name,
+    logger,
+    metrics,
+    drainTimeoutMs: config.shutdownTimeoutMs,
+  });
+  const grpcServer = new ServerGrpc({
+    url: `${config.grpc.host}:${config.grpc.port}`,
+    package: config.service.grpcPackage,
+    protoPath: join(protoRoot(), config.service.protoFile),
+    loader: { includeDirs: [protoRoot()], keepCase: false, longs: Number, enums: String },
+    gracefulShutdown: true,
+  });
+  app
+    .connectMicroservice({ strategy: natsServer }, { deferInitialization: true })
     .useGlobalFilters(new NatsExceptionFilter(logger))
     .useGlobalPipes(createValidationPipe());
-  grpcServer
+  app
+    .connectMicroservice({ strategy: grpcServer }, { deferInitialization: true })
     .useGlobalFilters(new GrpcExceptionFilter(logger))
     .useGlobalPipes(createValidationPipe())
-    .useGlobalInterceptors(new MetricsInterceptor(metrics, 'grpc'));
+    .useGlobalInterceptors(new MetricsInterceptor(metrics, 'grpc', logger));
 
   await app.init();
   // The application's init hooks have run once; keep the microservices from running them again.
-  for (const ms of [natsServer, grpcServer]) markInitHooksCalled(ms);
+  for (const ms of app.getMicroservices()) markInitHooksCalled(ms);
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
   const address = app.getHttpServer().address() as { port: number };
@@ -148,7 +151,21 @@ export async function startService(
     },
     `${config.service.name} ready`,
   );
-  return app;
+
+  const stop = async () => {
+    // 1. Readiness turns 503 and new HTTP API calls get PLATFORM.SHUTTING_DOWN; probes still answer.
+    system.beginDrain();
+    // 2. No new NATS or gRPC work; what is in flight is answered.
+    await Promise.all([
+      natsServer.close(),
+      withTimeout(grpcServer.close(), config.shutdownTimeoutMs, 'gRPC shutdown').catch(
+        (err: unknown) => logger.warn({ context: 'Shutdown', err }, 'gRPC calls abandoned'),
+      ),
+    ]);
+    // 3. HTTP closes, then the NATS connection is drained and the database pool closed.
+    await app.close();
+  };
+  return { app, stop };
 }
 
 function markInitHooksCalled(ms: INestMicroservice): void {
@@ -156,11 +173,10 @@ function markInitHooksCalled(ms: INestMicroservice): void {
 }
 
 /**
- * SIGTERM/SIGINT: readiness turns false, HTTP stops accepting, NATS subscriptions are drained and
- * in-flight requests finish, gRPC shuts down gracefully, then NATS and PostgreSQL are closed.
- * Exit 0 when that completes within SHUTDOWN_TIMEOUT_MS, 1 otherwise.
+ * SIGTERM/SIGINT: see RunningService.stop. Exit 0 when it completes, 1 if it fails or takes
+ * longer than SHUTDOWN_TIMEOUT_MS (plus a little for closing connections).
  */
-function handleSignals(app: INestApplication, config: PlatformConfig, logger: Logger): void {
+function handleSignals(service: RunningService, config: PlatformConfig, logger: Logger): void {
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -170,7 +186,7 @@ function handleSignals(app: INestApplication, config: PlatformConfig, logger: Lo
       logger.error({ context: 'Shutdown' }, 'shutdown timed out');
       process.exit(1);
     }, config.shutdownTimeoutMs + 2000).unref();
-    app.close().then(
+    service.stop().then(
       () => {
         logger.info({ context: 'Shutdown' }, 'stopped');
         process.exit(0);

@@ -44,6 +44,20 @@ describe(loadConfig.name, () => {
     }
   });
 
+  it('requires a runtime password when the owner connection uses one', () => {
+    const error = captureError(() =>
+      loadConfig(service, { DATABASE_URL: 'postgres://owner:pw@db:5432/dsg' }),
+    );
+    expect((error as ConfigError).variables.map((v) => v.variable)).toEqual([
+      'DATABASE_RUNTIME_PASSWORD',
+    ]);
+    const sut = loadConfig(service, {
+      DATABASE_URL: 'postgres://owner:pw@db:5432/dsg',
+      DATABASE_RUNTIME_PASSWORD: 'rt',
+    });
+    expect(new URL(sut.database.runtimeUrl).password).toBe('rt');
+  });
+
   it('accepts several NATS servers and an explicit runtime URL', () => {
     const sut = loadConfig(service, {
       NATS_URL: 'nats://a:4222,nats://b:4222',

@@ -153,6 +153,23 @@ export function loadConfig(
   if (errors.length > 0) throw new ConfigError(errors.map(describeError));
 
   const adminUrl = parsed.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  // An owner URL with a password means the server checks passwords: the derived runtime
+  // connection would fail at the first query instead of here.
+  if (
+    !parsed.DATABASE_RUNTIME_URL &&
+    !parsed.DATABASE_RUNTIME_PASSWORD &&
+    URL.canParse(adminUrl) &&
+    new URL(adminUrl).password
+  ) {
+    throw new ConfigError([
+      {
+        variable: 'DATABASE_RUNTIME_PASSWORD',
+        problems: [
+          'is required when DATABASE_URL carries a password (or set DATABASE_RUNTIME_URL)',
+        ],
+      },
+    ]);
+  }
   let runtimeUrl: string;
   try {
     runtimeUrl =

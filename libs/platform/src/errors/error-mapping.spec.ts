@@ -1,5 +1,10 @@
 import { DsgError, ErrorCodes } from '@dsg/contracts';
-import { NotFoundException } from '@nestjs/common';
+import {
+  BadRequestException,
+  ForbiddenException,
+  NotFoundException,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { validate } from 'class-validator';
 import { IsInt, IsString, ValidateNested } from 'class-validator';
 import { Type } from 'class-transformer';
@@ -45,10 +50,15 @@ describe(toErrorBody.name, () => {
     });
   });
 
-  it('maps framework HTTP exceptions to product codes', () => {
-    expect(toErrorBody(new NotFoundException(), stubLogger(), 'http').code).toBe(
-      ErrorCodes.NOT_FOUND,
-    );
+  it.each([
+    [new NotFoundException(), ErrorCodes.NOT_FOUND],
+    [new ForbiddenException(), ErrorCodes.FORBIDDEN],
+    [new UnauthorizedException(), ErrorCodes.UNAUTHENTICATED],
+    [new BadRequestException('Unexpected token } in JSON'), ErrorCodes.MALFORMED],
+  ])('maps framework exception %p to its product code', (exception, code) => {
+    const body = toErrorBody(exception, stubLogger(), 'http');
+    expect(body.code).toBe(code);
+    expect(body.message).not.toContain('Unexpected token');
   });
 });
 

@@ -11,6 +11,19 @@ import type { ValidationError } from 'class-validator';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logging/logger';
 
+/** Framework exceptions (routing, body parsing, guards) by HTTP status. */
+const HTTP_EXCEPTION_CODES: Record<number, [code: string, message: string]> = {
+  // Express's body parser raises 400 for a body it cannot parse.
+  400: [ErrorCodes.MALFORMED, 'The request body could not be parsed'],
+  401: [ErrorCodes.UNAUTHENTICATED, 'Authentication required'],
+  403: [ErrorCodes.FORBIDDEN, 'Not permitted'],
+  404: [ErrorCodes.NOT_FOUND, 'No such resource'],
+  405: [ErrorCodes.UNSUPPORTED, 'Method not supported by this route'],
+  413: [ErrorCodes.MALFORMED, 'Request body too large'],
+  415: [ErrorCodes.UNSUPPORTED, 'Media type not supported'],
+  429: [ErrorCodes.RATE_LIMITED, 'Too many requests'],
+};
+
 /**
  * Maps anything thrown by a handler to the product's error body. Expected failures (DsgError)
  * pass through; anything else becomes PLATFORM.INTERNAL with a correlation id, and is logged in
@@ -19,12 +32,11 @@ import type { Logger } from '../logging/logger';
 export function toErrorBody(exception: unknown, logger: Logger, transport: string): ErrorBody {
   if (exception instanceof DsgError) return exception.toBody();
   if (exception instanceof HttpException) {
-    const status = exception.getStatus();
-    if (status === 404) return new DsgError(ErrorCodes.NOT_FOUND, 'No such resource').toBody();
-    if (status === 413) return new MalformedRequestError('Request body too large').toBody();
-    if (status >= 400 && status < 500) {
-      // Express's body parser raises 400 for JSON it cannot parse.
-      return new MalformedRequestError('Request body is not valid JSON').toBody();
+    const mapped = HTTP_EXCEPTION_CODES[exception.getStatus()];
+    if (mapped) return new DsgError(mapped[0], mapped[1]).toBody();
+    // Any other framework 4xx: refuse without claiming a reason we do not know.
+    if (exception.getStatus() < 500) {
+      return new MalformedRequestError('The request was refused').toBody();
     }
   }
   const correlationId = randomUUID();

@@ -6,7 +6,7 @@ import {
   type RpcExceptionFilter,
 } from '@nestjs/common';
 import { Metadata } from '@grpc/grpc-js';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { type Observable, throwError } from 'rxjs';
 import type { Logger } from '../logging/logger';
 import { toErrorBody } from './error-mapping';
@@ -46,7 +46,10 @@ export class GrpcExceptionFilter implements RpcExceptionFilter {
   }
 }
 
-/** HTTP: RFC 9457 problem details, with our code and field errors as extension members. */
+/**
+ * HTTP: RFC 9457 problem details, with our code and field errors as extension members. No
+ * `instance` member: the request path may itself carry a submitted value.
+ */
 @Catch()
 export class HttpProblemFilter implements ExceptionFilter {
   constructor(private readonly logger: Logger) {}
@@ -54,7 +57,6 @@ export class HttpProblemFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
     const response = ctx.getResponse<Response>();
-    const request = ctx.getRequest<Request>();
     const body = toErrorBody(exception, this.logger, 'http');
     const entry = catalogEntry(body.code);
     response
@@ -65,7 +67,6 @@ export class HttpProblemFilter implements ExceptionFilter {
         title: entry.title,
         status: entry.httpStatus,
         detail: body.message,
-        instance: request.path,
         code: body.code,
         ...(body.fields ? { errors: body.fields } : {}),
         ...(body.correlationId ? { correlationId: body.correlationId } : {}),

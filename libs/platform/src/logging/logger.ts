@@ -13,8 +13,8 @@ export interface LoggerOptions {
 }
 
 /**
- * Structured JSON logging, one line per event. Every object logged passes through `redact`, and
- * errors keep only name, message, code and stack: driver errors carry row values in `detail`.
+ * Structured JSON logging, one line per event. Every object logged passes through `redact`, which
+ * also reduces errors to type, message, code and stack.
  */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
@@ -27,22 +27,11 @@ export function createLogger(options: LoggerOptions): Logger {
         level: (label) => ({ level: label }),
         log: (object) => redact(object) as Record<string, unknown>,
       },
-      serializers: { err: serializeError },
+      // `redact` has already reduced errors; pino's own err serializer would see plain objects.
+      serializers: { err: (value: unknown) => value },
     },
     options.destination ?? pino.destination({ sync: true }),
   );
-}
-
-export function serializeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error))
-    return { message: typeof err === 'string' ? err : 'non-error thrown' };
-  const code = (err as { code?: unknown }).code;
-  return {
-    type: err.name,
-    message: err.message,
-    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
-    stack: err.stack,
-  };
 }
 
 /** Nest's logger interface over pino, with Nest's context as the `context` field. */

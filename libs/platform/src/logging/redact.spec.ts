@@ -64,7 +64,7 @@ describe(createLogger.name, () => {
       code: '23505',
       detail: 'Key (email)=(zed@example.test) already exists.',
     });
-    sut.error({ err }, 'insert failed');
+    sut.error({ err, cause: { error: err } }, 'insert failed');
     const line = JSON.parse(lines[0]) as { err: Record<string, unknown> };
     expect(line.err).toMatchObject({ type: 'Error', code: '23505', message: err.message });
     expect(line.err.stack).toEqual(expect.stringContaining('redact.spec.ts'));

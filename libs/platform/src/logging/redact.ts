@@ -106,11 +106,28 @@ export function redact(value: unknown, seen: WeakSet<object> = new WeakSet()): u
   if (seen.has(value)) return '[Circular]';
   seen.add(value);
   if (Array.isArray(value)) return value.map((item) => redact(item, seen));
-  // Dates, and errors: the logger's error serializer keeps only type, message, code and stack.
-  if (value instanceof Date || value instanceof Error) return value;
+  if (value instanceof Date) return value;
+  if (value instanceof Error) return serializeError(value);
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
     out[key] = isPersonalKey(key) ? REDACTED : redact(inner, seen);
   }
   return out;
+}
+
+/**
+ * Errors keep only type, message, code and stack, whatever key they are logged under: drivers
+ * attach row values to errors (PostgreSQL's `detail`: "Key (email)=(...) already exists").
+ */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) {
+    return { message: typeof err === 'string' ? err : 'non-error thrown' };
+  }
+  const code = (err as { code?: unknown }).code;
+  return {
+    type: err.name,
+    message: err.message,
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    stack: err.stack,
+  };
 }

@@ -9,23 +9,33 @@ import {
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 import type { Request } from 'express';
 import { type Observable, tap } from 'rxjs';
+import type { Logger } from '../logging/logger';
 import type { MetricsService } from './metrics.service';
 
 /**
- * Counts and times gRPC and HTTP handlers (NATS is measured by NatsRpcServer itself, which also
- * sees requests that never reach a handler). Pipes run inside the intercepted call, so refused
- * requests are counted with their error code.
+ * Counts and times gRPC and HTTP handlers, and at trace level logs the shape of each request
+ * (values under personal keys are redacted by the logger). NATS is observed by NatsRpcServer
+ * itself, which also sees requests that never reach a handler. Pipes run inside the intercepted
+ * call, so refused requests are counted with their error code.
  */
 @Injectable()
 export class MetricsInterceptor implements NestInterceptor {
   constructor(
     private readonly metrics: MetricsService,
     private readonly transport: 'grpc' | 'http',
+    private readonly logger: Logger,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const startedAt = process.hrtime.bigint();
     const operation = this.operationOf(context);
+    if (this.logger.isLevelEnabled('trace')) {
+      const fields =
+        this.transport === 'http'
+          ? context.switchToHttp().getRequest<Request>().body
+          : context.switchToRpc().getData();
+      this.logger.trace({ transport: this.transport, operation, fields }, 'request');
+    }
     return next.handle().pipe(
       tap({
         complete: () => this.metrics.observe(this.transport, operation, startedAt),

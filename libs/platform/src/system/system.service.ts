@@ -28,6 +28,14 @@ export class SystemService implements OnModuleDestroy {
   ) {}
 
   /** First shutdown step: readiness turns false before anything stops serving. */
+  beginDrain(): void {
+    this.draining = true;
+  }
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
   onModuleDestroy(): void {
     this.draining = true;
   }
