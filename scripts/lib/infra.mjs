@@ -213,25 +213,19 @@ export async function ensureInfrastructure({
   log = (m) => console.error(`[infra] ${m}`),
 } = {}) {
   const stops = [];
-  const pgUrl = new URL(databaseUrl);
-  const natsFirst = new URL(natsUrl.split(',')[0]);
-  if (!(await canConnect(pgUrl.hostname, Number(pgUrl.port || 5432)))) {
-    if (!LOOPBACK.has(pgUrl.hostname)) {
+  const servers = [
+    { what: 'PostgreSQL', url: new URL(databaseUrl), port: 5432, start: startPrivatePostgres },
+    { what: 'NATS', url: new URL(natsUrl.split(',')[0]), port: 4222, start: startPrivateNats },
+  ];
+  for (const { what, url, port, start } of servers) {
+    if (await canConnect(url.hostname, Number(url.port || port))) continue;
+    if (!LOOPBACK.has(url.hostname)) {
       throw new Error(
-        `PostgreSQL at ${pgUrl.hostname}:${pgUrl.port || 5432} is not reachable. ${INSTALL_HINT}`,
+        `${what} at ${url.hostname}:${url.port || port} is not reachable. ${INSTALL_HINT}`,
       );
     }
     mkdirSync(dataRoot, { recursive: true });
-    stops.push(await startPrivatePostgres(pgUrl, dataRoot, log));
-  }
-  if (!(await canConnect(natsFirst.hostname, Number(natsFirst.port || 4222)))) {
-    if (!LOOPBACK.has(natsFirst.hostname)) {
-      throw new Error(
-        `NATS at ${natsFirst.hostname}:${natsFirst.port || 4222} is not reachable. ${INSTALL_HINT}`,
-      );
-    }
-    mkdirSync(dataRoot, { recursive: true });
-    stops.push(await startPrivateNats(natsFirst, dataRoot, log));
+    stops.push(await start(url, dataRoot, log));
   }
   await ensureDatabase(databaseUrl);
   return async () => {
