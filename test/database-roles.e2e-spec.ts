@@ -72,6 +72,37 @@ describe('per-service schemas and runtime roles', () => {
     },
   );
 
+  it.each(SERVICE_NAMES.map((s) => [s]))(
+    "%s's runtime role may append to its outbox and mark rows published, but not rewrite or delete events",
+    async (service) => {
+      const { schema, runtimeRole } = SERVICES[service];
+      const client = await connectAs(runtimeRole);
+      try {
+        await client.query('BEGIN');
+        await client.query(
+          `INSERT INTO "${schema}".outbox (id, subject, type, schema_version, envelope)
+           VALUES (gen_random_uuid(), 's', 't.x', 1, '{}')`,
+        );
+        await client.query(`UPDATE "${schema}".outbox SET published_at = now()`);
+        await expect(
+          errorCode(client.query(`UPDATE "${schema}".outbox SET envelope = '{"forged":1}'`)),
+        ).resolves.toBe('42501');
+      } finally {
+        await client.query('ROLLBACK');
+      }
+      try {
+        await expect(errorCode(client.query(`DELETE FROM "${schema}".outbox`))).resolves.toBe(
+          '42501',
+        );
+        await expect(errorCode(client.query(`DELETE FROM "${schema}".inbox`))).resolves.toBe(
+          '42501',
+        );
+      } finally {
+        await client.end();
+      }
+    },
+  );
+
   it('the owner role applied every service migration into that service schema', async () => {
     const client = new Client({ connectionString: e2eEnv().databaseUrl });
     await client.connect();

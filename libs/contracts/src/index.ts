@@ -5,3 +5,4 @@ export * from './rpc';
 export * from './find-up';
 export * from './system/system.dto';
 export * from './client/dsg-client';
+export * from './events';

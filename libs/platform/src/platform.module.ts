@@ -2,6 +2,7 @@ import { DsgClient } from '@dsg/contracts';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { PlatformConfig } from './config/platform.config';
+import { Outbox } from './events/outbox';
 import { HealthController } from './health/health.controller';
 import type { Logger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
@@ -43,6 +44,7 @@ export class PlatformModule {
         NatsConnectionHolder,
         MetricsService,
         SystemService,
+        Outbox,
         {
           provide: DsgClient,
           inject: [NatsConnectionHolder],
@@ -60,6 +62,7 @@ export class PlatformModule {
         NatsConnectionHolder,
         MetricsService,
         SystemService,
+        Outbox,
         DsgClient,
       ],
     };

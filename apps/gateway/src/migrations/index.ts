@@ -1,5 +1,9 @@
 import type { MigrationClass } from '@dsg/platform';
 import { InitGatewaySchema1764100000000 } from './1764100000000-init-gateway-schema';
+import { GatewayOutboxAndInbox1764200000000 } from './1764200000000-outbox-and-inbox';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
-export const migrations: MigrationClass[] = [InitGatewaySchema1764100000000];
+export const migrations: MigrationClass[] = [
+  InitGatewaySchema1764100000000,
+  GatewayOutboxAndInbox1764200000000,
+];

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { protoRoot, SERVICES, type ServiceName } from '@dsg/contracts';
 import { type INestApplication, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
 import { ServerGrpc } from '@nestjs/microservices';
 import { ConfigError, loadConfig, type PlatformConfig } from '../config/platform.config';
 import { runMigrations, type MigrationClass } from '../database/migrate';
@@ -18,6 +19,8 @@ import { MetricsService } from '../metrics/metrics.service';
 import { NatsConnectionHolder } from '../nats/nats-connection';
 import { NatsRpcServer } from '../nats/nats-rpc.server';
 import { DrainGuard } from '../health/drain.guard';
+import { ensureEventStream } from '../events/jetstream';
+import { OutboxRelay } from '../events/outbox-relay';
 import { PlatformModule } from '../platform.module';
 import { SystemService } from '../system/system.service';
 import { withTimeout } from '../util/with-timeout';
@@ -136,11 +139,27 @@ export async function startService(
     .useGlobalPipes(createValidationPipe())
     .useGlobalInterceptors(new MetricsInterceptor(metrics, 'grpc', logger));
 
+  const relay = new OutboxRelay({
+    dataSource: app.get(DataSource),
+    jetstream: () => nats.connection.jetstream(),
+    schema: config.service.schema,
+    subjectPrefix: config.nats.subjectPrefix,
+    logger,
+    pollIntervalMs: config.events.outboxPollIntervalMs,
+    batchSize: config.events.outboxBatchSize,
+  });
+
   await app.init();
+  await ensureEventStream(await (await nats.connect()).jetstreamManager(), {
+    subjectPrefix: config.nats.subjectPrefix,
+    source: config.service.name,
+    replicas: config.events.replicas,
+  });
   // The application's init hooks have run once; keep the microservices from running them again.
   for (const ms of app.getMicroservices()) markInitHooksCalled(ms);
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
+  relay.start();
   const address = app.getHttpServer().address() as { port: number };
   logger.info(
     {
@@ -162,7 +181,9 @@ export async function startService(
         (err: unknown) => logger.warn({ context: 'Shutdown', err }, 'gRPC calls abandoned'),
       ),
     ]);
-    // 3. HTTP closes, then the NATS connection is drained and the database pool closed.
+    // 3. Events committed by that work are published.
+    await relay.stop();
+    // 4. HTTP closes, then the NATS connection is drained and the database pool closed.
     await app.close();
   };
   return { app, stop };

@@ -99,6 +99,27 @@ export class PlatformEnv {
   @IsString()
   @MaxLength(64)
   INSTANCE_ID?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'JETSTREAM_REPLICAS must be an integer from 1 to 5' })
+  @Min(1, { message: 'JETSTREAM_REPLICAS must be an integer from 1 to 5' })
+  @Max(5, { message: 'JETSTREAM_REPLICAS must be an integer from 1 to 5' })
+  JETSTREAM_REPLICAS?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'OUTBOX_POLL_INTERVAL_MS must be an integer (milliseconds)' })
+  @Min(10)
+  @Max(60_000)
+  OUTBOX_POLL_INTERVAL_MS?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'OUTBOX_BATCH_SIZE must be an integer' })
+  @Min(1)
+  @Max(10_000)
+  OUTBOX_BATCH_SIZE?: number;
 }
 
 export interface PlatformConfig {
@@ -119,6 +140,12 @@ export interface PlatformConfig {
   };
   readonly http: { readonly host: string; readonly port: number };
   readonly grpc: { readonly host: string; readonly port: number };
+  readonly events: {
+    /** Replica count of the JetStream streams this service creates (1 in tests). */
+    readonly replicas: number;
+    readonly outboxPollIntervalMs: number;
+    readonly outboxBatchSize: number;
+  };
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
 }
@@ -199,6 +226,11 @@ export function loadConfig(
     grpc: {
       host: parsed.GRPC_HOST ?? '0.0.0.0',
       port: parsed.GRPC_PORT ?? service.defaultGrpcPort,
+    },
+    events: {
+      replicas: parsed.JETSTREAM_REPLICAS ?? 1,
+      outboxPollIntervalMs: parsed.OUTBOX_POLL_INTERVAL_MS ?? 200,
+      outboxBatchSize: parsed.OUTBOX_BATCH_SIZE ?? 200,
     },
     logLevel: parsed.LOG_LEVEL ?? 'info',
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS ?? 10_000,

@@ -1,0 +1,53 @@
+import type { ServiceName } from './services';
+
+/**
+ * Every durable event, as published on JetStream and delivered to consumers. The envelope is the
+ * same for every event; `type` and `schemaVersion` say how to read `data`. A consumer refuses a
+ * version it does not know (it parks the event, loudly) rather than guessing.
+ */
+export interface EventEnvelope<T = unknown> {
+  /** Unique per event; also the JetStream Nats-Msg-Id, so a re-publish is deduplicated. */
+  id: string;
+  type: string;
+  schemaVersion: number;
+  /** The service whose state change the event announces. */
+  source: ServiceName;
+  occurredAt: string;
+  data: T;
+}
+
+/** One event type at one schema version. */
+export interface EventDef<T> {
+  readonly source: ServiceName;
+  readonly type: string;
+  readonly schemaVersion: number;
+  /** Phantom field carrying the payload type; never set at runtime. */
+  readonly __data?: T;
+}
+
+export function eventDef<T>(source: ServiceName, type: string, schemaVersion: number): EventDef<T> {
+  if (!/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/.test(type)) {
+    throw new Error(`event type must be dotted lower-case tokens: ${type}`);
+  }
+  return { source, type, schemaVersion };
+}
+
+/**
+ * Subject of an event, relative to the deployment prefix:
+ * `<source>.events.<type>.v<schemaVersion>`.
+ */
+export function eventSubject(
+  def: Pick<EventDef<unknown>, 'source' | 'type' | 'schemaVersion'>,
+): string {
+  return `${def.source}.events.${def.type}.v${def.schemaVersion}`;
+}
+
+/** The JetStream stream holding one service's events: `<PREFIX>_<SERVICE>_EVENTS`. */
+export function eventStreamName(prefix: string, source: ServiceName): string {
+  return `${prefix}_${source}_events`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+/** Subjects captured by that stream (relative to the prefix). */
+export function eventStreamSubjects(source: ServiceName): string {
+  return `${source}.events.>`;
+}

@@ -1,0 +1,148 @@
+import { type EventEnvelope, qualifySubject } from '@dsg/contracts';
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JsMsg,
+  nanos,
+  type NatsConnection,
+} from 'nats';
+import type { DataSource, EntityManager } from 'typeorm';
+import { ident } from '../database/migration-helpers';
+import type { Logger } from '../logging/logger';
+import { isNotFound } from './jetstream';
+
+export type EventHandler = (event: EventEnvelope, manager: EntityManager) => Promise<void>;
+
+/** Handlers by event type, then by schema version. A missing entry is a refusal, not a guess. */
+export type EventHandlers = Record<string, Record<number, EventHandler>>;
+
+export interface EventConsumerOptions {
+  connection: NatsConnection;
+  dataSource: DataSource;
+  /** Schema whose inbox records what this consumer has seen. */
+  schema: string;
+  /** Durable consumer name; also the inbox's `consumer` column. */
+  durable: string;
+  stream: string;
+  subjectPrefix: string;
+  /** Subjects (relative to the prefix) this consumer takes from the stream. */
+  filterSubject: string;
+  handlers: EventHandlers;
+  logger: Logger;
+  /** How long JetStream waits for an ack before redelivering. */
+  ackWaitMs?: number;
+}
+
+/**
+ * A durable JetStream consumer that processes each event exactly once in effect: the handler runs
+ * in a database transaction that also records the event in the inbox, and the inbox's primary key
+ * turns any redelivery into a no-op. An event of a type or version without a handler is refused
+ * loudly (error log) and parked in the inbox with its envelope, then acknowledged: it is not lost,
+ * and it does not block the events behind it. A handler that throws rolls back and the event is
+ * redelivered after a delay.
+ */
+export class EventConsumer {
+  private messages?: ConsumerMessages;
+  private running?: Promise<void>;
+  private readonly decoder = new TextDecoder();
+
+  constructor(private readonly options: EventConsumerOptions) {}
+
+  async start(): Promise<void> {
+    const { connection, stream, durable } = this.options;
+    const jsm = await connection.jetstreamManager();
+    const config = {
+      durable_name: durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: qualifySubject(this.options.subjectPrefix, this.options.filterSubject),
+      ack_wait: nanos(this.options.ackWaitMs ?? 30_000),
+      max_ack_pending: 1000,
+    };
+    try {
+      await jsm.consumers.info(stream, durable);
+      await jsm.consumers.update(stream, durable, {
+        filter_subject: config.filter_subject,
+        ack_wait: config.ack_wait,
+        max_ack_pending: config.max_ack_pending,
+      });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await jsm.consumers.add(stream, config);
+    }
+    const consumer = await connection.jetstream().consumers.get(stream, durable);
+    this.messages = await consumer.consume({ max_messages: 100 });
+    const messages = this.messages;
+    this.running = (async () => {
+      for await (const msg of messages) await this.handle(msg);
+    })();
+  }
+
+  async stop(): Promise<void> {
+    await this.messages?.close();
+    await this.running?.catch(() => undefined);
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    const { logger, durable } = this.options;
+    let envelope: EventEnvelope;
+    try {
+      envelope = JSON.parse(this.decoder.decode(msg.data)) as EventEnvelope;
+      if (typeof envelope?.id !== 'string' || typeof envelope.type !== 'string') {
+        throw new Error('not an event envelope');
+      }
+    } catch {
+      logger.error(
+        { consumer: durable, subject: msg.subject, seq: msg.seq },
+        'event refused: unreadable envelope',
+      );
+      msg.term(); // stays in the stream for inspection; redelivery could never succeed
+      return;
+    }
+    const handler: EventHandler | undefined =
+      this.options.handlers[envelope.type]?.[envelope.schemaVersion];
+    const known = handler !== undefined;
+    try {
+      await this.options.dataSource.transaction(async (manager) => {
+        const recorded = (await manager.query(
+          `INSERT INTO ${ident(this.options.schema)}.inbox
+             (consumer, event_id, type, schema_version, outcome, reason, envelope)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (consumer, event_id) DO NOTHING
+           RETURNING event_id`,
+          [
+            durable,
+            envelope.id,
+            envelope.type,
+            envelope.schemaVersion,
+            known ? 'processed' : 'refused',
+            known ? null : `no handler for ${envelope.type} v${envelope.schemaVersion}`,
+            known ? null : envelope,
+          ],
+        )) as unknown[];
+        if (recorded.length === 0) return; // seen before: a redelivery or a republish
+        if (!handler) {
+          logger.error(
+            {
+              consumer: durable,
+              eventId: envelope.id,
+              type: envelope.type,
+              schemaVersion: envelope.schemaVersion,
+            },
+            'event refused: unknown type or schema version; parked in the inbox',
+          );
+          return;
+        }
+        await handler(envelope, manager);
+      });
+      msg.ack();
+    } catch (err) {
+      logger.warn(
+        { err, consumer: durable, eventId: envelope.id, type: envelope.type },
+        'event handler failed; will retry',
+      );
+      msg.nak(5000);
+    }
+  }
+}

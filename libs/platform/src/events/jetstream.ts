@@ -1,0 +1,55 @@
+import {
+  eventStreamName,
+  eventStreamSubjects,
+  qualifySubject,
+  type ServiceName,
+} from '@dsg/contracts';
+import { type JetStreamManager, nanos, NatsError, RetentionPolicy, StorageType } from 'nats';
+
+export interface StreamSpec {
+  subjectPrefix: string;
+  source: ServiceName;
+  replicas: number;
+}
+
+/** How long JetStream remembers a Nats-Msg-Id to drop a re-published duplicate. */
+const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
+
+/**
+ * Creates the source service's event stream, or brings an existing one to the wanted subjects and
+ * replica count. Safe to run from every replica at every boot.
+ */
+export async function ensureEventStream(jsm: JetStreamManager, spec: StreamSpec): Promise<string> {
+  const name = eventStreamName(spec.subjectPrefix, spec.source);
+  const subjects = [qualifySubject(spec.subjectPrefix, eventStreamSubjects(spec.source))];
+  try {
+    const info = await jsm.streams.info(name);
+    const sameSubjects = JSON.stringify(info.config.subjects) === JSON.stringify(subjects);
+    if (!sameSubjects || info.config.num_replicas !== spec.replicas) {
+      await jsm.streams.update(name, { ...info.config, subjects, num_replicas: spec.replicas });
+    }
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    try {
+      await jsm.streams.add({
+        name,
+        subjects,
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        num_replicas: spec.replicas,
+        duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      });
+    } catch (addErr) {
+      // Another replica created it between our info and add.
+      if (!(addErr instanceof NatsError && /already in use/i.test(addErr.message))) throw addErr;
+    }
+  }
+  return name;
+}
+
+export function isNotFound(err: unknown): boolean {
+  return (
+    err instanceof NatsError &&
+    (err.api_error?.err_code === 10059 || err.api_error?.err_code === 10014 || err.code === '404')
+  );
+}

@@ -1,0 +1,199 @@
+import { eventDef, eventStreamName, SERVICES } from '@dsg/contracts';
+import { appendEvent, createLogger, EventConsumer } from '@dsg/platform';
+import { connect, type NatsConnection } from 'nats';
+import { Writable } from 'node:stream';
+import { DataSource } from 'typeorm';
+import { e2eEnv } from './support/e2e-env';
+import { PrivateNats } from './support/private-nats';
+import { ServiceProcess } from './support/service-process';
+
+const Counted = eventDef<{ n: number }>('consent', 'test.counted', 1);
+const CountedV2 = eventDef<{ n: number; extra: string }>('consent', 'test.counted', 2);
+
+function runtimeDataSource(service: 'consent' | 'retention'): DataSource {
+  const url = new URL(e2eEnv().databaseUrl);
+  url.username = SERVICES[service].runtimeRole;
+  url.password = '';
+  return new DataSource({
+    type: 'postgres',
+    url: url.toString(),
+    schema: SERVICES[service].schema,
+    poolSize: 12,
+  });
+}
+
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 60_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Durable events end to end: the consent service's relay publishes what the test commits to
+ * consent's outbox (as consent's runtime role, as the service itself would), and a consumer
+ * keeping its inbox in the retention schema receives them — on a private NATS that the test
+ * restarts, with the relay's process killed and restarted in the middle.
+ */
+describe('transactional outbox, relay and inbox', () => {
+  const env = e2eEnv();
+  let nats: PrivateNats;
+  let relay: ServiceProcess;
+  let writer: DataSource;
+  let inboxDb: DataSource;
+  let consumerConnection: NatsConnection;
+  let consumer: EventConsumer;
+  const received: string[] = [];
+  const logLines: string[] = [];
+
+  const startRelay = async () => {
+    relay = await ServiceProcess.start('consent', {
+      NATS_URL: nats.url,
+      OUTBOX_POLL_INTERVAL_MS: '20',
+    });
+    await relay.waitReady();
+  };
+  const append = (count: number, def = Counted) =>
+    writer.transaction(async (manager) => {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i++)
+        ids.push((await appendEvent(manager, 'consent', def as typeof Counted, { n: i })).id);
+      return ids;
+    });
+
+  beforeAll(async () => {
+    nats = await PrivateNats.start();
+    await startRelay();
+    writer = await runtimeDataSource('consent').initialize();
+    inboxDb = await runtimeDataSource('retention').initialize();
+    consumerConnection = await connect({
+      servers: nats.url,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+    });
+    const logger = createLogger({
+      service: 'test-consumer',
+      instanceId: 'test',
+      level: 'info',
+      destination: new Writable({
+        write(chunk: Buffer, _enc, done) {
+          logLines.push(chunk.toString());
+          done();
+        },
+      }),
+    });
+    consumer = new EventConsumer({
+      connection: consumerConnection,
+      dataSource: inboxDb,
+      schema: 'retention',
+      durable: 'outbox-e2e',
+      stream: eventStreamName(env.subjectPrefix, 'consent'),
+      subjectPrefix: env.subjectPrefix,
+      filterSubject: 'consent.events.test.>',
+      handlers: {
+        'test.counted': {
+          1: async (event) => {
+            received.push(event.id);
+          },
+        },
+      },
+      logger,
+      ackWaitMs: 2000,
+    });
+    await consumer.start();
+  }, 60_000);
+
+  afterAll(async () => {
+    await consumer?.stop();
+    await consumerConnection?.close();
+    await relay?.stop('SIGKILL');
+    await writer?.destroy();
+    await inboxDb?.destroy();
+    await nats?.stop();
+  });
+
+  it('delivers every event exactly once though the relay is killed mid-stream and NATS restarts', async () => {
+    const written: string[] = [];
+    const before = received.length;
+    for (let batch = 0; batch < 60; batch++) {
+      written.push(...(await append(10)));
+      if (batch === 15) {
+        await relay.stop('SIGKILL');
+        await startRelay();
+      }
+      if (batch === 35) await nats.restart();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await until(() => received.length - before >= written.length, `${written.length} deliveries`);
+    await new Promise((r) => setTimeout(r, 1000)); // anything extra would arrive now
+    const delivered = received.slice(before);
+    expect(delivered).toHaveLength(written.length);
+    expect(new Set(delivered)).toEqual(new Set(written));
+    const [{ count }] = (await writer.query(
+      'SELECT count(*)::int AS count FROM consent.outbox WHERE published_at IS NULL',
+    )) as { count: number }[];
+    expect(count).toBe(0);
+  }, 120_000);
+
+  it('does not skip a row whose transaction commits after later rows were published', async () => {
+    const runner = writer.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    try {
+      const early = await appendEvent(runner.manager, 'consent', Counted, { n: 1 });
+      const [late] = await append(1);
+      await until(() => received.includes(late), 'the later row');
+      expect(received).not.toContain(early.id);
+      await runner.commitTransaction();
+      await until(() => received.includes(early.id), 'the earlier row committed last');
+    } finally {
+      await runner.release();
+    }
+  });
+
+  it('processes an event once when it reaches the consumer twice', async () => {
+    const [id] = await append(1);
+    await until(() => received.includes(id), 'the event');
+    // Republished past JetStream's duplicate window (a new Nats-Msg-Id): only the inbox stops it.
+    const [{ envelope, subject }] = (await writer.query(
+      'SELECT envelope, subject FROM consent.outbox WHERE id = $1',
+      [id],
+    )) as { envelope: unknown; subject: string }[];
+    const js = consumerConnection.jetstream();
+    const ack = await js.publish(
+      `${env.subjectPrefix}.${subject}`,
+      new TextEncoder().encode(JSON.stringify(envelope)),
+      {
+        msgID: `${id}-again`,
+      },
+    );
+    expect(ack.duplicate).toBe(false);
+    const [marker] = await append(1);
+    await until(() => received.includes(marker), 'a later event');
+    expect(received.filter((r) => r === id)).toHaveLength(1);
+  });
+
+  it('refuses an unknown schema version loudly, keeps it, and goes on with the next event', async () => {
+    const [unknown] = await append(1, CountedV2 as unknown as typeof Counted);
+    const [next] = await append(1);
+    await until(() => received.includes(next), 'the event after the refused one');
+    expect(received).not.toContain(unknown);
+    const parked = (await inboxDb.query(
+      `SELECT outcome, reason, envelope FROM retention.inbox WHERE consumer = 'outbox-e2e' AND event_id = $1`,
+      [unknown],
+    )) as { outcome: string; reason: string; envelope: { schemaVersion: number } }[];
+    expect(parked).toEqual([
+      {
+        outcome: 'refused',
+        reason: 'no handler for test.counted v2',
+        envelope: expect.objectContaining({ schemaVersion: 2 }),
+      },
+    ]);
+    expect(logLines.some((l) => l.includes('"level":"error"') && l.includes(unknown))).toBe(true);
+  });
+});
