@@ -23,6 +23,7 @@ export default tseslint.config(
   {
     files: [
       'scripts/**/*.mjs',
+      'bench/**/*.mjs',
       'test/**/*.mjs',
       'test/**/*.ts',
       '**/*.spec.ts',

@@ -1,0 +1,82 @@
+// Measuring helpers shared by baselines and scenarios: every number in a report is produced by
+// one of these, so a scenario and its baseline are measured the same way.
+
+export function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
+  return sorted[Math.max(0, i)];
+}
+
+export function summarise(samplesMs) {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  return {
+    p50: round(percentile(sorted, 50)),
+    p99: round(percentile(sorted, 99)),
+    n: sorted.length,
+  };
+}
+
+export const round = (x, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+
+/** One call after another: latency percentiles in ms. */
+export async function sequential(call, { count = 2000, warmup = 200 } = {}) {
+  for (let i = 0; i < warmup; i++) await call(i);
+  const samples = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = now();
+    await call(i);
+    samples.push(now() - t0);
+  }
+  return summarise(samples);
+}
+
+/** `concurrency` callers in a closed loop for `seconds`: completed calls per second. */
+export async function closedLoop(call, { concurrency = 64, seconds = 3 } = {}) {
+  const warmUntil = now() + 300;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (now() < warmUntil) await call();
+    }),
+  );
+  let done = 0;
+  const end = now() + seconds * 1000;
+  const t0 = now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (now() < end) {
+        await call();
+        done++;
+      }
+    }),
+  );
+  return { throughput: round(done / ((now() - t0) / 1000), 0), concurrency };
+}
+
+/**
+ * Open loop: calls are issued on a fixed schedule (`rate` per second) whether or not earlier ones
+ * have answered, and each latency is measured from its scheduled time, so queueing shows.
+ */
+export async function openLoop(call, { rate, seconds = 3 } = {}) {
+  const total = Math.max(1, Math.floor(rate * seconds));
+  const samples = [];
+  const pending = [];
+  const t0 = now();
+  let issued = 0;
+  let failed = 0;
+  while (issued < total) {
+    const due = Math.min(total, Math.floor(((now() - t0) / 1000) * rate) + 1);
+    for (; issued < due; issued++) {
+      const scheduled = t0 + (issued / rate) * 1000;
+      pending.push(
+        call().then(
+          () => samples.push(now() - scheduled),
+          () => failed++,
+        ),
+      );
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(pending);
+  return { ...summarise(samples), rate: round(rate, 0), failed };
+}

@@ -1,0 +1,78 @@
+// A private stack for one benchmark run: its own database (migrated, dropped at the end), its own
+// subject prefix, and built services started as separate processes, as in production.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_NATS_URL,
+  dropDatabase,
+  ensureDatabase,
+  ensureInfrastructure,
+} from '../../scripts/lib/infra.mjs';
+import { mainOf, migrateAll, run } from '../../scripts/lib/services.mjs';
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startBenchStack() {
+  const serverUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+  const natsUrl = process.env.NATS_URL || DEFAULT_NATS_URL;
+  const stopInfra = await ensureInfrastructure({ databaseUrl: serverUrl, natsUrl });
+  await run('npm', ['run', '--silent', 'build']);
+  const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const url = new URL(serverUrl);
+  url.pathname = `/dsg_bench_${runId}`;
+  const databaseUrl = url.toString();
+  await ensureDatabase(databaseUrl);
+  await migrateAll({ ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' });
+  const subjectPrefix = `bench${runId}`;
+  const children = [];
+
+  async function startService(name, extraEnv = {}) {
+    const httpPort = await freePort();
+    const child = spawn(process.execPath, [mainOf(name), 'serve'], {
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: databaseUrl,
+        NATS_URL: natsUrl,
+        NATS_SUBJECT_PREFIX: subjectPrefix,
+        HTTP_PORT: String(httpPort),
+        GRPC_PORT: String(await freePort()),
+        LOG_LEVEL: 'warn',
+        ...extraEnv,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    children.push(child);
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).ok) return child;
+      } catch {
+        // not yet
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${name} did not become ready`);
+  }
+
+  async function stop() {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(
+      children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r)))),
+    );
+    await dropDatabase(databaseUrl);
+    await stopInfra();
+  }
+
+  return { runId, databaseUrl, natsUrl, subjectPrefix, startService, stop };
+}
