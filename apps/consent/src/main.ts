@@ -1,3 +1,4 @@
+import './instrument';
 import 'reflect-metadata';
 import { runService } from '@dsg/platform';
 import { ConsentModule } from './consent.module';

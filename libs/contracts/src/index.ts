@@ -4,5 +4,7 @@ export * from './wire';
 export * from './rpc';
 export * from './find-up';
 export * from './system/system.dto';
+export * from './gateway/gateway.dto';
 export * from './client/dsg-client';
 export * from './events';
+export * from './tracing';

@@ -1,3 +1,4 @@
+import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
 import type { ServiceName } from './services';
 import {
   PingReply,
@@ -41,7 +42,14 @@ export const Rpc = {
   consent: { ...systemRpcs('consent') },
   'disclosure-register': { ...systemRpcs('disclosure-register') },
   retention: { ...systemRpcs('retention') },
-  gateway: { ...systemRpcs('gateway') },
+  gateway: {
+    ...systemRpcs('gateway'),
+    /** Every service's status, gathered by the gateway over NATS. */
+    stackHealth: rpc<StackHealthRequest, StackHealthReply>(
+      'gateway.health.stack',
+      StackHealthRequest,
+    ),
+  },
 } satisfies Record<ServiceName, Record<string, RpcDef<unknown, unknown>>>;
 
 export type RpcApi = typeof Rpc;

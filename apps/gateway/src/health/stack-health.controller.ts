@@ -1,8 +1,13 @@
+import { Rpc, StackHealthRequest } from '@dsg/contracts';
 import { Controller, Get, Res } from '@nestjs/common';
+import { GrpcMethod, MessagePattern, Payload } from '@nestjs/microservices';
 import type { Response } from 'express';
 import { StackHealthService } from './stack-health.service';
 
-/** GET /health: every service's status gathered over NATS; 503 when any is not ready. */
+/**
+ * Every service's status gathered over NATS: GET /health (503 when any is not ready), and the
+ * same answer on NATS (`gateway.health.stack`) and gRPC (`GatewayService/StackHealth`).
+ */
 @Controller('health')
 export class StackHealthController {
   constructor(private readonly health: StackHealthService) {}
@@ -12,5 +17,15 @@ export class StackHealthController {
     const health = await this.health.check();
     res.status(health.state === 'ok' ? 200 : 503);
     return health;
+  }
+
+  @MessagePattern(Rpc.gateway.stackHealth.subject)
+  stackOverNats(@Payload() _request: StackHealthRequest) {
+    return this.health.check();
+  }
+
+  @GrpcMethod('GatewayService', 'StackHealth')
+  stackOverGrpc(@Payload() _request: StackHealthRequest) {
+    return this.health.check();
   }
 }

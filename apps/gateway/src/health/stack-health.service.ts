@@ -2,8 +2,9 @@ import {
   DsgClient,
   DsgError,
   SERVICE_NAMES,
+  type ServiceHealth,
   type ServiceName,
-  type StatusReply,
+  type StackHealthReply,
 } from '@dsg/contracts';
 import { SystemService } from '@dsg/platform';
 import { Injectable } from '@nestjs/common';
@@ -11,16 +12,6 @@ import { Injectable } from '@nestjs/common';
 // Longer than a service's own dependency checks (2 s), so a slow database shows as the service's
 // own not_ready with its checks, not as unreachable.
 const STATUS_TIMEOUT_MS = 3500;
-
-export type ServiceHealth =
-  | StatusReply
-  | { service: ServiceName; state: 'unreachable'; error: { code: string; message: string } };
-
-export interface StackHealth {
-  state: 'ok' | 'degraded';
-  checkedAt: string;
-  services: ServiceHealth[];
-}
 
 /**
  * The stack as the operator sees it: every service's own status, asked over NATS (so a service
@@ -33,7 +24,7 @@ export class StackHealthService {
     private readonly system: SystemService,
   ) {}
 
-  async check(): Promise<StackHealth> {
+  async check(): Promise<StackHealthReply> {
     const services = await Promise.all(SERVICE_NAMES.map((name) => this.statusOf(name)));
     return {
       state: services.every((s) => s.state === 'ready') ? 'ok' : 'degraded',

@@ -10,6 +10,7 @@ import {
 import { DsgError, ErrorCodes, TimeoutError, UnavailableError } from '../errors';
 import { type RpcApi, type RpcDef, Rpc, type SystemRpcs } from '../rpc';
 import { SERVICE_NAMES, type ServiceName } from '../services';
+import { injectTraceContext, inSpan, SpanKind } from '../tracing';
 import { Headers, qualifySubject, type ReplyEnvelope } from '../wire';
 
 export interface DsgClientOptions {
@@ -145,19 +146,23 @@ export class DsgClient implements ServiceClients {
     h.set(Headers.IDEMPOTENCY_KEY, idempotencyKey);
     h.set(Headers.REQUEST_ID, requestId);
     const timeout = timeoutMs ?? this.timeoutMs;
-    let raw;
-    try {
-      raw = await this.connection.request(
-        qualifySubject(this.prefix, subject),
-        codec.encode(request),
-        {
-          timeout,
-          headers: h,
-        },
-      );
-    } catch (err) {
-      throw translateNatsError(err, subject, timeout);
-    }
+    const wireSubject = qualifySubject(this.prefix, subject);
+    const raw = await inSpan(
+      `${subject} request`,
+      SpanKind.CLIENT,
+      { 'messaging.system': 'nats', 'messaging.destination.name': wireSubject },
+      async () => {
+        injectTraceContext(h);
+        try {
+          return await this.connection.request(wireSubject, codec.encode(request), {
+            timeout,
+            headers: h,
+          });
+        } catch (err) {
+          throw translateNatsError(err, subject, timeout);
+        }
+      },
+    );
     let envelope: ReplyEnvelope<Res>;
     try {
       envelope = codec.decode(raw.data) as ReplyEnvelope<Res>;

@@ -23,6 +23,7 @@ import { ensureEventStream } from '../events/jetstream';
 import { OutboxRelay } from '../events/outbox-relay';
 import { PlatformModule } from '../platform.module';
 import { SystemService } from '../system/system.service';
+import { stopTelemetry } from '../telemetry/instrument';
 import { withTimeout } from '../util/with-timeout';
 
 export interface ServiceDefinition {
@@ -185,6 +186,8 @@ export async function startService(
     await relay.stop();
     // 4. HTTP closes, then the NATS connection is drained and the database pool closed.
     await app.close();
+    // 5. Spans still buffered are exported.
+    await stopTelemetry();
   };
   return { app, stop };
 }

@@ -1,4 +1,10 @@
-import { type EventEnvelope, qualifySubject } from '@dsg/contracts';
+import {
+  type EventEnvelope,
+  extractTraceContext,
+  inSpan,
+  qualifySubject,
+  SpanKind,
+} from '@dsg/contracts';
 import {
   AckPolicy,
   type ConsumerMessages,
@@ -102,40 +108,18 @@ export class EventConsumer {
     }
     const handler: EventHandler | undefined =
       this.options.handlers[envelope.type]?.[envelope.schemaVersion];
-    const known = handler !== undefined;
     try {
-      await this.options.dataSource.transaction(async (manager) => {
-        const recorded = (await manager.query(
-          `INSERT INTO ${ident(this.options.schema)}.inbox
-             (consumer, event_id, type, schema_version, outcome, reason, envelope)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (consumer, event_id) DO NOTHING
-           RETURNING event_id`,
-          [
-            durable,
-            envelope.id,
-            envelope.type,
-            envelope.schemaVersion,
-            known ? 'processed' : 'refused',
-            known ? null : `no handler for ${envelope.type} v${envelope.schemaVersion}`,
-            known ? null : envelope,
-          ],
-        )) as unknown[];
-        if (recorded.length === 0) return; // seen before: a redelivery or a republish
-        if (!handler) {
-          logger.error(
-            {
-              consumer: durable,
-              eventId: envelope.id,
-              type: envelope.type,
-              schemaVersion: envelope.schemaVersion,
-            },
-            'event refused: unknown type or schema version; parked in the inbox',
-          );
-          return;
-        }
-        await handler(envelope, manager);
-      });
+      await inSpan(
+        `${envelope.type} process`,
+        SpanKind.CONSUMER,
+        {
+          'messaging.system': 'nats',
+          'messaging.destination.name': msg.subject,
+          'messaging.consumer.group.name': durable,
+        },
+        () => this.process(envelope, handler),
+        extractTraceContext(msg.headers),
+      );
       msg.ack();
     } catch (err) {
       logger.warn(
@@ -144,5 +128,43 @@ export class EventConsumer {
       );
       msg.nak(5000);
     }
+  }
+
+  /** The inbox row and the handler's work commit together, or neither does. */
+  private async process(envelope: EventEnvelope, handler: EventHandler | undefined): Promise<void> {
+    const { logger, durable } = this.options;
+    const known = handler !== undefined;
+    await this.options.dataSource.transaction(async (manager) => {
+      const recorded = (await manager.query(
+        `INSERT INTO ${ident(this.options.schema)}.inbox
+             (consumer, event_id, type, schema_version, outcome, reason, envelope)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (consumer, event_id) DO NOTHING
+           RETURNING event_id`,
+        [
+          durable,
+          envelope.id,
+          envelope.type,
+          envelope.schemaVersion,
+          known ? 'processed' : 'refused',
+          known ? null : `no handler for ${envelope.type} v${envelope.schemaVersion}`,
+          known ? null : envelope,
+        ],
+      )) as unknown[];
+      if (recorded.length === 0) return; // seen before: a redelivery or a republish
+      if (!handler) {
+        logger.error(
+          {
+            consumer: durable,
+            eventId: envelope.id,
+            type: envelope.type,
+            schemaVersion: envelope.schemaVersion,
+          },
+          'event refused: unknown type or schema version; parked in the inbox',
+        );
+        return;
+      }
+      await handler(envelope, manager);
+    });
   }
 }

@@ -1,4 +1,12 @@
-import { qualifySubject } from '@dsg/contracts';
+import {
+  extractTraceContext,
+  injectTraceContext,
+  inSpan,
+  qualifySubject,
+  SpanKind,
+} from '@dsg/contracts';
+import { context } from '@opentelemetry/api';
+import { suppressTracing } from '@opentelemetry/core';
 import { headers as natsHeaders, type JetStreamClient } from 'nats';
 import type { DataSource } from 'typeorm';
 import { ident } from '../database/migration-helpers';
@@ -52,9 +60,19 @@ export class OutboxRelay {
     this.running = undefined;
   }
 
-  /** One pass; returns how many rows it published. Public for tools and tests. */
+  /**
+   * One pass; returns how many rows it published. Public for tools and tests. The polling itself
+   * is not traced (it would be a trace every few hundred milliseconds); each publish is, as a
+   * child of the trace that wrote the event.
+   */
   async relayOnce(): Promise<number> {
     const { dataSource, schema, batchSize } = this.options;
+    return context.with(suppressTracing(context.active()), () =>
+      this.pass(dataSource, schema, batchSize),
+    );
+  }
+
+  private pass(dataSource: DataSource, schema: string, batchSize: number): Promise<number> {
     return dataSource.transaction(async (manager) => {
       const rows = (await manager.query(
         `SELECT id, subject, envelope, headers FROM ${ident(schema)}.outbox
@@ -83,12 +101,26 @@ export class OutboxRelay {
   }
 
   private async publish(js: JetStreamClient, row: OutboxRow): Promise<void> {
-    const h = natsHeaders();
-    for (const [key, value] of Object.entries(row.headers ?? {})) h.set(key, value);
-    await js.publish(
-      qualifySubject(this.options.subjectPrefix, row.subject),
-      this.encoder.encode(JSON.stringify(row.envelope)),
-      { msgID: row.id, headers: h, timeout: 5000 },
+    const subject = qualifySubject(this.options.subjectPrefix, row.subject);
+    await inSpan(
+      `${row.subject} publish`,
+      SpanKind.PRODUCER,
+      {
+        'messaging.system': 'nats',
+        'messaging.destination.name': subject,
+        'messaging.message.id': row.id,
+      },
+      async () => {
+        const h = natsHeaders();
+        for (const [key, value] of Object.entries(row.headers ?? {})) h.set(key, value);
+        injectTraceContext(h);
+        await js.publish(subject, this.encoder.encode(JSON.stringify(row.envelope)), {
+          msgID: row.id,
+          headers: h,
+          timeout: 5000,
+        });
+      },
+      extractTraceContext(row.headers),
     );
   }
 

@@ -1,4 +1,4 @@
-import { type EventDef, type EventEnvelope, eventSubject } from '@dsg/contracts';
+import { type EventDef, type EventEnvelope, eventSubject, traceHeaders } from '@dsg/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
@@ -33,6 +33,8 @@ export async function appendEvent<T>(
   data: T,
   headers: Record<string, string> = {},
 ): Promise<EventEnvelope<T>> {
+  // The trace of the state change continues through the relay to every consumer.
+  const allHeaders = { ...traceHeaders(), ...headers };
   const envelope: EventEnvelope<T> = {
     id: randomUUID(),
     type: def.type,
@@ -44,7 +46,7 @@ export async function appendEvent<T>(
   await manager.query(
     `INSERT INTO ${ident(schema)}.outbox (id, subject, type, schema_version, envelope, headers)
      VALUES ($1, $2, $3, $4, $5, $6)`,
-    [envelope.id, eventSubject(def), def.type, def.schemaVersion, envelope, headers],
+    [envelope.id, eventSubject(def), def.type, def.schemaVersion, envelope, allHeaders],
   );
   return envelope;
 }

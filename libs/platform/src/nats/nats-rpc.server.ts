@@ -1,6 +1,9 @@
 import {
   type ErrorBody,
+  extractTraceContext,
   Headers,
+  inSpan,
+  SpanKind,
   MalformedRequestError,
   qualifySubject,
   type ReplyEnvelope,
@@ -148,20 +151,35 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
           'request',
         );
       }
-      try {
-        const result$ = this.transformToObservable(await handler(payload, context));
-        const data = await lastValueFrom(result$, { defaultValue: null });
-        this.respond(msg, { ok: true, data });
-      } catch (err) {
-        const body: ErrorBody =
-          err instanceof RpcErrorReply ? err.body : toErrorBody(err, this.options.logger, 'nats');
-        errorCode = body.code;
-        this.respond(msg, { ok: false, error: body });
-      }
+      const envelope = await inSpan(
+        pattern,
+        SpanKind.SERVER,
+        { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject },
+        () => this.invoke(handler, payload, context),
+        extractTraceContext(msg.headers),
+      );
+      if (!envelope.ok) errorCode = envelope.error.code;
+      this.respond(msg, envelope);
     } finally {
       this.options.metrics.observe('nats', pattern, startedAt, errorCode);
       this.inFlight--;
       if (this.inFlight === 0) this.onIdle?.();
+    }
+  }
+
+  /** Runs the handler (pipes, filter included); never throws. */
+  private async invoke(
+    handler: MessageHandler,
+    payload: unknown,
+    context: NatsRpcContext,
+  ): Promise<ReplyEnvelope<unknown>> {
+    try {
+      const result$ = this.transformToObservable(await handler(payload, context));
+      return { ok: true, data: await lastValueFrom(result$, { defaultValue: null }) };
+    } catch (err) {
+      const body: ErrorBody =
+        err instanceof RpcErrorReply ? err.body : toErrorBody(err, this.options.logger, 'nats');
+      return { ok: false, error: body };
     }
   }
 

@@ -1,0 +1,57 @@
+/**
+ * OpenTelemetry for a service process. `startTelemetry` must run before anything it instruments
+ * is loaded (HTTP, gRPC, pg, Nest), which is why every app's main.ts imports its instrument.ts
+ * first and why this file imports nothing of the platform.
+ *
+ * Configured by the standard variables, read here (and only here) because configuration
+ * validation itself loads modules that must be instrumented first:
+ *   OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT  turns tracing on
+ *   OTEL_EXPORTER_OTLP_PROTOCOL / _TRACES_PROTOCOL   http/protobuf (default) or http/json
+ *   OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER(_ARG), OTEL_BSP_*
+ *   OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none  turns it off
+ * Off by default: without an endpoint the SDK is not even loaded, and the API calls made by the
+ * NATS propagation code are no-ops.
+ */
+import type { NodeSDK } from '@opentelemetry/sdk-node';
+
+let sdk: NodeSDK | undefined;
+
+export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint || env.OTEL_SDK_DISABLED === 'true' || env.OTEL_TRACES_EXPORTER === 'none')
+    return false;
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded only when tracing is on */
+  const { NodeSDK } =
+    require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { HttpInstrumentation } =
+    require('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { GrpcInstrumentation } =
+    require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
+  const { PgInstrumentation } =
+    require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL;
+  const { OTLPTraceExporter } = (
+    protocol === 'http/json'
+      ? require('@opentelemetry/exporter-trace-otlp-http')
+      : require('@opentelemetry/exporter-trace-otlp-proto')
+  ) as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME || serviceName,
+    traceExporter: new OTLPTraceExporter(),
+    instrumentations: [
+      new HttpInstrumentation(),
+      new GrpcInstrumentation(),
+      // Statements are parameterised; parameter values (personal data) are never recorded.
+      new PgInstrumentation({ enhancedDatabaseReporting: false }),
+    ],
+  });
+  sdk.start();
+  return true;
+}
+
+/** Flushes and stops the exporter; part of graceful shutdown. */
+export async function stopTelemetry(): Promise<void> {
+  await sdk?.shutdown().catch(() => undefined);
+  sdk = undefined;
+}
