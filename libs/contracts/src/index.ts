@@ -5,6 +5,7 @@ export * from './rpc';
 export * from './find-up';
 export * from './system/system.dto';
 export * from './gateway/gateway.dto';
+export * from './keys/keys.dto';
 export * from './client/dsg-client';
 export * from './events';
 export * from './tracing';

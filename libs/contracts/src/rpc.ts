@@ -1,4 +1,5 @@
 import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
+import { SigningKeysReply, SigningKeysRequest } from './keys/keys.dto';
 import type { ServiceName } from './services';
 import {
   PingReply,
@@ -29,6 +30,11 @@ function systemRpcs(service: ServiceName) {
     version: rpc<VersionRequest, VersionReply>(`${service}.system.version`, VersionRequest),
     status: rpc<StatusRequest, StatusReply>(`${service}.system.status`, StatusRequest),
     ping: rpc<PingRequest, PingReply>(`${service}.system.ping`, PingRequest),
+    /** The service's current and retired public signing keys. */
+    signingKeys: rpc<SigningKeysRequest, SigningKeysReply>(
+      `${service}.keys.list`,
+      SigningKeysRequest,
+    ),
   };
 }
 

@@ -21,3 +21,6 @@ export * from './events/outbox';
 export * from './events/outbox-relay';
 export * from './events/jetstream';
 export * from './events/event-consumer';
+export * from './keys/key-ring';
+export * from './keys/keys.migration';
+export * from './keys/identifier-hasher';

@@ -2,7 +2,10 @@ import { DsgClient } from '@dsg/contracts';
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { PlatformConfig } from './config/platform.config';
+import { DataSource } from 'typeorm';
 import { Outbox } from './events/outbox';
+import { IdentifierHasher } from './keys/identifier-hasher';
+import { KeyRing } from './keys/key-ring';
 import { HealthController } from './health/health.controller';
 import type { Logger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
@@ -46,6 +49,27 @@ export class PlatformModule {
         SystemService,
         Outbox,
         {
+          provide: IdentifierHasher,
+          useValue: new IdentifierHasher(
+            config.identifiers.secret,
+            config.identifiers.previousSecret,
+          ),
+        },
+        {
+          provide: KeyRing,
+          inject: [DataSource],
+          useFactory: async (dataSource: DataSource) => {
+            const ring = new KeyRing(
+              dataSource,
+              config.service.schema,
+              config.service.name,
+              config.signing.secret,
+            );
+            await ring.init();
+            return ring;
+          },
+        },
+        {
           provide: DsgClient,
           inject: [NatsConnectionHolder],
           useFactory: async (nats: NatsConnectionHolder) =>
@@ -63,6 +87,8 @@ export class PlatformModule {
         MetricsService,
         SystemService,
         Outbox,
+        KeyRing,
+        IdentifierHasher,
         DsgClient,
       ],
     };

@@ -21,6 +21,7 @@ import { NatsRpcServer } from '../nats/nats-rpc.server';
 import { DrainGuard } from '../health/drain.guard';
 import { ensureEventStream } from '../events/jetstream';
 import { OutboxRelay } from '../events/outbox-relay';
+import { KeyRing } from '../keys/key-ring';
 import { PlatformModule } from '../platform.module';
 import { SystemService } from '../system/system.service';
 import { stopTelemetry } from '../telemetry/instrument';
@@ -76,15 +77,47 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
       await runMigrations(config, definition.migrations, logger);
       process.exit(0);
     }
+    if (command === 'rotate-signing-key') {
+      const kid = await rotateSigningKey(config);
+      logger.info({ kid }, 'signing key rotated; the previous key is retired and still verifies');
+      process.exit(0);
+    }
     if (command !== 'serve') {
-      logger.fatal({ command }, 'unknown command; use "serve" or "migrate"');
+      logger.fatal({ command }, 'unknown command; use "serve", "migrate" or "rotate-signing-key"');
       process.exit(2);
+    }
+    if (config.signing.usingDevelopmentSecret) {
+      logger.warn(
+        'SIGNING_KEY_SECRET is not set: using the development secret (refused in production)',
+      );
     }
     const service = await startService(config, definition, logger);
     handleSignals(service, config, logger);
   } catch (err) {
     logger.fatal({ err }, `${command} failed`);
     process.exit(1);
+  }
+}
+
+/** `node main.js rotate-signing-key`: as the runtime role, like the service itself. */
+async function rotateSigningKey(config: PlatformConfig): Promise<string> {
+  const dataSource = await new DataSource({
+    type: 'postgres',
+    url: config.database.runtimeUrl,
+    schema: config.service.schema,
+    poolSize: 1,
+  }).initialize();
+  try {
+    const ring = new KeyRing(
+      dataSource,
+      config.service.schema,
+      config.service.name,
+      config.signing.secret,
+    );
+    await ring.init();
+    return await ring.rotate();
+  } finally {
+    await dataSource.destroy();
   }
 }
 

@@ -10,6 +10,7 @@ import {
   Max,
   MaxLength,
   Min,
+  MinLength,
   validateSync,
   type ValidationError,
 } from 'class-validator';
@@ -101,6 +102,27 @@ export class PlatformEnv {
   INSTANCE_ID?: string;
 
   @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'SIGNING_KEY_SECRET must be at least 32 characters' })
+  SIGNING_KEY_SECRET?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'IDENTIFIER_HASH_SECRET must be at least 32 characters' })
+  IDENTIFIER_HASH_SECRET?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(32, { message: 'IDENTIFIER_HASH_SECRET_PREVIOUS must be at least 32 characters' })
+  IDENTIFIER_HASH_SECRET_PREVIOUS?: string;
+
+  @IsOptional()
+  @IsIn(['development', 'test', 'production'], {
+    message: 'NODE_ENV must be development, test or production',
+  })
+  NODE_ENV?: string;
+
+  @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'JETSTREAM_REPLICAS must be an integer from 1 to 5' })
   @Min(1, { message: 'JETSTREAM_REPLICAS must be an integer from 1 to 5' })
@@ -146,12 +168,29 @@ export interface PlatformConfig {
     readonly outboxPollIntervalMs: number;
     readonly outboxBatchSize: number;
   };
+  readonly signing: {
+    /** Encrypts the private signing keys stored in the service's schema. */
+    readonly secret: string;
+    readonly usingDevelopmentSecret: boolean;
+  };
+  readonly identifiers: {
+    /** Keyed hash (HMAC-SHA-256) secret for direct identifiers (e-mail, device ids). */
+    readonly secret: string;
+    /** The secret before the last rotation, still accepted when matching. */
+    readonly previousSecret?: string;
+  };
   readonly logLevel: LogLevel;
   readonly shutdownTimeoutMs: number;
 }
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/dsg';
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
+
+/** Only for development and tests; refused when NODE_ENV=production. */
+export const DEVELOPMENT_IDENTIFIER_HASH_SECRET =
+  'dsg-development-only-identifier-hash-secret-not-for-production';
+export const DEVELOPMENT_SIGNING_KEY_SECRET =
+  'dsg-development-only-signing-key-secret-not-for-production';
 
 export class ConfigError extends Error {
   constructor(readonly variables: { variable: string; problems: string[] }[]) {
@@ -205,6 +244,19 @@ export function loadConfig(
   } catch {
     throw new ConfigError([{ variable: 'DATABASE_URL', problems: ['is not a parsable URL'] }]);
   }
+  if (parsed.NODE_ENV === 'production') {
+    const missing = (['SIGNING_KEY_SECRET', 'IDENTIFIER_HASH_SECRET'] as const).filter(
+      (v) => !parsed[v],
+    );
+    if (missing.length > 0) {
+      throw new ConfigError(
+        missing.map((variable) => ({
+          variable,
+          problems: ['is required when NODE_ENV=production'],
+        })),
+      );
+    }
+  }
   return {
     service,
     instanceId: parsed.INSTANCE_ID ?? `${service.name}-${process.pid}`,
@@ -231,6 +283,14 @@ export function loadConfig(
       replicas: parsed.JETSTREAM_REPLICAS ?? 1,
       outboxPollIntervalMs: parsed.OUTBOX_POLL_INTERVAL_MS ?? 200,
       outboxBatchSize: parsed.OUTBOX_BATCH_SIZE ?? 200,
+    },
+    signing: {
+      secret: parsed.SIGNING_KEY_SECRET ?? DEVELOPMENT_SIGNING_KEY_SECRET,
+      usingDevelopmentSecret: !parsed.SIGNING_KEY_SECRET,
+    },
+    identifiers: {
+      secret: parsed.IDENTIFIER_HASH_SECRET ?? DEVELOPMENT_IDENTIFIER_HASH_SECRET,
+      previousSecret: parsed.IDENTIFIER_HASH_SECRET_PREVIOUS,
     },
     logLevel: parsed.LOG_LEVEL ?? 'info',
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS ?? 10_000,

@@ -2,6 +2,7 @@ import {
   PingRequest,
   Rpc,
   type ServiceDescriptor,
+  SigningKeysRequest,
   StatusRequest,
   VersionRequest,
 } from '@dsg/contracts';
@@ -50,6 +51,16 @@ export function createSystemController(service: ServiceDescriptor): Type {
     @GrpcMethod(grpc, 'Ping')
     grpcPing(@Payload() request: PingRequest) {
       return this.system.ping(request);
+    }
+
+    @MessagePattern(rpc.signingKeys.subject)
+    signingKeys(@Payload() _request: SigningKeysRequest) {
+      return this.system.signingKeys();
+    }
+
+    @GrpcMethod(grpc, 'SigningKeys')
+    grpcSigningKeys(@Payload() _request: SigningKeysRequest) {
+      return this.system.signingKeys();
     }
   }
   return SystemController;

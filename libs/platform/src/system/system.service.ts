@@ -2,12 +2,14 @@ import {
   type DependencyCheck,
   type PingReply,
   type PingRequest,
+  type SigningKeysReply,
   type StatusReply,
   type VersionReply,
 } from '@dsg/contracts';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { PlatformConfig } from '../config/platform.config';
+import { KeyRing } from '../keys/key-ring';
 import { NatsConnectionHolder } from '../nats/nats-connection';
 import { PLATFORM_CONFIG } from '../tokens';
 import { withTimeout } from '../util/with-timeout';
@@ -25,6 +27,7 @@ export class SystemService implements OnModuleDestroy {
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     private readonly nats: NatsConnectionHolder,
     private readonly dataSource: DataSource,
+    private readonly keyRing: KeyRing,
   ) {}
 
   /** First shutdown step: readiness turns false before anything stops serving. */
@@ -63,6 +66,12 @@ export class SystemService implements OnModuleDestroy {
       uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000),
       checks,
     };
+  }
+
+  /** Current and retired public keys; re-read so a rotation by any replica shows at once. */
+  async signingKeys(): Promise<SigningKeysReply> {
+    await this.keyRing.reload();
+    return { keys: this.keyRing.publicKeys() };
   }
 
   async ping(request: PingRequest): Promise<PingReply> {
