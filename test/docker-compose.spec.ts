@@ -1,0 +1,130 @@
+import { SERVICE_NAMES, SERVICES } from '@dsg/contracts';
+import { loadConfig } from '@dsg/platform';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+/**
+ * docker-compose.yml and the Dockerfile cannot be run here (no Docker engine), so they are checked
+ * as documents: every service, health check, dependency and credential reference.
+ */
+const root = join(__dirname, '..');
+
+interface ComposeService {
+  image?: string;
+  build?: string;
+  command?: string[] | string;
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  ports?: string[];
+  volumes?: string[];
+}
+
+const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+const services = compose.services;
+
+/** `${VAR:-default}` as docker compose would resolve it with VAR unset. */
+const resolve = (value: string) =>
+  value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1').replace(/\$\$/g, '$');
+
+describe('docker-compose.yml', () => {
+  it('runs the infrastructure, a migration job and every service', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      ['jaeger', 'migrate', 'nats', 'otel-collector', 'postgres', ...SERVICE_NAMES].sort(),
+    );
+    expect(services.nats.command).toEqual(expect.arrayContaining(['-js']));
+  });
+
+  it('builds one image and migrates every service with it before they start', () => {
+    expect(services.migrate.build).toBe('.');
+    const script = ([] as string[]).concat(services.migrate.command ?? []).join(' ');
+    for (const name of SERVICE_NAMES) expect(script).toContain(name);
+    expect(services.migrate.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+  });
+
+  it.each(SERVICE_NAMES.map((s) => [s]))(
+    '%s: image, port, readiness probe, dependencies',
+    (name) => {
+      const service = services[name];
+      const env = service.environment ?? {};
+      expect(service.image).toBe(services.migrate.image);
+      expect(env.SERVICE).toBe(name);
+      expect(Number(env.HTTP_PORT)).toBe(SERVICES[name].defaultHttpPort);
+      expect(service.ports).toContain(`${env.HTTP_PORT}:${env.HTTP_PORT}`);
+      expect(service.healthcheck?.test.join(' ')).toContain('/health/ready');
+      expect(service.depends_on).toMatchObject({
+        migrate: { condition: 'service_completed_successfully' },
+        nats: { condition: 'service_healthy' },
+      });
+    },
+  );
+
+  it('every dependency exists, and a "healthy" dependency has a health check', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
+        expect({ name, dependency, exists: dependency in services }).toEqual({
+          name,
+          dependency,
+          exists: true,
+        });
+        if (condition === 'service_healthy') expect(services[dependency].healthcheck).toBeDefined();
+      }
+    }
+  });
+
+  it('takes credentials from variables, and each service configuration is valid in production', () => {
+    const pgPassword = services.postgres.environment?.POSTGRES_PASSWORD ?? '';
+    expect(pgPassword).toMatch(/^\$\{POSTGRES_PASSWORD:-/);
+    for (const name of [...SERVICE_NAMES, 'migrate'] as const) {
+      const env = services[name].environment ?? {};
+      for (const secret of [
+        'DATABASE_RUNTIME_PASSWORD',
+        'SIGNING_KEY_SECRET',
+        'IDENTIFIER_HASH_SECRET',
+      ]) {
+        expect(env[secret]).toMatch(new RegExp(`^\\$\\{${secret}:-`));
+      }
+      expect(env.DATABASE_URL).toContain('${POSTGRES_PASSWORD:-');
+      if (name === 'migrate') continue;
+      const resolved = Object.fromEntries(
+        Object.entries(env).map(([k, v]) => [k, resolve(String(v))]),
+      );
+      expect(() =>
+        loadConfig(SERVICES[name], { ...resolved, NODE_ENV: 'production' }),
+      ).not.toThrow();
+    }
+  });
+
+  it('mounts files that exist in the repository', () => {
+    for (const service of Object.values(services)) {
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0];
+        if (source.startsWith('./')) expect(existsSync(join(root, source))).toBe(true);
+      }
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const stages = dockerfile.split(/^FROM /m).slice(1);
+
+  it('is multi-stage, and the runtime stage runs as a non-root user', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    const runtime = stages[stages.length - 1];
+    const user = /^USER (\S+)/m.exec(runtime)?.[1];
+    expect(user).toBeDefined();
+    expect(['root', '0']).not.toContain(user);
+  });
+
+  it('ships what the services read at run time, and starts the service named by SERVICE', () => {
+    const runtime = stages[stages.length - 1];
+    expect(runtime).toContain('libs/contracts/proto');
+    expect(runtime).toContain('package.json');
+    expect(runtime).toMatch(/NODE_ENV=production/);
+    expect(runtime).toMatch(/dist\/apps\/\$\{SERVICE\}\/src\/main\.js/);
+  });
+});
