@@ -150,6 +150,33 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
     for (const s of body.services) expect(s.state).toBe('ready');
   });
 
+  it('the gateway serves its OpenAPI document at /docs, with schemas from the contracts', async () => {
+    const gateway = processes.get('gateway')!;
+    expect((await fetch(gateway.url('/docs'))).status).toBe(200);
+    const doc = (await (await fetch(gateway.url('/docs-json'))).json()) as {
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>
+      >;
+      components: {
+        schemas: Record<string, { properties?: Record<string, { maximum?: number }> }>;
+      };
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/health',
+        '/v1/services/{service}/ping',
+        '/.well-known/signing-keys',
+      ]),
+    );
+    expect(
+      doc.paths['/v1/services/{service}/ping'].post.requestBody?.content['application/json'].schema,
+    ).toEqual({
+      $ref: '#/components/schemas/PingRequest',
+    });
+    expect(doc.components.schemas.PingRequest.properties?.delayMs.maximum).toBe(10_000);
+  });
+
   describe('malformed requests get a structured error naming the field, and the service keeps serving', () => {
     each('NATS: %s rejects a ping whose delayMs is not an integer', async (service) => {
       const error = await client

@@ -21,16 +21,30 @@ export interface EventDef<T> {
   readonly source: ServiceName;
   readonly type: string;
   readonly schemaVersion: number;
+  /** The payload class (with class-validator decorators), for documents and validation. */
+  readonly payload?: new () => T;
   /** Phantom field carrying the payload type; never set at runtime. */
   readonly __data?: T;
 }
 
-export function eventDef<T>(source: ServiceName, type: string, schemaVersion: number): EventDef<T> {
+export function eventDef<T>(
+  source: ServiceName,
+  type: string,
+  schemaVersion: number,
+  payload?: new () => T,
+): EventDef<T> {
   if (!/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/.test(type)) {
     throw new Error(`event type must be dotted lower-case tokens: ${type}`);
   }
-  return { source, type, schemaVersion };
+  return { source, type, schemaVersion, payload };
 }
+
+/**
+ * Every durable event the product publishes. The AsyncAPI document's send operations are
+ * generated from this list; a service publishes only events listed here. Domain features add
+ * theirs as they land (none in the platform itself).
+ */
+export const EVENTS: readonly EventDef<unknown>[] = [];
 
 /**
  * Subject of an event, relative to the deployment prefix:

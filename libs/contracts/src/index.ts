@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 export * from './services';
 export * from './errors';
 export * from './wire';
@@ -9,3 +10,5 @@ export * from './keys/keys.dto';
 export * from './client/dsg-client';
 export * from './events';
 export * from './tracing';
+export * from './docs/asyncapi';
+export * from './docs/schemas';

@@ -16,24 +16,46 @@ type Ctor<T> = new () => T;
 export interface RpcDef<Req, Res> {
   readonly subject: string;
   readonly request: Ctor<Req>;
-  /** Phantom field carrying the reply type; never set at runtime. */
-  readonly __reply?: Res;
+  readonly reply: Ctor<Res>;
+  /** One line for the API documents. */
+  readonly summary: string;
 }
 
-function rpc<Req, Res>(subject: string, request: Ctor<Req>): RpcDef<Req, Res> {
-  return { subject, request };
+function rpc<Req, Res>(
+  subject: string,
+  request: Ctor<Req>,
+  reply: Ctor<Res>,
+  summary: string,
+): RpcDef<Req, Res> {
+  return { subject, request, reply, summary };
 }
 
 /** Operations every service answers, under `<service>.system.*`. */
 function systemRpcs(service: ServiceName) {
   return {
-    version: rpc<VersionRequest, VersionReply>(`${service}.system.version`, VersionRequest),
-    status: rpc<StatusRequest, StatusReply>(`${service}.system.status`, StatusRequest),
-    ping: rpc<PingRequest, PingReply>(`${service}.system.ping`, PingRequest),
-    /** The service's current and retired public signing keys. */
-    signingKeys: rpc<SigningKeysRequest, SigningKeysReply>(
+    version: rpc(
+      `${service}.system.version`,
+      VersionRequest,
+      VersionReply,
+      'The product version this instance runs.',
+    ),
+    status: rpc(
+      `${service}.system.status`,
+      StatusRequest,
+      StatusReply,
+      'Instance state and its PostgreSQL and NATS checks.',
+    ),
+    ping: rpc(
+      `${service}.system.ping`,
+      PingRequest,
+      PingReply,
+      'Round-trip probe; delayMs holds the request in flight.',
+    ),
+    signingKeys: rpc(
       `${service}.keys.list`,
       SigningKeysRequest,
+      SigningKeysReply,
+      "The service's current and retired public signing keys.",
     ),
   };
 }
@@ -51,9 +73,11 @@ export const Rpc = {
   gateway: {
     ...systemRpcs('gateway'),
     /** Every service's status, gathered by the gateway over NATS. */
-    stackHealth: rpc<StackHealthRequest, StackHealthReply>(
+    stackHealth: rpc(
       'gateway.health.stack',
       StackHealthRequest,
+      StackHealthReply,
+      "Every service's status, gathered by the gateway over NATS.",
     ),
   },
 } satisfies Record<ServiceName, Record<string, RpcDef<unknown, unknown>>>;

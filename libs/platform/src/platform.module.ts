@@ -1,5 +1,5 @@
-import { DsgClient } from '@dsg/contracts';
-import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { DsgClient, type ServiceDescriptor } from '@dsg/contracts';
+import { type DynamicModule, Global, Module, type Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { PlatformConfig } from './config/platform.config';
 import { DataSource } from 'typeorm';
@@ -19,6 +19,11 @@ import { PLATFORM_CONFIG, PLATFORM_LOGGER } from './tokens';
  * database connection (TypeORM, migrations never run here), metrics, health and the system
  * operations, and a DsgClient for calling the other services.
  */
+/** The controllers every service gets from the platform (also read by the API-document test). */
+export function platformControllers(service: ServiceDescriptor): Type[] {
+  return [HealthController, createSystemController(service)];
+}
+
 @Global()
 @Module({})
 export class PlatformModule {
@@ -40,7 +45,7 @@ export class PlatformModule {
           retryDelay: 1000,
         }),
       ],
-      controllers: [HealthController, createSystemController(config.service)],
+      controllers: platformControllers(config.service),
       providers: [
         { provide: PLATFORM_CONFIG, useValue: config },
         { provide: PLATFORM_LOGGER, useValue: logger },

@@ -6,6 +6,7 @@ import {
   type ServiceName,
 } from '@dsg/contracts';
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiParam } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 
 class PingTarget {
@@ -23,6 +24,10 @@ export class DiagnosticsController {
 
   @Post(':service/ping')
   @HttpCode(200)
+  @ApiParam({ name: 'service', enum: SERVICE_NAMES })
+  @ApiBody({ schema: { $ref: '#/components/schemas/PingRequest' } })
+  @ApiOkResponse({ schema: { $ref: '#/components/schemas/PingReply' } })
+  @ApiBadRequestResponse({ schema: { $ref: '#/components/schemas/Problem' } })
   ping(@Param() target: PingTarget, @Body() request: PingRequest): Promise<PingReply> {
     return this.client.system(target.service).ping(request, { retries: 0 });
   }

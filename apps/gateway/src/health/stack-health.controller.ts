@@ -1,6 +1,7 @@
 import { Rpc, StackHealthRequest } from '@dsg/contracts';
 import { Controller, Get, Res } from '@nestjs/common';
 import { GrpcMethod, MessagePattern, Payload } from '@nestjs/microservices';
+import { ApiOkResponse, ApiServiceUnavailableResponse } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { StackHealthService } from './stack-health.service';
 
@@ -13,6 +14,8 @@ export class StackHealthController {
   constructor(private readonly health: StackHealthService) {}
 
   @Get()
+  @ApiOkResponse({ schema: { $ref: '#/components/schemas/StackHealthReply' } })
+  @ApiServiceUnavailableResponse({ schema: { $ref: '#/components/schemas/StackHealthReply' } })
   async stack(@Res({ passthrough: true }) res: Response) {
     const health = await this.health.check();
     res.status(health.state === 'ok' ? 200 : 503);

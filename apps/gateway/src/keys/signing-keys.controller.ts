@@ -1,6 +1,7 @@
 import { DsgClient, type PublicSigningKey, SERVICE_NAMES } from '@dsg/contracts';
 import { SystemService } from '@dsg/platform';
 import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse } from '@nestjs/swagger';
 
 /**
  * GET /.well-known/signing-keys: the public keys of every service, current and retired, as one
@@ -14,6 +15,7 @@ export class SigningKeysController {
   ) {}
 
   @Get('signing-keys')
+  @ApiOkResponse({ schema: { $ref: '#/components/schemas/SigningKeysReply' } })
   @Header('Cache-Control', 'public, max-age=60')
   async all(): Promise<{ keys: PublicSigningKey[] }> {
     const sets = await Promise.all(

@@ -1,36 +1,80 @@
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import {
+  IsDateString,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+
+// Replies carry validation decorators too: they are the documentation (JSON Schema for the
+// AsyncAPI and OpenAPI documents is generated from them) and tests validate replies against them.
 
 export class VersionRequest {}
 
 export class VersionReply {
+  @IsString()
   service!: string;
+
+  @IsString()
   version!: string;
+
   /** Node.js runtime the instance runs on. */
+  @IsString()
   runtime!: string;
 }
 
 export class StatusRequest {}
 
-export type CheckState = 'up' | 'down';
+export const CHECK_STATES = ['up', 'down'] as const;
+export type CheckState = (typeof CHECK_STATES)[number];
 
 export class DependencyCheck {
+  @IsString()
   name!: string;
+
+  @IsIn(CHECK_STATES)
   state!: CheckState;
+
   /** Round-trip time of the check in milliseconds. */
+  @IsNumber()
   latencyMs!: number;
+
   /** Why it is down, without secrets or personal data. */
+  @IsOptional()
+  @IsString()
   detail?: string;
 }
 
-export type InstanceState = 'ready' | 'not_ready' | 'draining';
+export const INSTANCE_STATES = ['ready', 'not_ready', 'draining'] as const;
+export type InstanceState = (typeof INSTANCE_STATES)[number];
 
 export class StatusReply {
+  @IsString()
   service!: string;
+
+  @IsString()
   version!: string;
+
+  @IsString()
   instance!: string;
+
+  @IsIn(INSTANCE_STATES)
   state!: InstanceState;
+
+  @IsDateString()
   startedAt!: string;
+
+  @IsNumber()
   uptimeSeconds!: number;
+
+  @ValidateNested({ each: true })
+  @Type(() => DependencyCheck)
   checks!: DependencyCheck[];
 }
 
@@ -52,8 +96,15 @@ export class PingRequest {
 }
 
 export class PingReply {
+  @IsString()
   service!: string;
+
+  @IsString()
   instance!: string;
+
+  @IsString()
   payload!: string;
+
+  @IsDateString()
   receivedAt!: string;
 }

@@ -32,6 +32,8 @@ export interface ServiceDefinition {
   /** The service's feature module(s); the platform module is added around them. */
   module: Type;
   migrations: MigrationClass[];
+  /** Extra HTTP set-up before the application starts (the gateway's OpenAPI document). */
+  configureHttp?: (app: INestApplication) => void;
 }
 
 /**
@@ -146,6 +148,7 @@ export async function startService(
   app.useGlobalGuards(new DrainGuard(system));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalInterceptors(new MetricsInterceptor(metrics, 'http', logger));
+  definition.configureHttp?.(app);
 
   const nats = app.get(NatsConnectionHolder);
   const natsServer = new NatsRpcServer({
