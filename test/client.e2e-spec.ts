@@ -23,6 +23,7 @@ describe(DsgClient.name, () => {
   beforeAll(async () => {
     responder = await connect({ servers: env.natsUrl });
     sut = await DsgClient.connect({
+      caller: 'ops',
       natsUrl: env.natsUrl,
       subjectPrefix: prefix,
       timeoutMs: 300,
@@ -38,7 +39,7 @@ describe(DsgClient.name, () => {
 
   const serve = (subject: string, handle: (msg: Msg, attempt: number) => void) => {
     let attempt = 0;
-    return responder.subscribe(`${prefix}.${subject}`, {
+    return responder.subscribe(`${prefix}.rpc.ops.${subject}`, {
       callback: (_err, msg) => handle(msg, ++attempt),
     });
   };

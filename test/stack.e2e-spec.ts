@@ -47,6 +47,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
     }
     await Promise.all([...processes.values()].map((p) => p.waitReady()));
     client = await DsgClient.connect({
+      caller: 'ops',
       natsUrl: env.natsUrl,
       subjectPrefix: env.subjectPrefix,
       timeoutMs: 3000,
@@ -96,6 +97,11 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
       service,
       version: productVersion,
       runtime: process.version,
+    });
+    // The service knows who called from the subject the NATS server let the caller publish on.
+    await expect(client.system(service).ping({})).resolves.toMatchObject({
+      service,
+      caller: 'ops',
     });
   });
 
@@ -192,7 +198,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
 
     each('NATS: %s answers a payload that is not JSON with REQUEST.MALFORMED', async (service) => {
       const reply = await nc.request(
-        `${env.subjectPrefix}.${service}.system.ping`,
+        `${env.subjectPrefix}.rpc.ops.${service}.system.ping`,
         new TextEncoder().encode(`{"payload": "${CANARY.email}"`),
         { timeout: 3000 },
       );
@@ -202,7 +208,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
         error: expect.objectContaining({ code: ErrorCodes.MALFORMED }),
       });
       const notAnObject = await nc.request(
-        `${env.subjectPrefix}.${service}.system.ping`,
+        `${env.subjectPrefix}.rpc.ops.${service}.system.ping`,
         new TextEncoder().encode('[1,2]'),
         {
           timeout: 3000,
@@ -309,7 +315,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
     const h = headers();
     h.set('Idempotency-Key', CANARY.email);
     await nc.request(
-      `${env.subjectPrefix}.consent.system.ping`,
+      `${env.subjectPrefix}.rpc.ops.consent.system.ping`,
       new TextEncoder().encode(JSON.stringify(CANARY)),
       {
         timeout: 3000,

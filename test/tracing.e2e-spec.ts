@@ -95,7 +95,11 @@ describe('tracing across NATS, gRPC, HTTP and PostgreSQL', () => {
     };
     for (const service of SERVICE_NAMES) processes.push(await ServiceProcess.start(service, otel));
     await Promise.all(processes.map((p) => p.waitReady()));
-    client = await DsgClient.connect({ natsUrl: env.natsUrl, subjectPrefix: env.subjectPrefix });
+    client = await DsgClient.connect({
+      caller: 'ops',
+      natsUrl: env.natsUrl,
+      subjectPrefix: env.subjectPrefix,
+    });
   }, 90_000);
 
   afterAll(async () => {

@@ -12,6 +12,7 @@ export async function run(stack, baselines) {
   const { DsgClient } = require('../../dist/libs/contracts/src/index.js');
   await stack.startService('consent');
   const client = await DsgClient.connect({
+    caller: 'ops',
     natsUrl: stack.natsUrl,
     subjectPrefix: stack.subjectPrefix,
     retries: 0,

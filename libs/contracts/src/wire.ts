@@ -15,3 +15,25 @@ export const Headers = {
 export function qualifySubject(prefix: string, subject: string): string {
   return `${prefix}.${subject}`;
 }
+
+/**
+ * Request subjects name their caller: `<prefix>.rpc.<caller>.<subject>`. The NATS server lets a
+ * user publish only under its own name (deploy/nats/nats-server.conf), so the caller token is
+ * enforced identity, not a claim.
+ */
+export function rpcSubject(prefix: string, caller: string, subject: string): string {
+  return `${prefix}.rpc.${caller}.${subject}`;
+}
+
+/** What a service subscribes to for one operation: any caller. */
+export function rpcSubscription(prefix: string, subject: string): string {
+  return `${prefix}.rpc.*.${subject}`;
+}
+
+/** The caller token of a request subject (see rpcSubject). */
+export function callerOf(wireSubject: string): string {
+  return wireSubject.split('.')[2] ?? '';
+}
+
+/** Caller names are NATS user names: one token, no wildcards. */
+export const CALLER_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;

@@ -79,6 +79,7 @@ export class PlatformModule {
           inject: [NatsConnectionHolder],
           useFactory: async (nats: NatsConnectionHolder) =>
             DsgClient.connect({
+              caller: config.nats.user,
               connection: await nats.connect(),
               subjectPrefix: config.nats.subjectPrefix,
               timeoutMs: config.nats.requestTimeoutMs,

@@ -11,11 +11,18 @@ import { DsgError, ErrorCodes, TimeoutError, UnavailableError } from '../errors'
 import { type RpcApi, type RpcDef, Rpc, type SystemRpcs } from '../rpc';
 import { SERVICE_NAMES, type ServiceName } from '../services';
 import { injectTraceContext, inSpan, SpanKind } from '../tracing';
-import { Headers, qualifySubject, type ReplyEnvelope } from '../wire';
+import { CALLER_PATTERN, Headers, type ReplyEnvelope, rpcSubject } from '../wire';
 
 export interface DsgClientOptions {
+  /**
+   * Who is calling: the NATS user this client connects as (a service name, or an internal
+   * client such as `booking`). The server only lets a user publish requests under its own name.
+   */
+  caller: string;
   /** NATS server URL(s); ignored when `connection` is given. */
   natsUrl?: string | string[];
+  /** NATS password of the `caller` user (not needed on a server without authorization). */
+  password?: string;
   /** Reuse an existing connection (the client then does not close it). */
   connection?: NatsConnection;
   /** The deployment's subject prefix (NATS_SUBJECT_PREFIX of the services). Default `dsg`. */
@@ -64,6 +71,7 @@ export class DsgClient implements ServiceClients {
   readonly gateway!: Operations<RpcApi['gateway']>;
 
   private readonly prefix: string;
+  private readonly caller: string;
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly backoffMs: number;
@@ -73,7 +81,10 @@ export class DsgClient implements ServiceClients {
     private readonly ownsConnection: boolean,
     options: DsgClientOptions,
   ) {
+    if (!CALLER_PATTERN.test(options.caller))
+      throw new Error(`invalid caller name: ${options.caller}`);
     this.prefix = options.subjectPrefix ?? 'dsg';
+    this.caller = options.caller;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.retries = options.retries ?? 2;
     this.backoffMs = options.retryBackoffMs ?? 100;
@@ -89,11 +100,13 @@ export class DsgClient implements ServiceClients {
     }
   }
 
-  static async connect(options: DsgClientOptions = {}): Promise<DsgClient> {
+  static async connect(options: DsgClientOptions): Promise<DsgClient> {
     if (options.connection) return new DsgClient(options.connection, false, options);
     const connection = await connect({
       servers: options.natsUrl ?? 'nats://127.0.0.1:4222',
-      name: options.name ?? 'dsg-client',
+      name: options.name ?? `dsg-client-${options.caller}`,
+      user: options.caller,
+      pass: options.password,
     });
     return new DsgClient(connection, true, options);
   }
@@ -146,7 +159,7 @@ export class DsgClient implements ServiceClients {
     h.set(Headers.IDEMPOTENCY_KEY, idempotencyKey);
     h.set(Headers.REQUEST_ID, requestId);
     const timeout = timeoutMs ?? this.timeoutMs;
-    const wireSubject = qualifySubject(this.prefix, subject);
+    const wireSubject = rpcSubject(this.prefix, this.caller, subject);
     const raw = await inSpan(
       `${subject} request`,
       SpanKind.CLIENT,

@@ -24,6 +24,13 @@ export function buildAsyncApi(version: string): Doc {
   const prefixParameter = {
     prefix: { description: 'The deployment subject prefix (NATS_SUBJECT_PREFIX)', default: 'dsg' },
   };
+  const callerParameter = {
+    caller: {
+      description:
+        'The calling NATS user. The server lets a user publish only under its own name, so the ' +
+        'service learns its caller from this token.',
+    },
+  };
 
   for (const service of SERVICE_NAMES) {
     for (const def of Object.values(Rpc[service]) as RpcDef<unknown, unknown>[]) {
@@ -35,8 +42,8 @@ export function buildAsyncApi(version: string): Doc {
         payload: replyEnvelope(def.reply.name),
       };
       channels[def.subject] = {
-        address: `{prefix}.${def.subject}`,
-        parameters: prefixParameter,
+        address: `{prefix}.rpc.{caller}.${def.subject}`,
+        parameters: { ...prefixParameter, ...callerParameter },
         messages: { request: { $ref: `#/components/messages/${def.request.name}` } },
       };
       channels[`${def.subject}.reply`] = {

@@ -99,6 +99,10 @@ export class PingReply {
   @IsString()
   service!: string;
 
+  /** Who the service saw calling: the NATS user (over NATS), or empty (gRPC, HTTP). */
+  @IsString()
+  caller!: string;
+
   @IsString()
   instance!: string;
 

@@ -12,6 +12,7 @@ describe(loadConfig.name, () => {
       servers: ['nats://127.0.0.1:4222'],
       subjectPrefix: 'dsg',
       requestTimeoutMs: 5000,
+      user: 'disclosure-register',
     });
     expect(sut.database.adminUrl).toBe('postgres://postgres@127.0.0.1:5432/dsg');
     expect(new URL(sut.database.runtimeUrl).username).toBe('disclosure_register_runtime');

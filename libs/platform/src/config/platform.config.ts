@@ -37,6 +37,17 @@ export class PlatformEnv {
   NATS_SUBJECT_PREFIX?: string;
 
   @IsOptional()
+  @Matches(/^[a-z][a-z0-9_-]{0,63}$/, {
+    message: 'NATS_USER must be a NATS user name (a-z, 0-9, _ or -, starting with a letter)',
+  })
+  NATS_USER?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  NATS_PASSWORD?: string;
+
+  @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'NATS_REQUEST_TIMEOUT_MS must be an integer (milliseconds)' })
   @Min(100)
@@ -151,6 +162,9 @@ export interface PlatformConfig {
     readonly servers: string[];
     readonly subjectPrefix: string;
     readonly requestTimeoutMs: number;
+    /** NATS user (default: the service name); it is also the caller name of every request. */
+    readonly user: string;
+    readonly password?: string;
   };
   readonly database: {
     /** Owner connection: migrations only. */
@@ -264,6 +278,8 @@ export function loadConfig(
       servers: (parsed.NATS_URL ?? DEFAULT_NATS_URL).split(','),
       subjectPrefix: parsed.NATS_SUBJECT_PREFIX ?? 'dsg',
       requestTimeoutMs: parsed.NATS_REQUEST_TIMEOUT_MS ?? 5000,
+      user: parsed.NATS_USER ?? service.name,
+      password: parsed.NATS_PASSWORD,
     },
     database: {
       adminUrl,

@@ -23,6 +23,8 @@ export class NatsConnectionHolder implements OnApplicationShutdown {
     this.nc = await connect({
       servers: this.config.nats.servers,
       name: this.config.instanceId,
+      user: this.config.nats.user,
+      pass: this.config.nats.password,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     });

@@ -5,7 +5,8 @@ import {
   inSpan,
   SpanKind,
   MalformedRequestError,
-  qualifySubject,
+  callerOf,
+  rpcSubscription,
   type ReplyEnvelope,
 } from '@dsg/contracts';
 import {
@@ -38,6 +39,10 @@ export class NatsRpcContext extends BaseRpcContext<NatsRpcContextArgs> {
   }
   get requestId(): string | undefined {
     return this.getHeader(Headers.REQUEST_ID);
+  }
+  /** The calling NATS user, as the server enforced it (the subject's caller token). */
+  get caller(): string {
+    return callerOf(this.args[0]);
   }
 }
 
@@ -78,7 +83,7 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
       const nc = await this.options.connection();
       for (const [pattern, handler] of this.messageHandlers) {
         if (handler.isEventHandler) continue; // durable events arrive through JetStream, not here
-        const subject = qualifySubject(this.options.subjectPrefix, pattern);
+        const subject = rpcSubscription(this.options.subjectPrefix, pattern);
         this.subscriptions.push(
           nc.subscribe(subject, {
             queue: this.options.queue,

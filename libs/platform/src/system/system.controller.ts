@@ -7,7 +7,8 @@ import {
   VersionRequest,
 } from '@dsg/contracts';
 import { Controller, type Type } from '@nestjs/common';
-import { GrpcMethod, MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, GrpcMethod, MessagePattern, Payload } from '@nestjs/microservices';
+import { NatsRpcContext } from '../nats/nats-rpc.server';
 import { SystemService } from './system.service';
 
 /**
@@ -44,8 +45,8 @@ export function createSystemController(service: ServiceDescriptor): Type {
     }
 
     @MessagePattern(rpc.ping.subject)
-    ping(@Payload() request: PingRequest) {
-      return this.system.ping(request);
+    ping(@Payload() request: PingRequest, @Ctx() context: NatsRpcContext) {
+      return this.system.ping(request, context.caller);
     }
 
     @GrpcMethod(grpc, 'Ping')

@@ -74,11 +74,12 @@ export class SystemService implements OnModuleDestroy {
     return { keys: this.keyRing.publicKeys() };
   }
 
-  async ping(request: PingRequest): Promise<PingReply> {
+  async ping(request: PingRequest, caller = ''): Promise<PingReply> {
     const receivedAt = new Date().toISOString();
     if (request.delayMs) await new Promise((resolve) => setTimeout(resolve, request.delayMs));
     return {
       service: this.config.service.name,
+      caller,
       instance: this.config.instanceId,
       payload: request.payload ?? '',
       receivedAt,
