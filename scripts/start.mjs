@@ -3,6 +3,7 @@
 // once every service reports ready. Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
 import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL, ensureInfrastructure } from './lib/infra.mjs';
+import { natsPassword } from './lib/nats-users.mjs';
 import { descriptors, mainOf, migrateAll, run } from './lib/services.mjs';
 
 const env = {
@@ -58,6 +59,7 @@ try {
     const child = spawn(process.execPath, [mainOf(service.name), 'serve'], {
       env: {
         ...env,
+        NATS_PASSWORD: process.env.NATS_PASSWORD || natsPassword(service.name),
         HTTP_PORT:
           process.env[`${service.schema.toUpperCase()}_HTTP_PORT`] ||
           String(service.defaultHttpPort),

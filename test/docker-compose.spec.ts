@@ -35,7 +35,27 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(services).sort()).toEqual(
       ['jaeger', 'migrate', 'nats', 'otel-collector', 'postgres', ...SERVICE_NAMES].sort(),
     );
-    expect(services.nats.command).toEqual(expect.arrayContaining(['-js']));
+    expect(services.nats.command).toEqual(
+      expect.arrayContaining(['-js', '-c', '/etc/nats/nats-server.conf']),
+    );
+    expect(services.nats.volumes).toContain(
+      './deploy/nats/nats-server.conf:/etc/nats/nats-server.conf:ro',
+    );
+  });
+
+  it('gives each service the NATS password of its own user, as the NATS server knows it', () => {
+    const natsEnv = services.nats.environment ?? {};
+    for (const name of SERVICE_NAMES) {
+      const variable = `DSG_NATS_PASSWORD_${name.toUpperCase().replace(/-/g, '_')}`;
+      expect(services[name].environment?.NATS_PASSWORD).toMatch(new RegExp(`^\\$\\{${variable}:-`));
+      expect(resolve(services[name].environment?.NATS_PASSWORD ?? '')).toBe(
+        resolve(natsEnv[variable] ?? 'missing'),
+      );
+    }
+    // Every user the server configuration references has its password variable set.
+    const conf = readFileSync(join(root, 'deploy', 'nats', 'nats-server.conf'), 'utf8');
+    for (const [, variable] of conf.matchAll(/password: \$([A-Z_]+)/g))
+      expect(natsEnv[variable]).toBeDefined();
   });
 
   it('builds one image and migrates every service with it before they start', () => {

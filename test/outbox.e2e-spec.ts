@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from 'nats';
 import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { e2eEnv } from './support/e2e-env';
+import { natsPassword } from './support/nats-users';
 import { PrivateNats } from './support/private-nats';
 import { ServiceProcess } from './support/service-process';
 
@@ -73,6 +74,8 @@ describe('transactional outbox, relay and inbox', () => {
     inboxDb = await runtimeDataSource('retention').initialize();
     consumerConnection = await connect({
       servers: nats.url,
+      user: 'retention',
+      pass: natsPassword('retention'),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 100,
     });
@@ -164,7 +167,13 @@ describe('transactional outbox, relay and inbox', () => {
       'SELECT envelope, subject FROM consent.outbox WHERE id = $1',
       [id],
     )) as { envelope: unknown; subject: string }[];
-    const js = consumerConnection.jetstream();
+    // As the consent user: only the source service may publish its events.
+    const publisher = await connect({
+      servers: nats.url,
+      user: 'consent',
+      pass: natsPassword('consent'),
+    });
+    const js = publisher.jetstream();
     const ack = await js.publish(
       `${env.subjectPrefix}.${subject}`,
       new TextEncoder().encode(JSON.stringify(envelope)),
@@ -173,6 +182,7 @@ describe('transactional outbox, relay and inbox', () => {
       },
     );
     expect(ack.duplicate).toBe(false);
+    await publisher.close();
     const [marker] = await append(1);
     await until(() => received.includes(marker), 'a later event');
     expect(received.filter((r) => r === id)).toHaveLength(1);

@@ -6,6 +6,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'no
 import net from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
+import { NATS_CONFIG, natsPasswordEnv } from './nats-users.mjs';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/dsg';
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
@@ -138,10 +139,13 @@ async function startPrivateNats(url, dataRoot, log) {
   const dir = join(dataRoot, `nats-${port}`);
   mkdirSync(dir, { recursive: true });
   log(`starting a private nats-server with JetStream on 127.0.0.1:${port}`);
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], {
-    stdio: 'ignore',
-    detached: true,
-  });
+  // The repository's users and permissions (deploy/nats/nats-server.conf), passwords from the
+  // environment or their development defaults.
+  const child = spawn(
+    bin,
+    ['-c', NATS_CONFIG, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir],
+    { stdio: 'ignore', detached: true, env: { ...process.env, ...natsPasswordEnv() } },
+  );
   await waitFor(() => canConnect('127.0.0.1', port), 'private nats-server');
   return () => stopChild(child);
 }

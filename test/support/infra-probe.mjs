@@ -4,6 +4,7 @@ import { connect } from 'nats';
 import net from 'node:net';
 import pg from 'pg';
 import { ensureInfrastructure } from '../../scripts/lib/infra.mjs';
+import { natsPassword } from '../../scripts/lib/nats-users.mjs';
 
 const [pgPort, natsPort, dataRoot] = process.argv.slice(2);
 const databaseUrl = `postgres://postgres@127.0.0.1:${pgPort}/dsg_probe`;
@@ -22,7 +23,7 @@ try {
   await client.connect();
   report.database = (await client.query('SELECT current_database() AS db')).rows[0].db;
   await client.end();
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: natsUrl, user: 'gateway', pass: natsPassword('gateway') });
   report.jetstream = (await (await nc.jetstreamManager()).getAccountInfo()).limits !== undefined;
   await nc.close();
 } finally {

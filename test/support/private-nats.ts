@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NATS_CONFIG, natsPasswordEnv } from './nats-users';
 import { freePort } from './service-process';
 
 const BINARY = ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find(
@@ -44,12 +45,11 @@ export class PrivateNats {
   }
 
   private async up(): Promise<void> {
+    // With the repository's users and permissions, as `npm start` and docker-compose run it.
     this.child = spawn(
       BINARY!,
-      ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
-      {
-        stdio: 'ignore',
-      },
+      ['-c', NATS_CONFIG, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir],
+      { stdio: 'ignore', env: { ...process.env, ...natsPasswordEnv() } },
     );
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {

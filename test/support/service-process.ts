@@ -4,6 +4,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { e2eEnv } from './e2e-env';
+import { natsPassword } from './nats-users';
 
 const root = join(__dirname, '..', '..');
 
@@ -72,6 +73,7 @@ export class ServiceProcess {
           DATABASE_URL: databaseUrl,
           NATS_URL: natsUrl,
           NATS_SUBJECT_PREFIX: subjectPrefix,
+          NATS_PASSWORD: natsPassword(service),
           HTTP_PORT: String(httpPort),
           GRPC_PORT: String(grpcPort),
           HTTP_HOST: '127.0.0.1',

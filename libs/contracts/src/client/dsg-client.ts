@@ -201,6 +201,9 @@ function translateNatsError(err: unknown, subject: string, timeout: number): Err
         `NATS connection lost calling ${subject}`,
       );
     }
+    if (err.isPermissionError()) {
+      return new DsgError(ErrorCodes.FORBIDDEN, `This NATS user may not call ${subject}`);
+    }
   }
   return err instanceof Error ? err : new Error(String(err));
 }
