@@ -23,6 +23,14 @@ describe('configuration is validated at boot', () => {
     },
   );
 
+  it('the gateway refuses an identity provider configured by halves, naming what is missing', async () => {
+    const proc = await ServiceProcess.start('gateway', { OIDC_ISSUER: 'https://idp.example.test' });
+    expect((await proc.exited).code).toBe(1);
+    const output = proc.lines.join('\n');
+    expect(output).toContain('OIDC_AUDIENCE');
+    expect(output).toContain('OIDC_JWKS_URL');
+  });
+
   it('an unknown command exits non-zero', async () => {
     const proc = await ServiceProcess.start('consent', {}, ['launch-rockets']);
     expect((await proc.exited).code).toBe(2);

@@ -2,6 +2,7 @@ import {
   contractSchemas,
   PingReply,
   PingRequest,
+  RotateSigningKeyReply,
   SigningKeysReply,
   StackHealthReply,
 } from '@dsg/contracts';
@@ -45,6 +46,7 @@ export function setupOpenApi(app: INestApplication): void {
       'HTTP API for auditors, privacy officers and operators. Errors are application/problem+json.',
     )
     .setVersion(packageVersion())
+    .addBearerAuth()
     .build();
   const document = SwaggerModule.createDocument(app, config);
   document.components = {
@@ -52,7 +54,7 @@ export function setupOpenApi(app: INestApplication): void {
     schemas: {
       ...document.components?.schemas,
       ...contractSchemas(
-        [PingRequest, PingReply, StackHealthReply, SigningKeysReply],
+        [PingRequest, PingReply, StackHealthReply, SigningKeysReply, RotateSigningKeyReply],
         '#/components/schemas/',
       ),
       Problem: PROBLEM_SCHEMA,

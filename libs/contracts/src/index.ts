@@ -12,3 +12,4 @@ export * from './events';
 export * from './tracing';
 export * from './docs/asyncapi';
 export * from './docs/schemas';
+export * from './identity/identity';

@@ -1,5 +1,10 @@
 import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
-import { SigningKeysReply, SigningKeysRequest } from './keys/keys.dto';
+import {
+  RotateSigningKeyReply,
+  RotateSigningKeyRequest,
+  SigningKeysReply,
+  SigningKeysRequest,
+} from './keys/keys.dto';
 import type { ServiceName } from './services';
 import {
   PingReply,
@@ -56,6 +61,12 @@ function systemRpcs(service: ServiceName) {
       SigningKeysRequest,
       SigningKeysReply,
       "The service's current and retired public signing keys.",
+    ),
+    rotateSigningKey: rpc(
+      `${service}.keys.rotate`,
+      RotateSigningKeyRequest,
+      RotateSigningKeyReply,
+      'Activates a new signing key and retires the current one. Role: privacy_officer.',
     ),
   };
 }

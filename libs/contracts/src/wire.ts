@@ -9,6 +9,8 @@ export const Headers = {
   IDEMPOTENCY_KEY: 'Idempotency-Key',
   /** Correlates log lines of one call across services. */
   REQUEST_ID: 'Request-Id',
+  /** The gateway-signed assertion of the person acting (see identity/identity.ts). */
+  ASSERTION: 'Dsg-Assertion',
 } as const;
 
 /** Subjects in contracts are relative; on the wire they carry the deployment's prefix. */

@@ -24,3 +24,5 @@ export * from './events/event-consumer';
 export * from './keys/key-ring';
 export * from './keys/keys.migration';
 export * from './keys/identifier-hasher';
+export * from './identity/assertions';
+export * from './identity/require-role';

@@ -1,22 +1,48 @@
-import { DsgClient, type PublicSigningKey, SERVICE_NAMES } from '@dsg/contracts';
-import { SystemService } from '@dsg/platform';
-import { Controller, Get, Header } from '@nestjs/common';
-import { ApiOkResponse } from '@nestjs/swagger';
+import {
+  DsgClient,
+  type PublicSigningKey,
+  type RotateSigningKeyReply,
+  SERVICE_NAMES,
+  type ServiceName,
+} from '@dsg/contracts';
+import { KeyRing, signAssertion, SystemService } from '@dsg/platform';
+import {
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiParam } from '@nestjs/swagger';
+import { IsIn } from 'class-validator';
+import { type AuthenticatedRequest, PersonAuthGuard } from '../auth/person-auth.guard';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 
-/**
- * GET /.well-known/signing-keys: the public keys of every service, current and retired, as one
- * JWK set. This is what an auditor verifies signatures against, offline if need be.
- */
-@Controller('.well-known')
+class KeyOwner {
+  @IsIn(SERVICE_NAMES)
+  service!: ServiceName;
+}
+
+@Controller()
 export class SigningKeysController {
   constructor(
     private readonly client: DsgClient,
     private readonly system: SystemService,
+    private readonly keyRing: KeyRing,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  @Get('signing-keys')
-  @ApiOkResponse({ schema: { $ref: '#/components/schemas/SigningKeysReply' } })
+  /**
+   * GET /.well-known/signing-keys: the public keys of every service, current and retired, as one
+   * JWK set. This is what an auditor verifies signatures against, offline if need be.
+   */
+  @Get('.well-known/signing-keys')
   @Header('Cache-Control', 'public, max-age=60')
+  @ApiOkResponse({ schema: { $ref: '#/components/schemas/SigningKeysReply' } })
   async all(): Promise<{ keys: PublicSigningKey[] }> {
     const sets = await Promise.all(
       SERVICE_NAMES.map((name) =>
@@ -26,5 +52,27 @@ export class SigningKeysController {
       ),
     );
     return { keys: sets.flatMap((set) => set.keys) };
+  }
+
+  /**
+   * POST /v1/services/{service}/signing-keys/rotate: for a privacy officer. The gateway only
+   * authenticates the person; the service itself checks the role in the assertion.
+   */
+  @Post('v1/services/:service/signing-keys/rotate')
+  @HttpCode(200)
+  @UseGuards(PersonAuthGuard)
+  @ApiBearerAuth()
+  @ApiParam({ name: 'service', enum: SERVICE_NAMES })
+  @ApiOkResponse({ schema: { $ref: '#/components/schemas/RotateSigningKeyReply' } })
+  rotate(
+    @Param() owner: KeyOwner,
+    @Req() request: AuthenticatedRequest,
+  ): Promise<RotateSigningKeyReply> {
+    const assertion = signAssertion(
+      this.keyRing,
+      request.principal,
+      this.config.assertionTtlSeconds,
+    );
+    return this.client.system(owner.service).rotateSigningKey({}, { assertion, retries: 0 });
   }
 }

@@ -43,6 +43,8 @@ export interface CallOptions {
   /** Reused by every retry of this call, so the service can recognise the repeat. */
   idempotencyKey?: string;
   requestId?: string;
+  /** The gateway-signed assertion of the person on whose behalf the call is made. */
+  assertion?: string;
 }
 
 type Operations<T> = {
@@ -123,13 +125,7 @@ export class DsgClient implements ServiceClients {
     let delay = this.backoffMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.once<Res>(
-          def.subject,
-          request ?? {},
-          options.timeoutMs,
-          idempotencyKey,
-          requestId,
-        );
+        return await this.once<Res>(def.subject, request ?? {}, options, idempotencyKey, requestId);
       } catch (err) {
         const retryable = err instanceof DsgError && err.retryable;
         if (!retryable || attempt >= attempts) throw err;
@@ -151,14 +147,15 @@ export class DsgClient implements ServiceClients {
   private async once<Res>(
     subject: string,
     request: unknown,
-    timeoutMs: number | undefined,
+    options: CallOptions,
     idempotencyKey: string,
     requestId: string,
   ): Promise<Res> {
     const h = natsHeaders();
     h.set(Headers.IDEMPOTENCY_KEY, idempotencyKey);
     h.set(Headers.REQUEST_ID, requestId);
-    const timeout = timeoutMs ?? this.timeoutMs;
+    if (options.assertion) h.set(Headers.ASSERTION, options.assertion);
+    const timeout = options.timeoutMs ?? this.timeoutMs;
     const wireSubject = rpcSubject(this.prefix, this.caller, subject);
     const raw = await inSpan(
       `${subject} request`,

@@ -55,3 +55,11 @@ export interface Signature {
   alg: 'EdDSA';
   sig: string;
 }
+
+export class RotateSigningKeyRequest {}
+
+export class RotateSigningKeyReply {
+  /** The new active key; the previous one is retired and still verifies. */
+  @IsString()
+  kid!: string;
+}

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { protoRoot, SERVICES, type ServiceName } from '@dsg/contracts';
+import { DsgClient, protoRoot, SERVICES, type ServiceName } from '@dsg/contracts';
 import { type INestApplication, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
@@ -22,6 +22,8 @@ import { DrainGuard } from '../health/drain.guard';
 import { ensureEventStream } from '../events/jetstream';
 import { OutboxRelay } from '../events/outbox-relay';
 import { KeyRing } from '../keys/key-ring';
+import { AssertionVerifier } from '../identity/assertions';
+import { AssertionGuard } from '../identity/require-role';
 import { PlatformModule } from '../platform.module';
 import { SystemService } from '../system/system.service';
 import { stopTelemetry } from '../telemetry/instrument';
@@ -96,7 +98,12 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     const service = await startService(config, definition, logger);
     handleSignals(service, config, logger);
   } catch (err) {
-    logger.fatal({ err }, `${command} failed`);
+    if (err instanceof ConfigError) {
+      logger.fatal({ invalidVariables: err.variables.map((v) => v.variable) }, err.message);
+      process.stderr.write(`${err.message}\n`);
+    } else {
+      logger.fatal({ err }, `${command} failed`);
+    }
     process.exit(1);
   }
 }
@@ -166,9 +173,20 @@ export async function startService(
     loader: { includeDirs: [protoRoot()], keepCase: false, longs: Number, enums: String },
     gracefulShutdown: true,
   });
+  const keyRing = app.get(KeyRing);
+  const client = app.get(DsgClient);
+  const verifier = new AssertionVerifier(async () => {
+    // The gateway reads its own keys; every other service asks the gateway over NATS.
+    if (config.service.name === 'gateway') {
+      await keyRing.reload();
+      return keyRing.publicKeys();
+    }
+    return (await client.gateway.signingKeys({}, { timeoutMs: 3000, retries: 1 })).keys;
+  });
   app
     .connectMicroservice({ strategy: natsServer }, { deferInitialization: true })
     .useGlobalFilters(new NatsExceptionFilter(logger))
+    .useGlobalGuards(new AssertionGuard(verifier))
     .useGlobalPipes(createValidationPipe());
   app
     .connectMicroservice({ strategy: grpcServer }, { deferInitialization: true })

@@ -116,6 +116,18 @@ export class KeyRing {
     };
   }
 
+  /**
+   * A compact JWS (RFC 7515) of `payload`, EdDSA with the active key, its kid in the header.
+   * Used for short-lived tokens such as the gateway's assertions.
+   */
+  signCompact(typ: string, payload: object): string {
+    const key = this.activeKid ? this.keys.get(this.activeKid) : undefined;
+    if (!key?.privateKey) throw new Error('no active signing key: KeyRing.init() first');
+    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const input = `${b64({ alg: 'EdDSA', kid: key.kid, typ })}.${b64(payload)}`;
+    return `${input}.${sign(null, Buffer.from(input), key.privateKey).toString('base64url')}`;
+  }
+
   /** True only for a signature by one of this service's keys over exactly `data`. */
   verify(data: Uint8Array | string, signature: Signature): boolean {
     const key = this.keys.get(signature.kid);

@@ -1,5 +1,6 @@
 import {
   type ErrorBody,
+  type Principal,
   extractTraceContext,
   Headers,
   inSpan,
@@ -28,6 +29,9 @@ type NatsRpcContextArgs = [subject: string, headers: MsgHdrs | undefined];
 
 /** What a handler may ask of the NATS message it serves (`@Ctx() ctx: NatsRpcContext`). */
 export class NatsRpcContext extends BaseRpcContext<NatsRpcContextArgs> {
+  /** The person acting, set by AssertionGuard on handlers that require a role. */
+  principal?: Principal;
+
   getSubject(): string {
     return this.args[0];
   }

@@ -1,6 +1,7 @@
 import {
   PingRequest,
   Rpc,
+  RotateSigningKeyRequest,
   type ServiceDescriptor,
   SigningKeysRequest,
   StatusRequest,
@@ -8,6 +9,7 @@ import {
 } from '@dsg/contracts';
 import { Controller, type Type } from '@nestjs/common';
 import { Ctx, GrpcMethod, MessagePattern, Payload } from '@nestjs/microservices';
+import { RequireRole } from '../identity/require-role';
 import { NatsRpcContext } from '../nats/nats-rpc.server';
 import { SystemService } from './system.service';
 
@@ -57,6 +59,12 @@ export function createSystemController(service: ServiceDescriptor): Type {
     @MessagePattern(rpc.signingKeys.subject)
     signingKeys(@Payload() _request: SigningKeysRequest) {
       return this.system.signingKeys();
+    }
+
+    @MessagePattern(rpc.rotateSigningKey.subject)
+    @RequireRole('privacy_officer')
+    rotateSigningKey(@Payload() _request: RotateSigningKeyRequest, @Ctx() context: NatsRpcContext) {
+      return this.system.rotateSigningKey(context.principal!);
     }
 
     @GrpcMethod(grpc, 'SigningKeys')

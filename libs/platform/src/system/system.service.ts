@@ -2,6 +2,8 @@ import {
   type DependencyCheck,
   type PingReply,
   type PingRequest,
+  type Principal,
+  type RotateSigningKeyReply,
   type SigningKeysReply,
   type StatusReply,
   type VersionReply,
@@ -11,7 +13,8 @@ import { DataSource } from 'typeorm';
 import type { PlatformConfig } from '../config/platform.config';
 import { KeyRing } from '../keys/key-ring';
 import { NatsConnectionHolder } from '../nats/nats-connection';
-import { PLATFORM_CONFIG } from '../tokens';
+import type { Logger } from '../logging/logger';
+import { PLATFORM_CONFIG, PLATFORM_LOGGER } from '../tokens';
 import { withTimeout } from '../util/with-timeout';
 import { packageVersion } from './package-version';
 
@@ -28,6 +31,7 @@ export class SystemService implements OnModuleDestroy {
     private readonly nats: NatsConnectionHolder,
     private readonly dataSource: DataSource,
     private readonly keyRing: KeyRing,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {}
 
   /** First shutdown step: readiness turns false before anything stops serving. */
@@ -72,6 +76,16 @@ export class SystemService implements OnModuleDestroy {
   async signingKeys(): Promise<SigningKeysReply> {
     await this.keyRing.reload();
     return { keys: this.keyRing.publicKeys() };
+  }
+
+  /** A new signing key; the previous one is retired and keeps verifying. Audited in the log. */
+  async rotateSigningKey(principal: Principal): Promise<RotateSigningKeyReply> {
+    const kid = await this.keyRing.rotate();
+    this.logger.info(
+      { context: 'Keys', kid, actor: principal.subject, roles: principal.roles },
+      'signing key rotated',
+    );
+    return { kid };
   }
 
   async ping(request: PingRequest, caller = ''): Promise<PingReply> {

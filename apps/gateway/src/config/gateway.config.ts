@@ -1,0 +1,73 @@
+import { ConfigError } from '@dsg/platform';
+import { plainToInstance, Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, IsUrl, Max, Min, validateSync } from 'class-validator';
+
+/** Variables only the gateway reads: the people's identity provider and the assertions. */
+class GatewayEnv {
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, protocols: ['http', 'https'] },
+    { message: 'OIDC_ISSUER must be an http(s) URL' },
+  )
+  OIDC_ISSUER?: string;
+
+  @IsOptional()
+  @IsString()
+  OIDC_AUDIENCE?: string;
+
+  @IsOptional()
+  @IsUrl(
+    { require_tld: false, protocols: ['http', 'https'] },
+    { message: 'OIDC_JWKS_URL must be an http(s) URL' },
+  )
+  OIDC_JWKS_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  OIDC_ROLES_CLAIM?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'ASSERTION_TTL_SECONDS must be an integer from 10 to 300' })
+  @Min(10, { message: 'ASSERTION_TTL_SECONDS must be an integer from 10 to 300' })
+  @Max(300, { message: 'ASSERTION_TTL_SECONDS must be an integer from 10 to 300' })
+  ASSERTION_TTL_SECONDS?: number;
+}
+
+export interface GatewayConfig {
+  /** Absent: no identity provider, so every person-facing action answers 401. */
+  oidc?: { issuer: string; audience: string; jwksUrl: string; rolesClaim: string };
+  assertionTtlSeconds: number;
+}
+
+export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const raw = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const parsed = plainToInstance(GatewayEnv, raw);
+  const errors = validateSync(parsed);
+  const problems = errors.map((e) => ({
+    variable: e.property,
+    problems: Object.values(e.constraints ?? {}),
+  }));
+  if (parsed.OIDC_ISSUER && (!parsed.OIDC_AUDIENCE || !parsed.OIDC_JWKS_URL)) {
+    for (const variable of ['OIDC_AUDIENCE', 'OIDC_JWKS_URL'] as const) {
+      if (!parsed[variable])
+        problems.push({ variable, problems: ['is required when OIDC_ISSUER is set'] });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    oidc: parsed.OIDC_ISSUER
+      ? {
+          issuer: parsed.OIDC_ISSUER,
+          audience: parsed.OIDC_AUDIENCE!,
+          jwksUrl: parsed.OIDC_JWKS_URL!,
+          rolesClaim: parsed.OIDC_ROLES_CLAIM ?? 'roles',
+        }
+      : undefined,
+    assertionTtlSeconds: parsed.ASSERTION_TTL_SECONDS ?? 60,
+  };
+}

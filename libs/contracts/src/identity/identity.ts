@@ -1,0 +1,27 @@
+/**
+ * People act through the gateway. After verifying a person's OIDC token the gateway signs a
+ * short-lived assertion (a compact JWS, EdDSA, `typ: dsg-assertion+jws`) carrying the person's
+ * subject and product roles, and passes it with each call in the `Dsg-Assertion` header (NATS) or
+ * metadata (gRPC). Services verify it against the gateway's published signing keys and refuse an
+ * action whose role the assertion lacks.
+ */
+export const ROLES = ['auditor', 'privacy_officer', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ASSERTION_TYPE = 'dsg-assertion+jws';
+export const ASSERTION_ISSUER = 'dsg-gateway';
+
+export interface AssertionClaims {
+  iss: typeof ASSERTION_ISSUER;
+  /** The person's subject at the identity provider: an opaque id, never a name or e-mail. */
+  sub: string;
+  roles: Role[];
+  iat: number;
+  exp: number;
+}
+
+/** Who is acting, once an assertion has been verified. */
+export interface Principal {
+  subject: string;
+  roles: Role[];
+}

@@ -1,0 +1,44 @@
+import { DsgError, ErrorCodes, Headers, type Role } from '@dsg/contracts';
+import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { NatsRpcContext } from '../nats/nats-rpc.server';
+import type { AssertionVerifier } from './assertions';
+
+const REQUIRED_ROLES = 'dsg:required-roles';
+
+/** The handler acts for a person holding one of these roles (POL-7: authorised personnel only). */
+export const RequireRole = (...roles: Role[]) => SetMetadata(REQUIRED_ROLES, roles);
+
+/**
+ * NATS guard: a handler marked with @RequireRole needs a valid gateway assertion carrying one of
+ * the roles. No assertion or an invalid one is REQUEST.UNAUTHENTICATED; a valid one without the
+ * role is REQUEST.FORBIDDEN. The verified principal is left on the context for the handler.
+ */
+@Injectable()
+export class AssertionGuard implements CanActivate {
+  private readonly reflector = new Reflector();
+
+  constructor(private readonly verifier: AssertionVerifier) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const roles = this.reflector.get<Role[] | undefined>(REQUIRED_ROLES, context.getHandler());
+    if (!roles?.length) return true;
+    const rpc = context.switchToRpc().getContext<unknown>();
+    if (!(rpc instanceof NatsRpcContext)) {
+      throw new DsgError(ErrorCodes.FORBIDDEN, 'This action is available over NATS only');
+    }
+    const token = rpc.getHeader(Headers.ASSERTION);
+    if (!token) {
+      throw new DsgError(
+        ErrorCodes.UNAUTHENTICATED,
+        'This action is taken for a person: it needs the gateway assertion (Dsg-Assertion)',
+      );
+    }
+    const principal = await this.verifier.verify(token);
+    if (!roles.some((role) => principal.roles.includes(role))) {
+      throw new DsgError(ErrorCodes.FORBIDDEN, `This action needs the role ${roles.join(' or ')}`);
+    }
+    rpc.principal = principal;
+    return true;
+  }
+}
