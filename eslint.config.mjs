@@ -24,6 +24,7 @@ export default tseslint.config(
     files: [
       'scripts/**/*.mjs',
       'bench/**/*.mjs',
+      'scripts/**/*.cjs',
       'test/**/*.mjs',
       'test/**/*.ts',
       '**/*.spec.ts',

@@ -3,7 +3,7 @@
 // once every service reports ready. Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
 import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL, ensureInfrastructure } from './lib/infra.mjs';
-import { natsPassword } from './lib/nats-users.mjs';
+import { natsPassword } from './lib/nats-users.cjs';
 import { descriptors, mainOf, migrateAll, run } from './lib/services.mjs';
 
 const env = {

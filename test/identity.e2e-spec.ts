@@ -1,11 +1,11 @@
-import { ASSERTION_TYPE, DsgClient, type DsgError, ErrorCodes, SERVICES } from '@dsg/contracts';
+import { ASSERTION_TYPE, DsgClient, type DsgError, ErrorCodes } from '@dsg/contracts';
 import { DEVELOPMENT_SIGNING_KEY_SECRET, KeyRing, signAssertion } from '@dsg/platform';
 import { exportJWK, generateKeyPair, type KeyLike, SignJWT } from 'jose';
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { e2eEnv } from './support/e2e-env';
+import { e2eEnv, runtimeDataSource } from './support/e2e-env';
 import { ServiceProcess } from './support/service-process';
 
 const ISSUER = 'https://idp.example.test/realms/medspa';
@@ -70,13 +70,7 @@ describe('people acting through the gateway: OIDC, signed assertions, roles', ()
       natsUrl: env.natsUrl,
       subjectPrefix: env.subjectPrefix,
     });
-    const url = new URL(env.databaseUrl);
-    url.username = SERVICES.gateway.runtimeRole;
-    gatewayDb = await new DataSource({
-      type: 'postgres',
-      url: url.toString(),
-      poolSize: 1,
-    }).initialize();
+    gatewayDb = await runtimeDataSource('gateway', 1).initialize();
     gatewayRing = new KeyRing(gatewayDb, 'gateway', 'gateway', DEVELOPMENT_SIGNING_KEY_SECRET);
     await gatewayRing.reload();
   }, 90_000);

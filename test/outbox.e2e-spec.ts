@@ -1,27 +1,15 @@
-import { eventDef, eventStreamName, SERVICES } from '@dsg/contracts';
+import { eventDef, eventStreamName } from '@dsg/contracts';
 import { appendEvent, createLogger, EventConsumer } from '@dsg/platform';
 import { connect, type NatsConnection } from 'nats';
 import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
-import { e2eEnv } from './support/e2e-env';
+import { e2eEnv, runtimeDataSource } from './support/e2e-env';
 import { natsPassword } from './support/nats-users';
 import { PrivateNats } from './support/private-nats';
 import { ServiceProcess } from './support/service-process';
 
 const Counted = eventDef<{ n: number }>('consent', 'test.counted', 1);
 const CountedV2 = eventDef<{ n: number; extra: string }>('consent', 'test.counted', 2);
-
-function runtimeDataSource(service: 'consent' | 'retention'): DataSource {
-  const url = new URL(e2eEnv().databaseUrl);
-  url.username = SERVICES[service].runtimeRole;
-  url.password = '';
-  return new DataSource({
-    type: 'postgres',
-    url: url.toString(),
-    schema: SERVICES[service].schema,
-    poolSize: 12,
-  });
-}
 
 async function until(
   condition: () => boolean | Promise<boolean>,
@@ -70,8 +58,8 @@ describe('transactional outbox, relay and inbox', () => {
   beforeAll(async () => {
     nats = await PrivateNats.start();
     await startRelay();
-    writer = await runtimeDataSource('consent').initialize();
-    inboxDb = await runtimeDataSource('retention').initialize();
+    writer = await runtimeDataSource('consent', 12).initialize();
+    inboxDb = await runtimeDataSource('retention', 12).initialize();
     consumerConnection = await connect({
       servers: nats.url,
       user: 'retention',

@@ -1,10 +1,10 @@
-import { type PublicSigningKey, SERVICE_NAMES, SERVICES } from '@dsg/contracts';
+import { type PublicSigningKey, SERVICE_NAMES } from '@dsg/contracts';
 import { DEVELOPMENT_SIGNING_KEY_SECRET, KeyRing, verifyWithPublishedKey } from '@dsg/platform';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
-import { e2eEnv } from './support/e2e-env';
+import { e2eEnv, runtimeDataSource } from './support/e2e-env';
 import { ServiceProcess } from './support/service-process';
 
 /**
@@ -28,13 +28,7 @@ describe('signing keys', () => {
   beforeAll(async () => {
     for (const service of SERVICE_NAMES) processes.push(await ServiceProcess.start(service));
     await Promise.all(processes.map((p) => p.waitReady()));
-    const url = new URL(env.databaseUrl);
-    url.username = SERVICES.consent.runtimeRole;
-    dataSource = await new DataSource({
-      type: 'postgres',
-      url: url.toString(),
-      poolSize: 2,
-    }).initialize();
+    dataSource = await runtimeDataSource('consent', 2).initialize();
     ring = new KeyRing(dataSource, 'consent', 'consent', DEVELOPMENT_SIGNING_KEY_SECRET);
     await ring.init();
   }, 90_000);

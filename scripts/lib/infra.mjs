@@ -6,7 +6,7 @@ import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'no
 import net from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
-import { NATS_CONFIG, natsPasswordEnv } from './nats-users.mjs';
+import { NATS_CONFIG, natsPasswordEnv } from './nats-users.cjs';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/dsg';
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';

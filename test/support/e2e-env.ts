@@ -1,3 +1,5 @@
+import { SERVICES, type ServiceName } from '@dsg/contracts';
+import { DataSource } from 'typeorm';
 import { readFileSync } from 'node:fs';
 
 export interface E2eEnv {
@@ -15,4 +17,17 @@ export function e2eEnv(): E2eEnv {
   const file = process.env.DSG_E2E_ENV;
   if (!file) throw new Error('DSG_E2E_ENV is not set: run e2e tests through jest (npm test)');
   return JSON.parse(readFileSync(file, 'utf8')) as E2eEnv;
+}
+
+/** A TypeORM connection as a service's runtime role, exactly as the service connects. */
+export function runtimeDataSource(service: ServiceName, poolSize = 2): DataSource {
+  const url = new URL(e2eEnv().databaseUrl);
+  url.username = SERVICES[service].runtimeRole;
+  url.password = '';
+  return new DataSource({
+    type: 'postgres',
+    url: url.toString(),
+    schema: SERVICES[service].schema,
+    poolSize,
+  });
 }

@@ -4,7 +4,7 @@ import { connect } from 'nats';
 import net from 'node:net';
 import pg from 'pg';
 import { ensureInfrastructure } from '../../scripts/lib/infra.mjs';
-import { natsPassword } from '../../scripts/lib/nats-users.mjs';
+import { natsPassword } from '../../scripts/lib/nats-users.cjs';
 
 const [pgPort, natsPort, dataRoot] = process.argv.slice(2);
 const databaseUrl = `postgres://postgres@127.0.0.1:${pgPort}/dsg_probe`;

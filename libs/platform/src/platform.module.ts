@@ -5,7 +5,7 @@ import type { PlatformConfig } from './config/platform.config';
 import { DataSource } from 'typeorm';
 import { Outbox } from './events/outbox';
 import { IdentifierHasher } from './keys/identifier-hasher';
-import { KeyRing } from './keys/key-ring';
+import { KeyRing, openKeyRing } from './keys/key-ring';
 import { HealthController } from './health/health.controller';
 import type { Logger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
@@ -63,16 +63,8 @@ export class PlatformModule {
         {
           provide: KeyRing,
           inject: [DataSource],
-          useFactory: async (dataSource: DataSource) => {
-            const ring = new KeyRing(
-              dataSource,
-              config.service.schema,
-              config.service.name,
-              config.signing.secret,
-            );
-            await ring.init();
-            return ring;
-          },
+          useFactory: (dataSource: DataSource) =>
+            openKeyRing(dataSource, config.service, config.signing.secret),
         },
         {
           provide: DsgClient,

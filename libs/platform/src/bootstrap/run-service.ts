@@ -21,7 +21,7 @@ import { NatsRpcServer } from '../nats/nats-rpc.server';
 import { DrainGuard } from '../health/drain.guard';
 import { ensureEventStream } from '../events/jetstream';
 import { OutboxRelay } from '../events/outbox-relay';
-import { KeyRing } from '../keys/key-ring';
+import { KeyRing, openKeyRing } from '../keys/key-ring';
 import { AssertionVerifier } from '../identity/assertions';
 import { AssertionGuard } from '../identity/require-role';
 import { PlatformModule } from '../platform.module';
@@ -117,14 +117,7 @@ async function rotateSigningKey(config: PlatformConfig): Promise<string> {
     poolSize: 1,
   }).initialize();
   try {
-    const ring = new KeyRing(
-      dataSource,
-      config.service.schema,
-      config.service.name,
-      config.signing.secret,
-    );
-    await ring.init();
-    return await ring.rotate();
+    return await (await openKeyRing(dataSource, config.service, config.signing.secret)).rotate();
   } finally {
     await dataSource.destroy();
   }

@@ -177,6 +177,17 @@ export class KeyRing {
   }
 }
 
+/** The service's key ring, loaded (its first key created if need be). */
+export async function openKeyRing(
+  dataSource: DataSource,
+  service: { schema: string; name: ServiceName },
+  secret: string,
+): Promise<KeyRing> {
+  const ring = new KeyRing(dataSource, service.schema, service.name, secret);
+  await ring.init();
+  return ring;
+}
+
 /** Verifies a signature against a published key (what an auditor does offline). */
 export function verifyWithPublishedKey(
   data: Uint8Array | string,

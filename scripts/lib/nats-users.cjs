@@ -1,6 +1,9 @@
 // The NATS users of deploy/nats/nats-server.conf and their passwords: from the environment
 // (DSG_NATS_PASSWORD_<USER>), or a development default so a private server starts out of the box.
-export const NATS_USERS = [
+// CommonJS so that the scripts (ESM) and the tests (TypeScript compiled to CommonJS) share it.
+const { join } = require('node:path');
+
+const NATS_USERS = [
   'consent',
   'disclosure-register',
   'retention',
@@ -10,18 +13,19 @@ export const NATS_USERS = [
   'crm',
   'billing',
 ];
-export const NATS_CONFIG = new URL('../../deploy/nats/nats-server.conf', import.meta.url).pathname;
+const NATS_CONFIG = join(__dirname, '..', '..', 'deploy', 'nats', 'nats-server.conf');
 
-export const passwordVariable = (user) =>
-  `DSG_NATS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
+const passwordVariable = (user) => `DSG_NATS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
 
-export function natsPassword(user, env = process.env) {
+function natsPassword(user, env = process.env) {
   return env[passwordVariable(user)] || `dsg-dev-${user}`;
 }
 
 /** The environment nats-server needs to read the configuration. */
-export function natsPasswordEnv(env = process.env) {
+function natsPasswordEnv(env = process.env) {
   return Object.fromEntries(
     NATS_USERS.map((user) => [passwordVariable(user), natsPassword(user, env)]),
   );
 }
+
+module.exports = { NATS_USERS, NATS_CONFIG, passwordVariable, natsPassword, natsPasswordEnv };
