@@ -7,8 +7,9 @@ import {
   UnavailableError,
   ValidationFailedError,
 } from '@dsg/contracts';
-import { connect, type Msg, type NatsConnection } from 'nats';
+import { type Msg, type NatsConnection } from 'nats';
 import { e2eEnv } from './support/e2e-env';
+import { connectAs, natsPassword } from './support/nats-users';
 
 /**
  * The typed client against a real NATS server. The answering side here is a bare NATS
@@ -17,13 +18,17 @@ import { e2eEnv } from './support/e2e-env';
 describe(DsgClient.name, () => {
   const env = e2eEnv();
   const prefix = `${env.subjectPrefix}-client`;
-  let responder: NatsConnection;
+  // One connection per service stood in for, as that service's NATS user.
+  const responders = new Map<string, NatsConnection>();
   let sut: DsgClient;
 
   beforeAll(async () => {
-    responder = await connect({ servers: env.natsUrl });
+    for (const service of ['consent', 'retention', 'gateway']) {
+      responders.set(service, await connectAs(env.natsUrl, service));
+    }
     sut = await DsgClient.connect({
       caller: 'ops',
+      password: natsPassword('ops'),
       natsUrl: env.natsUrl,
       subjectPrefix: prefix,
       timeoutMs: 300,
@@ -34,12 +39,12 @@ describe(DsgClient.name, () => {
 
   afterAll(async () => {
     await sut.close();
-    await responder.drain();
+    await Promise.all([...responders.values()].map((nc) => nc.drain()));
   });
 
   const serve = (subject: string, handle: (msg: Msg, attempt: number) => void) => {
     let attempt = 0;
-    return responder.subscribe(`${prefix}.rpc.ops.${subject}`, {
+    return responders.get(subject.split('.')[0])!.subscribe(`${prefix}.rpc.ops.${subject}`, {
       callback: (_err, msg) => handle(msg, ++attempt),
     });
   };

@@ -5,6 +5,7 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
+import { natsPassword } from './support/nats-users';
 import { e2eEnv, runtimeDataSource } from './support/e2e-env';
 import { ServiceProcess } from './support/service-process';
 
@@ -67,6 +68,7 @@ describe('people acting through the gateway: OIDC, signed assertions, roles', ()
     await Promise.all([gateway.waitReady(), consent.waitReady()]);
     client = await DsgClient.connect({
       caller: 'ops',
+      password: natsPassword('ops'),
       natsUrl: env.natsUrl,
       subjectPrefix: env.subjectPrefix,
     });

@@ -1,10 +1,10 @@
 import { eventDef, eventStreamName } from '@dsg/contracts';
 import { appendEvent, createLogger, EventConsumer } from '@dsg/platform';
-import { connect, type NatsConnection } from 'nats';
+import { type NatsConnection } from 'nats';
 import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
 import { e2eEnv, runtimeDataSource } from './support/e2e-env';
-import { natsPassword } from './support/nats-users';
+import { connectAs } from './support/nats-users';
 import { PrivateNats } from './support/private-nats';
 import { ServiceProcess } from './support/service-process';
 
@@ -60,10 +60,7 @@ describe('transactional outbox, relay and inbox', () => {
     await startRelay();
     writer = await runtimeDataSource('consent', 12).initialize();
     inboxDb = await runtimeDataSource('retention', 12).initialize();
-    consumerConnection = await connect({
-      servers: nats.url,
-      user: 'retention',
-      pass: natsPassword('retention'),
+    consumerConnection = await connectAs(nats.url, 'retention', {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 100,
     });
@@ -156,11 +153,7 @@ describe('transactional outbox, relay and inbox', () => {
       [id],
     )) as { envelope: unknown; subject: string }[];
     // As the consent user: only the source service may publish its events.
-    const publisher = await connect({
-      servers: nats.url,
-      user: 'consent',
-      pass: natsPassword('consent'),
-    });
+    const publisher = await connectAs(nats.url, 'consent');
     const js = publisher.jetstream();
     const ack = await js.publish(
       `${env.subjectPrefix}.${subject}`,

@@ -9,10 +9,11 @@ import {
   UnavailableError,
   ValidationFailedError,
 } from '@dsg/contracts';
-import { connect, headers, type NatsConnection } from 'nats';
+import { headers, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connectAs, natsPassword } from './support/nats-users';
 import { e2eEnv } from './support/e2e-env';
 import { GrpcTestClient } from './support/grpc';
 import { ServiceProcess } from './support/service-process';
@@ -48,11 +49,12 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
     await Promise.all([...processes.values()].map((p) => p.waitReady()));
     client = await DsgClient.connect({
       caller: 'ops',
+      password: natsPassword('ops'),
       natsUrl: env.natsUrl,
       subjectPrefix: env.subjectPrefix,
       timeoutMs: 3000,
     });
-    nc = await connect({ servers: env.natsUrl });
+    nc = await connectAs(env.natsUrl, 'ops');
   }, 120_000);
 
   afterAll(async () => {

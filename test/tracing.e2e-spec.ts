@@ -1,6 +1,7 @@
 import { DsgClient, SERVICE_NAMES, SERVICES, type ServiceName } from '@dsg/contracts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { natsPassword } from './support/nats-users';
 import { e2eEnv } from './support/e2e-env';
 import { GrpcTestClient } from './support/grpc';
 import { ServiceProcess } from './support/service-process';
@@ -97,6 +98,7 @@ describe('tracing across NATS, gRPC, HTTP and PostgreSQL', () => {
     await Promise.all(processes.map((p) => p.waitReady()));
     client = await DsgClient.connect({
       caller: 'ops',
+      password: natsPassword('ops'),
       natsUrl: env.natsUrl,
       subjectPrefix: env.subjectPrefix,
     });

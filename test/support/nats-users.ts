@@ -1,3 +1,6 @@
+import { inboxPrefixFor } from '@dsg/contracts';
+import { connect, type ConnectionOptions } from 'nats';
+
 /** The NATS users and passwords of scripts/lib/nats-users.cjs, typed for the tests. */
 const users = require('../../scripts/lib/nats-users.cjs') as {
   NATS_CONFIG: string;
@@ -6,3 +9,14 @@ const users = require('../../scripts/lib/nats-users.cjs') as {
 };
 
 export const { NATS_CONFIG, natsPassword, natsPasswordEnv } = users;
+
+/** A raw NATS connection as one of the configured users, with its own inbox prefix. */
+export function connectAs(servers: string, user: string, options: Partial<ConnectionOptions> = {}) {
+  return connect({
+    servers,
+    user,
+    pass: natsPassword(user),
+    inboxPrefix: inboxPrefixFor(user),
+    ...options,
+  });
+}

@@ -39,3 +39,11 @@ export function callerOf(wireSubject: string): string {
 
 /** Caller names are NATS user names: one token, no wildcards. */
 export const CALLER_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+
+/**
+ * Each NATS user receives replies and JetStream deliveries under its own inbox prefix, and may
+ * subscribe only there (deploy/nats/nats-server.conf): pass it as the connection's inboxPrefix.
+ */
+export function inboxPrefixFor(user: string): string {
+  return `_INBOX_${user}`;
+}

@@ -11,7 +11,7 @@ import { DsgError, ErrorCodes, TimeoutError, UnavailableError } from '../errors'
 import { type RpcApi, type RpcDef, Rpc, type SystemRpcs } from '../rpc';
 import { SERVICE_NAMES, type ServiceName } from '../services';
 import { injectTraceContext, inSpan, SpanKind } from '../tracing';
-import { CALLER_PATTERN, Headers, type ReplyEnvelope, rpcSubject } from '../wire';
+import { CALLER_PATTERN, Headers, inboxPrefixFor, type ReplyEnvelope, rpcSubject } from '../wire';
 
 export interface DsgClientOptions {
   /**
@@ -109,6 +109,7 @@ export class DsgClient implements ServiceClients {
       name: options.name ?? `dsg-client-${options.caller}`,
       user: options.caller,
       pass: options.password,
+      inboxPrefix: inboxPrefixFor(options.caller),
     });
     return new DsgClient(connection, true, options);
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { inboxPrefixFor } from '@dsg/contracts';
 import { connect, type NatsConnection } from 'nats';
 import { PLATFORM_CONFIG, PLATFORM_LOGGER } from '../tokens';
 import { withTimeout } from '../util/with-timeout';
@@ -25,6 +26,7 @@ export class NatsConnectionHolder implements OnApplicationShutdown {
       name: this.config.instanceId,
       user: this.config.nats.user,
       pass: this.config.nats.password,
+      inboxPrefix: inboxPrefixFor(this.config.nats.user),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
     });
