@@ -42,6 +42,7 @@ describe('people acting through the gateway: OIDC, signed assertions, roles', ()
   let gateway: ServiceProcess;
   let consent: ServiceProcess;
   let client: DsgClient;
+  let asGateway: DsgClient;
   let gatewayDb: DataSource;
   let gatewayRing: KeyRing;
 
@@ -52,8 +53,8 @@ describe('people acting through the gateway: OIDC, signed assertions, roles', ()
     });
     return { status: res.status, body: (await res.json()) as { code?: string; kid?: string } };
   };
-  const rotateOverNats = (assertion?: string) =>
-    client.consent
+  const rotateOverNats = (assertion?: string, via: DsgClient = asGateway) =>
+    via.consent
       .rotateSigningKey({}, { assertion, retries: 0 })
       .catch((e: unknown) => e as DsgError);
 
@@ -72,6 +73,13 @@ describe('people acting through the gateway: OIDC, signed assertions, roles', ()
       natsUrl: env.natsUrl,
       subjectPrefix: env.subjectPrefix,
     });
+    // This test stands in for the gateway on the bus (its NATS user) to craft assertions.
+    asGateway = await DsgClient.connect({
+      caller: 'gateway',
+      password: natsPassword('gateway'),
+      natsUrl: env.natsUrl,
+      subjectPrefix: env.subjectPrefix,
+    });
     gatewayDb = await runtimeDataSource('gateway', 1).initialize();
     gatewayRing = new KeyRing(gatewayDb, 'gateway', 'gateway', DEVELOPMENT_SIGNING_KEY_SECRET);
     await gatewayRing.reload();
@@ -79,6 +87,7 @@ describe('people acting through the gateway: OIDC, signed assertions, roles', ()
 
   afterAll(async () => {
     await client?.close();
+    await asGateway?.close();
     await gatewayDb?.destroy();
     await Promise.all([gateway?.stop(), consent?.stop()]);
     idp?.server.close();
@@ -109,14 +118,14 @@ describe('people acting through the gateway: OIDC, signed assertions, roles', ()
     }
   });
 
-  it('a service refuses a missing, forged or expired assertion, and honours a valid one', async () => {
+  it('a service refuses a missing, forged, tampered, expired, replayed or misdirected assertion, and honours a valid one', async () => {
     const officer = { subject: 'person-7f3a', roles: ['privacy_officer' as const] };
     expect((await rotateOverNats(undefined)) as DsgError).toMatchObject({
       code: ErrorCodes.UNAUTHENTICATED,
     });
 
     // Forged: the gateway's key id, but signed with a key the gateway never published.
-    const real = signAssertion(gatewayRing, officer, 60);
+    const real = signAssertion(gatewayRing, officer, 'consent', 60);
     const [header, payload] = real.split('.');
     const { privateKey } = generateKeyPairSync('ed25519');
     const forged = `${header}.${payload}.${sign(null, Buffer.from(`${header}.${payload}`), privateKey).toString('base64url')}`;
@@ -138,19 +147,36 @@ describe('people acting through the gateway: OIDC, signed assertions, roles', ()
     });
 
     // Expired: genuinely signed by the gateway, ten minutes ago, for sixty seconds.
-    const expired = signAssertion(gatewayRing, officer, 60, Date.now() - 10 * 60_000);
+    const expired = signAssertion(gatewayRing, officer, 'consent', 60, Date.now() - 10 * 60_000);
     expect((await rotateOverNats(expired)) as DsgError).toMatchObject({
       code: ErrorCodes.UNAUTHENTICATED,
       message: expect.stringContaining('expired'),
     });
 
-    const auditor = signAssertion(gatewayRing, { subject: 'person-1', roles: ['auditor'] }, 60);
+    const auditor = signAssertion(
+      gatewayRing,
+      { subject: 'person-1', roles: ['auditor'] },
+      'consent',
+      60,
+    );
     expect((await rotateOverNats(auditor)) as DsgError).toMatchObject({
       code: ErrorCodes.FORBIDDEN,
     });
 
+    // Replayed: a valid assertion, but relayed by another NATS user than the gateway.
+    expect((await rotateOverNats(real, client)) as DsgError).toMatchObject({
+      code: ErrorCodes.UNAUTHENTICATED,
+      message: expect.stringContaining('only from the gateway'),
+    });
+    // Misdirected: a valid assertion issued for another service.
+    const forRetention = signAssertion(gatewayRing, officer, 'retention', 60);
+    expect((await rotateOverNats(forRetention)) as DsgError).toMatchObject({
+      code: ErrorCodes.UNAUTHENTICATED,
+      message: expect.stringContaining('another service'),
+    });
+
     await expect(
-      client.consent.rotateSigningKey({}, { assertion: real, retries: 0 }),
+      asGateway.consent.rotateSigningKey({}, { assertion: real, retries: 0 }),
     ).resolves.toMatchObject({
       kid: expect.stringMatching(/^consent-/),
     });

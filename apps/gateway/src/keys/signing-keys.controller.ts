@@ -71,6 +71,7 @@ export class SigningKeysController {
     const assertion = signAssertion(
       this.keyRing,
       request.principal,
+      owner.service,
       this.config.assertionTtlSeconds,
     );
     return this.client.system(owner.service).rotateSigningKey({}, { assertion, retries: 0 });

@@ -13,6 +13,8 @@ export const ASSERTION_ISSUER = 'dsg-gateway';
 
 export interface AssertionClaims {
   iss: typeof ASSERTION_ISSUER;
+  /** The one service the assertion is for; another service refuses it. */
+  aud: string;
   /** The person's subject at the identity provider: an opaque id, never a name or e-mail. */
   sub: string;
   roles: Role[];

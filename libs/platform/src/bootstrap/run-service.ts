@@ -168,7 +168,7 @@ export async function startService(
   });
   const keyRing = app.get(KeyRing);
   const client = app.get(DsgClient);
-  const verifier = new AssertionVerifier(async () => {
+  const verifier = new AssertionVerifier(config.service.name, async () => {
     // The gateway reads its own keys; every other service asks the gateway over NATS.
     if (config.service.name === 'gateway') {
       await keyRing.reload();

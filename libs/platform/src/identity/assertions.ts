@@ -8,6 +8,7 @@ import {
   type PublicSigningKey,
   type Role,
   ROLES,
+  type ServiceName,
 } from '@dsg/contracts';
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { KeyRing } from '../keys/key-ring';
@@ -21,12 +22,14 @@ const REFETCH_INTERVAL_MS = 5000;
 export function signAssertion(
   ring: KeyRing,
   principal: Principal,
+  audience: ServiceName,
   ttlSeconds: number,
   now: number = Date.now(),
 ): string {
   const iat = Math.floor(now / 1000);
   const claims: AssertionClaims = {
     iss: ASSERTION_ISSUER,
+    aud: audience,
     sub: principal.subject,
     roles: principal.roles,
     iat,
@@ -44,7 +47,11 @@ export class AssertionVerifier {
   private keys = new Map<string, KeyObject>();
   private lastFetch = 0;
 
-  constructor(private readonly fetchKeys: () => Promise<PublicSigningKey[]>) {}
+  constructor(
+    /** The service doing the verifying: an assertion for another service is refused. */
+    private readonly audience: ServiceName,
+    private readonly fetchKeys: () => Promise<PublicSigningKey[]>,
+  ) {}
 
   async verify(token: string, now: number = Date.now()): Promise<Principal> {
     const parts = token.split('.');
@@ -75,6 +82,9 @@ export class AssertionVerifier {
       !Array.isArray(claims.roles)
     ) {
       throw unauthenticated('the assertion claims are incomplete');
+    }
+    if (claims.aud !== this.audience) {
+      throw unauthenticated('the assertion was issued for another service');
     }
     if (typeof claims.exp !== 'number' || claims.exp + CLOCK_SKEW_SECONDS < seconds) {
       throw unauthenticated('the assertion has expired');

@@ -27,6 +27,14 @@ export class AssertionGuard implements CanActivate {
     if (!(rpc instanceof NatsRpcContext)) {
       throw new DsgError(ErrorCodes.FORBIDDEN, 'This action is available over NATS only');
     }
+    // Only the gateway vouches for people; an assertion relayed by anyone else is refused, so a
+    // token seen in transit cannot be replayed from another NATS user.
+    if (rpc.caller !== 'gateway') {
+      throw new DsgError(
+        ErrorCodes.UNAUTHENTICATED,
+        'Actions taken for a person are accepted only from the gateway',
+      );
+    }
     const token = rpc.getHeader(Headers.ASSERTION);
     if (!token) {
       throw new DsgError(
