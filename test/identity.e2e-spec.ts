@@ -23,16 +23,18 @@ async function startIdentityProvider() {
   const jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
   const token = (
     roles: string[],
-    options: { expiresIn?: string; key?: KeyLike; issuer?: string } = {},
-  ) =>
-    new SignJWT({ roles })
+    options: { expiresIn?: string | null; key?: KeyLike; issuer?: string } = {},
+  ) => {
+    const jwt = new SignJWT({ roles })
       .setProtectedHeader({ alg: 'RS256', kid: 'idp-1' })
       .setIssuer(options.issuer ?? ISSUER)
       .setAudience(AUDIENCE)
       .setSubject('person-7f3a')
-      .setIssuedAt()
-      .setExpirationTime(options.expiresIn ?? '5m')
-      .sign(options.key ?? privateKey);
+      .setIssuedAt();
+    // null: a token without any expiry, which must not be accepted.
+    if (options.expiresIn !== null) jwt.setExpirationTime(options.expiresIn ?? '5m');
+    return jwt.sign(options.key ?? privateKey);
+  };
   return { server, jwksUrl, token };
 }
 
@@ -104,13 +106,14 @@ describe('people acting through the gateway: OIDC, signed assertions, roles', ()
     expect(result.body.code).toBe(ErrorCodes.FORBIDDEN);
   });
 
-  it('no token, a token from another key, another issuer, or an expired token: 401', async () => {
+  it('no token, a token from another key or issuer, an expired one, or one without expiry: 401', async () => {
     const { privateKey: stranger } = await generateKeyPair('RS256');
     const tokens = [
       undefined,
       await idp.token(['privacy_officer'], { key: stranger }),
       await idp.token(['privacy_officer'], { issuer: 'https://elsewhere.example.test' }),
       await idp.token(['privacy_officer'], { expiresIn: '-1m' }),
+      await idp.token(['privacy_officer'], { expiresIn: null }),
     ];
     for (const token of tokens) {
       const result = await rotate('consent', token);

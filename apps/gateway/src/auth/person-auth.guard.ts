@@ -36,6 +36,9 @@ export class PersonAuthGuard implements CanActivate {
       ({ payload } = await jwtVerify(token, this.jwks, {
         issuer: this.config.oidc.issuer,
         audience: this.config.oidc.audience,
+        algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+        // A token without an expiry would be valid forever.
+        requiredClaims: ['exp', 'sub'],
       }));
     } catch {
       throw new DsgError(ErrorCodes.UNAUTHENTICATED, 'The token is not valid for this gateway');

@@ -58,6 +58,14 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
         problems.push({ variable, problems: ['is required when OIDC_ISSUER is set'] });
     }
   }
+  // In production the provider's keys must not be swappable in transit.
+  if (env.NODE_ENV === 'production') {
+    for (const variable of ['OIDC_ISSUER', 'OIDC_JWKS_URL'] as const) {
+      if (parsed[variable]?.startsWith('http://')) {
+        problems.push({ variable, problems: ['must be an https:// URL when NODE_ENV=production'] });
+      }
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     oidc: parsed.OIDC_ISSUER
