@@ -1,6 +1,7 @@
 import { type PublicSigningKey, SERVICE_NAMES } from '@dsg/contracts';
 import { DEVELOPMENT_SIGNING_KEY_SECRET, KeyRing, verifyWithPublishedKey } from '@dsg/platform';
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
@@ -81,6 +82,30 @@ describe('signing keys', () => {
     // A signature by one service's key does not pass as another's key id.
     const retentionKid = keys.find((k) => k.service === 'retention' && k.status === 'active')!.kid;
     expect(verifyWithPublishedKey(document, { ...after, kid: retentionKid }, keys)).toBe(false);
+  });
+
+  it('a key row written without the secret is never published or trusted', async () => {
+    // Someone with the runtime role's database access, but not SIGNING_KEY_SECRET, slips in a
+    // key of their own to make forged signatures verify.
+    const attacker = generateKeyPairSync('ed25519');
+    const kid = 'consent-20260101-f0f0f0f0';
+    await dataSource.query(
+      `INSERT INTO consent.signing_keys (kid, public_key, private_key, activated_at, retired_at)
+       VALUES ($1, $2, $3, now() - interval '1 day', now())`,
+      [kid, attacker.publicKey.export({ format: 'pem', type: 'spki' }), randomBytes(76)],
+    );
+    const document = 'forged receipt';
+    const forged = {
+      kid,
+      alg: 'EdDSA' as const,
+      sig: sign(null, Buffer.from(document), attacker.privateKey).toString('base64url'),
+    };
+    const keys = await published();
+    expect(keys.map((k) => k.kid)).not.toContain(kid);
+    expect(verifyWithPublishedKey(document, forged, keys)).toBe(false);
+    await ring.reload();
+    expect(ring.verify(document, forged)).toBe(false);
+    expect(ring.rejectedKeyIds()).toContain(kid);
   });
 
   it('private keys are stored encrypted, never in the clear', async () => {

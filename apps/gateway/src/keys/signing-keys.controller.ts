@@ -15,12 +15,20 @@ import {
   Param,
   Post,
   Req,
+  Res,
   UseGuards,
 } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiBearerAuth, ApiOkResponse, ApiParam } from '@nestjs/swagger';
 import { IsIn } from 'class-validator';
 import { type AuthenticatedRequest, PersonAuthGuard } from '../auth/person-auth.guard';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+
+interface SigningKeySet {
+  keys: PublicSigningKey[];
+  /** Services whose keys could not be fetched: the set is incomplete (HTTP 503). */
+  unavailable?: ServiceName[];
+}
 
 class KeyOwner {
   @IsIn(SERVICE_NAMES)
@@ -43,15 +51,28 @@ export class SigningKeysController {
   @Get('.well-known/signing-keys')
   @Header('Cache-Control', 'public, max-age=60')
   @ApiOkResponse({ schema: { $ref: '#/components/schemas/SigningKeysReply' } })
-  async all(): Promise<{ keys: PublicSigningKey[] }> {
-    const sets = await Promise.all(
+  async all(@Res({ passthrough: true }) res: Response): Promise<SigningKeySet> {
+    const results = await Promise.allSettled(
       SERVICE_NAMES.map((name) =>
         name === 'gateway'
           ? this.system.signingKeys()
           : this.client.system(name).signingKeys({}, { timeoutMs: 3000 }),
       ),
     );
-    return { keys: sets.flatMap((set) => set.keys) };
+    const keys: PublicSigningKey[] = [];
+    const unavailable: ServiceName[] = [];
+    results.forEach((result, i) => {
+      const service = SERVICE_NAMES[i];
+      if (result.status === 'rejected') {
+        unavailable.push(service);
+        return;
+      }
+      // A service vouches only for its own keys: a key it labels as another's is not published.
+      keys.push(...result.value.keys.filter((key) => key.service === service));
+    });
+    // Incomplete is said out loud (503), never passed off as the whole set.
+    if (unavailable.length > 0) res.status(503);
+    return { keys, ...(unavailable.length > 0 ? { unavailable } : {}) };
   }
 
   /**

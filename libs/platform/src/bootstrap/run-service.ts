@@ -208,6 +208,21 @@ export async function startService(
   await app.startAllMicroservices();
   await app.listen(config.http.port, config.http.host);
   relay.start();
+  // A rotation made by another replica (or the CLI) reaches this one within a minute.
+  const reloadKeys = () =>
+    keyRing
+      .reload()
+      .then(() => {
+        const rejected = keyRing.rejectedKeyIds();
+        if (rejected.length)
+          logger.error(
+            { context: 'Keys', rejected },
+            'signing keys failed the integrity check and are ignored',
+          );
+      })
+      .catch((err: unknown) => logger.warn({ context: 'Keys', err }, 'signing keys reload failed'));
+  await reloadKeys();
+  const keyTimer = setInterval(() => void reloadKeys(), 60_000).unref();
   const address = app.getHttpServer().address() as { port: number };
   logger.info(
     {
@@ -230,6 +245,7 @@ export async function startService(
       ),
     ]);
     // 3. Events committed by that work are published.
+    clearInterval(keyTimer);
     await relay.stop();
     // 4. HTTP closes, then the NATS connection is drained and the database pool closed.
     await app.close();

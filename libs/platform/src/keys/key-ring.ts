@@ -41,6 +41,7 @@ interface LoadedKey {
 export class KeyRing {
   private keys = new Map<string, LoadedKey>();
   private activeKid?: string;
+  private rejected: string[] = [];
   private readonly encryptionKey: Buffer;
 
   constructor(
@@ -83,6 +84,11 @@ export class KeyRing {
     return kid;
   }
 
+  /**
+   * Re-reads the keys. Every stored private half is decrypted and checked against its public key
+   * (the key id is bound in as authenticated data), so a row inserted by anyone without
+   * SIGNING_KEY_SECRET is ignored, never published, never trusted.
+   */
   async reload(): Promise<void> {
     const rows = (await this.dataSource.query(
       `SELECT kid, public_key, private_key, created_at, activated_at, retired_at
@@ -90,20 +96,45 @@ export class KeyRing {
     )) as KeyRow[];
     const keys = new Map<string, LoadedKey>();
     let active: string | undefined;
+    const rejected: string[] = [];
     for (const row of rows) {
+      const publicKey = createPublicKey(row.public_key);
+      let privateKey: KeyObject;
+      try {
+        privateKey = this.decrypt(row.private_key, row.kid);
+      } catch {
+        rejected.push(row.kid);
+        continue;
+      }
+      const derived = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+      if (!derived.equals(publicKey.export({ format: 'der', type: 'spki' }))) {
+        rejected.push(row.kid);
+        continue;
+      }
       const isActive = row.activated_at !== null && row.retired_at === null;
       keys.set(row.kid, {
         kid: row.kid,
-        publicKey: createPublicKey(row.public_key),
-        privateKey: isActive ? this.decrypt(row.private_key) : undefined,
+        publicKey,
+        privateKey: isActive ? privateKey : undefined,
         createdAt: row.created_at,
         retiredAt: row.retired_at ?? undefined,
         active: isActive,
       });
       if (isActive) active = row.kid;
     }
+    if (rows.length > 0 && keys.size === 0) {
+      throw new Error(
+        'no signing key could be decrypted: is SIGNING_KEY_SECRET the one the keys were made with?',
+      );
+    }
+    this.rejected = rejected;
     this.keys = keys;
     this.activeKid = active;
+  }
+
+  /** Key ids found in the table that failed the integrity check on the last reload. */
+  rejectedKeyIds(): readonly string[] {
+    return this.rejected;
   }
 
   sign(data: Uint8Array | string): Signature {
@@ -156,21 +187,23 @@ export class KeyRing {
     await manager.query(
       `INSERT INTO ${ident(this.schema)}.signing_keys (kid, public_key, private_key, activated_at)
        VALUES ($1, $2, $3, now())`,
-      [kid, publicKey.export({ format: 'pem', type: 'spki' }), this.encrypt(privateKey)],
+      [kid, publicKey.export({ format: 'pem', type: 'spki' }), this.encrypt(privateKey, kid)],
     );
     return kid;
   }
 
-  private encrypt(privateKey: KeyObject): Buffer {
+  private encrypt(privateKey: KeyObject, kid: string): Buffer {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.encryptionKey, iv);
+    cipher.setAAD(Buffer.from(kid));
     const der = privateKey.export({ format: 'der', type: 'pkcs8' });
     const body = Buffer.concat([cipher.update(der), cipher.final()]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]);
   }
 
-  private decrypt(stored: Buffer): KeyObject {
+  private decrypt(stored: Buffer, kid: string): KeyObject {
     const decipher = createDecipheriv('aes-256-gcm', this.encryptionKey, stored.subarray(0, 12));
+    decipher.setAAD(Buffer.from(kid));
     decipher.setAuthTag(stored.subarray(12, 28));
     const der = Buffer.concat([decipher.update(stored.subarray(28)), decipher.final()]);
     return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
