@@ -163,6 +163,13 @@ describe('transactional outbox, relay and inbox', () => {
       },
     );
     expect(ack.duplicate).toBe(false);
+    // The relay's Nats-Msg-Id (the row's id) makes a re-publish within the window a no-op.
+    const again = await js.publish(
+      `${env.subjectPrefix}.${subject}`,
+      new TextEncoder().encode(JSON.stringify(envelope)),
+      { msgID: id },
+    );
+    expect(again.duplicate).toBe(true);
     await publisher.close();
     const [marker] = await append(1);
     await until(() => received.includes(marker), 'a later event');

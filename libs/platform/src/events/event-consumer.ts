@@ -95,7 +95,11 @@ export class EventConsumer {
     let envelope: EventEnvelope;
     try {
       envelope = JSON.parse(this.decoder.decode(msg.data)) as EventEnvelope;
-      if (typeof envelope?.id !== 'string' || typeof envelope.type !== 'string') {
+      if (
+        typeof envelope?.id !== 'string' ||
+        typeof envelope.type !== 'string' ||
+        !Number.isInteger(envelope.schemaVersion)
+      ) {
         throw new Error('not an event envelope');
       }
     } catch {

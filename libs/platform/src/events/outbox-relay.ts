@@ -81,9 +81,14 @@ export class OutboxRelay {
       )) as OutboxRow[];
       if (rows.length === 0) return 0;
       const js = this.options.jetstream();
+      // Published in order on one connection, acknowledged asynchronously. Only the run of rows
+      // up to the first failure is marked: the rest are published again on the next pass (as
+      // duplicates JetStream drops), so the stream's order follows the outbox's.
       const results = await Promise.allSettled(rows.map((row) => this.publish(js, row)));
-      const published = rows.filter((_, i) => results[i].status === 'fulfilled').map((r) => r.id);
-      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      const firstFailure = results.findIndex((r) => r.status === 'rejected');
+      const published = (firstFailure === -1 ? rows : rows.slice(0, firstFailure)).map((r) => r.id);
+      const failure =
+        firstFailure === -1 ? undefined : (results[firstFailure] as PromiseRejectedResult);
       if (published.length > 0) {
         await manager.query(
           `UPDATE ${ident(schema)}.outbox SET published_at = now() WHERE id = ANY($1::uuid[])`,
