@@ -83,12 +83,16 @@ export async function jetstreamRoundTrip(stack) {
 }
 
 export async function postgres(stack) {
-  const pool = new pg.Pool({ connectionString: stack.databaseUrl, max: 17 });
+  // Synchronous commit on every pooled connection, not only the one a SET would reach.
+  const pool = new pg.Pool({
+    connectionString: stack.databaseUrl,
+    max: 17,
+    options: '-c synchronous_commit=on',
+  });
   await pool.query(
     'CREATE TABLE bench_rows (id bigserial PRIMARY KEY, payload text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())',
   );
   try {
-    await pool.query('SET synchronous_commit = on');
     const payload = 'x'.repeat(200);
     const single = await closedLoop(
       () => pool.query('INSERT INTO bench_rows (payload) VALUES ($1)', [payload]),

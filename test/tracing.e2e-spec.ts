@@ -158,6 +158,20 @@ describe('tracing across NATS, gRPC, HTTP and PostgreSQL', () => {
       4,
     );
     expect(new Set(http.map((s) => s.service)).size).toBe(4);
+    // The caller's address and user agent (personal data) never reach the trace.
+    const httpSpan = http.find((s) => s.name === 'GET' && s.attributes['url.path'] === '/health')!;
+    expect(
+      httpSpan.attributes['http.response.status_code'] ?? httpSpan.attributes['http.status_code'],
+    ).toBeDefined();
+    for (const key of [
+      'client.address',
+      'user_agent.original',
+      'network.peer.address',
+      'net.peer.ip',
+      'http.user_agent',
+    ]) {
+      expect(httpSpan.attributes[key]).toBeUndefined();
+    }
 
     const grpc = new GrpcTestClient(SERVICES.gateway, gateway.grpcPort);
     try {

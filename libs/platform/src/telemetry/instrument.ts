@@ -12,7 +12,9 @@
  * Off by default: without an endpoint the SDK is not even loaded, and the API calls made by the
  * NATS propagation code are no-ops.
  */
+import type { Context } from '@opentelemetry/api';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 let sdk: NodeSDK | undefined;
 
@@ -29,16 +31,22 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
     require('@opentelemetry/instrumentation-grpc') as typeof import('@opentelemetry/instrumentation-grpc');
   const { PgInstrumentation } =
     require('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+  const { BatchSpanProcessor } =
+    require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base');
   const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL;
   const { OTLPTraceExporter } = (
     protocol === 'http/json'
       ? require('@opentelemetry/exporter-trace-otlp-http')
-      : require('@opentelemetry/exporter-trace-otlp-proto')
+      : protocol === 'grpc'
+        ? require('@opentelemetry/exporter-trace-otlp-grpc')
+        : require('@opentelemetry/exporter-trace-otlp-proto')
   ) as typeof import('@opentelemetry/exporter-trace-otlp-http');
   /* eslint-enable @typescript-eslint/no-require-imports */
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME || serviceName,
-    traceExporter: new OTLPTraceExporter(),
+    spanProcessors: [
+      new PersonalDataSpanProcessor(new BatchSpanProcessor(new OTLPTraceExporter())),
+    ],
     instrumentations: [
       new HttpInstrumentation(),
       new GrpcInstrumentation(),
@@ -48,6 +56,40 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
   });
   sdk.start();
   return true;
+}
+
+/**
+ * Instrumentation records the client's address and user agent on HTTP and gRPC spans: personal
+ * data (website usage, privacy policy 1.d) that has no place in a trace. They are removed before
+ * a span is exported.
+ */
+const PERSONAL_SPAN_ATTRIBUTES = [
+  'client.address',
+  'client.port',
+  'net.peer.ip',
+  'net.sock.peer.addr',
+  'network.peer.address',
+  'http.client_ip',
+  'user_agent.original',
+  'http.user_agent',
+];
+
+class PersonalDataSpanProcessor implements SpanProcessor {
+  constructor(private readonly next: SpanProcessor) {}
+  onStart(span: Span, parentContext: Context): void {
+    this.next.onStart(span, parentContext);
+  }
+  onEnd(span: ReadableSpan): void {
+    const attributes = span.attributes as Record<string, unknown>;
+    for (const key of PERSONAL_SPAN_ATTRIBUTES) delete attributes[key];
+    this.next.onEnd(span);
+  }
+  forceFlush(): Promise<void> {
+    return this.next.forceFlush();
+  }
+  shutdown(): Promise<void> {
+    return this.next.shutdown();
+  }
 }
 
 /** Flushes and stops the exporter; part of graceful shutdown. */
