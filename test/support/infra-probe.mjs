@@ -23,7 +23,12 @@ try {
   await client.connect();
   report.database = (await client.query('SELECT current_database() AS db')).rows[0].db;
   await client.end();
-  const nc = await connect({ servers: natsUrl, user: 'gateway', pass: natsPassword('gateway') });
+  const nc = await connect({
+    servers: natsUrl,
+    user: 'gateway',
+    pass: natsPassword('gateway'),
+    inboxPrefix: '_INBOX_gateway',
+  });
   report.jetstream = (await (await nc.jetstreamManager()).getAccountInfo()).limits !== undefined;
   await nc.close();
 } finally {
