@@ -4,21 +4,30 @@ import { createHash } from 'node:crypto';
 import { AckPolicy, connect, DeliverPolicy } from 'nats';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import { natsPassword } from '../scripts/lib/nats-users.cjs';
 import { closedLoop, openLoop, round, sequential, summarise } from './lib/measure.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS || 3);
+const natsUser = (user) => ({ user, pass: natsPassword(user), inboxPrefix: `_INBOX_${user}` });
 
 export async function natsEcho(stack) {
-  const subject = `${stack.subjectPrefix}.bench.echo`;
+  // Subjects and users that the repository's NATS configuration permits: ops calls, consent answers.
+  const subject = `${stack.subjectPrefix}.rpc.ops.consent.bench.echo`;
   const child = spawn(
     process.execPath,
-    [new URL('./echo-server.mjs', import.meta.url).pathname, stack.natsUrl, subject],
+    [
+      new URL('./echo-server.mjs', import.meta.url).pathname,
+      stack.natsUrl,
+      subject,
+      'consent',
+      natsPassword('consent'),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
   await new Promise((resolve) => child.stdout.once('data', resolve));
-  const nc = await connect({ servers: stack.natsUrl });
+  const nc = await connect({ servers: stack.natsUrl, ...natsUser('ops') });
   const body = new TextEncoder().encode(JSON.stringify({ payload: 'x'.repeat(64) }));
   const call = () => nc.request(subject, body, { timeout: 5000 });
   try {
@@ -37,10 +46,11 @@ export async function natsEcho(stack) {
 }
 
 export async function jetstreamRoundTrip(stack) {
-  const nc = await connect({ servers: stack.natsUrl });
+  // A service user (JetStream API access) publishing on its own event subjects.
+  const nc = await connect({ servers: stack.natsUrl, ...natsUser('retention') });
   const jsm = await nc.jetstreamManager();
   const stream = `${stack.subjectPrefix}_BENCH`.toUpperCase();
-  const subject = `${stack.subjectPrefix}.bench.js`;
+  const subject = `${stack.subjectPrefix}.retention.events.bench.roundtrip`;
   await jsm.streams.add({ name: stream, subjects: [subject] });
   await jsm.consumers.add(stream, {
     durable_name: 'bench',

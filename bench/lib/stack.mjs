@@ -10,6 +10,7 @@ import {
   ensureDatabase,
   ensureInfrastructure,
 } from '../../scripts/lib/infra.mjs';
+import { natsPassword } from '../../scripts/lib/nats-users.cjs';
 import { mainOf, migrateAll, run } from '../../scripts/lib/services.mjs';
 
 export async function freePort() {
@@ -45,6 +46,7 @@ export async function startBenchStack() {
         DATABASE_URL: databaseUrl,
         NATS_URL: natsUrl,
         NATS_SUBJECT_PREFIX: subjectPrefix,
+        NATS_PASSWORD: natsPassword(name),
         HTTP_PORT: String(httpPort),
         GRPC_PORT: String(await freePort()),
         LOG_LEVEL: 'warn',

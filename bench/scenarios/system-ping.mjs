@@ -1,6 +1,7 @@
 // A service round trip through the platform: typed client → NATS → NatsRpcServer → validation
 // pipe → handler → reply, against the consent service as a separate process.
 import { createRequire } from 'node:module';
+import { natsPassword } from '../../scripts/lib/nats-users.cjs';
 import { closedLoop, openLoop, sequential } from '../lib/measure.mjs';
 
 const require = createRequire(import.meta.url);
@@ -13,6 +14,7 @@ export async function run(stack, baselines) {
   await stack.startService('consent');
   const client = await DsgClient.connect({
     caller: 'ops',
+    password: natsPassword('ops'),
     natsUrl: stack.natsUrl,
     subjectPrefix: stack.subjectPrefix,
     retries: 0,
