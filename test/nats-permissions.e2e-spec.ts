@@ -60,6 +60,16 @@ describe('NATS users and permissions', () => {
     expect(error.isPermissionError()).toBe(true);
   });
 
+  it('a user may call only the services the architecture has it call', async () => {
+    const consentUser = await as('consent');
+    const denied = (await consentUser
+      .request(`${env.subjectPrefix}.rpc.consent.retention.system.version`, encode({}), {
+        timeout: 2000,
+      })
+      .catch((e: unknown) => e)) as NatsError;
+    expect(denied.isPermissionError()).toBe(true);
+  });
+
   it("a user cannot listen in on another service's requests", async () => {
     const booking = await as('booking');
     const stolen: string[] = [];
