@@ -1,0 +1,26 @@
+import { covers, expand, leaves } from './taxonomy';
+
+const known = [
+  'health',
+  'health.medications',
+  'health.allergies',
+  'health-records',
+  'payment',
+  'payment.card',
+];
+
+describe('category taxonomy', () => {
+  it('matches segment by segment', () => {
+    expect(covers('health', 'health.medications')).toBe(true);
+    expect(covers('health', 'health')).toBe(true);
+    expect(covers('health.medications', 'health')).toBe(false);
+    expect(covers('health', 'health-records')).toBe(false);
+  });
+
+  it('expands a request for a node to every descendant, and nothing for an unknown path', () => {
+    expect(expand('health', known)).toEqual(['health', 'health.medications', 'health.allergies']);
+    expect(expand('health.genome', known)).toEqual([]);
+    expect(leaves('health', known)).toEqual(['health.medications', 'health.allergies']);
+    expect(leaves('payment.card', known)).toEqual(['payment.card']);
+  });
+});

@@ -1,0 +1,22 @@
+/**
+ * Data categories are dot paths matched segment by segment: a rule on `health` covers
+ * `health.medications`, and a request for `health` is a request for every category under it.
+ * `health-records` is not under `health` (segments, not string prefixes).
+ */
+export function covers(rule: string, requested: string): boolean {
+  const r = rule.split('.');
+  const q = requested.split('.');
+  return r.length <= q.length && r.every((segment, i) => segment === q[i]);
+}
+
+/** The requested path and every known path beneath it; empty when the path is unknown. */
+export function expand(requested: string, known: readonly string[]): string[] {
+  if (!known.includes(requested)) return [];
+  return known.filter((path) => covers(requested, path));
+}
+
+/** Leaf categories a request touches: what minimum-necessary checks compare (HIP-4). */
+export function leaves(requested: string, known: readonly string[]): string[] {
+  const all = expand(requested, known);
+  return all.filter((path) => !all.some((other) => other !== path && covers(path, other)));
+}
