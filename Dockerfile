@@ -16,6 +16,8 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 # .proto files are read at run time (gRPC server and clients)
 COPY --from=build --chown=node:node /app/libs/contracts/proto ./libs/contracts/proto
+# the policy bundle the consent service publishes at boot (POLICY_BUNDLE_PATH overrides it)
+COPY --from=build --chown=node:node /app/apps/consent/policy ./apps/consent/policy
 USER node
 ENV SERVICE=gateway
 CMD ["sh", "-c", "exec node dist/apps/${SERVICE}/src/main.js serve"]

@@ -143,6 +143,7 @@ describe('Dockerfile', () => {
   it('ships what the services read at run time, and starts the service named by SERVICE', () => {
     const runtime = stages[stages.length - 1];
     expect(runtime).toContain('libs/contracts/proto');
+    expect(runtime).toContain('apps/consent/policy');
     expect(runtime).toContain('package.json');
     expect(runtime).toMatch(/NODE_ENV=production/);
     expect(runtime).toMatch(/dist\/apps\/\$\{SERVICE\}\/src\/main\.js/);

@@ -1,3 +1,4 @@
+import { PolicyPublished } from './consent/policy.dto';
 import type { ServiceName } from './services';
 
 /**
@@ -42,9 +43,16 @@ export function eventDef<T>(
 /**
  * Every durable event the product publishes. The AsyncAPI document's send operations are
  * generated from this list; a service publishes only events listed here. Domain features add
- * theirs as they land (none in the platform itself).
+ * theirs as they land.
  */
-export const EVENTS: readonly EventDef<unknown>[] = [];
+export const PolicyPublishedEvent = eventDef<PolicyPublished>(
+  'consent',
+  'policy.published',
+  1,
+  PolicyPublished,
+);
+
+export const EVENTS: readonly EventDef<unknown>[] = [PolicyPublishedEvent as EventDef<unknown>];
 
 /**
  * Subject of an event, relative to the deployment prefix:

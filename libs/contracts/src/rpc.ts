@@ -1,3 +1,9 @@
+import {
+  GetPolicyRequest,
+  ListPolicyVersionsReply,
+  ListPolicyVersionsRequest,
+  PolicyVersionReply,
+} from './consent/policy.dto';
 import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
 import {
   RotateSigningKeyReply,
@@ -78,7 +84,21 @@ export type SystemRpcs = ReturnType<typeof systemRpcs>;
  * calls them; nothing else names a subject.
  */
 export const Rpc = {
-  consent: { ...systemRpcs('consent') },
+  consent: {
+    ...systemRpcs('consent'),
+    policyGet: rpc(
+      'consent.policy.get',
+      GetPolicyRequest,
+      PolicyVersionReply,
+      'A version of the policy bundle: the one in effect now, or the version asked for.',
+    ),
+    policyVersions: rpc(
+      'consent.policy.versions',
+      ListPolicyVersionsRequest,
+      ListPolicyVersionsReply,
+      'Every published version of the policy bundle, and which is in effect now.',
+    ),
+  },
   'disclosure-register': { ...systemRpcs('disclosure-register') },
   retention: { ...systemRpcs('retention') },
   gateway: {

@@ -2,10 +2,12 @@ import type { MigrationClass } from '@dsg/platform';
 import { InitConsentSchema1764100000000 } from './1764100000000-init-consent-schema';
 import { ConsentOutboxAndInbox1764200000000 } from './1764200000000-outbox-and-inbox';
 import { ConsentSigningKeys1764300000000 } from './1764300000000-signing-keys';
+import { ConsentPolicyVersions1764400000000 } from './1764400000000-policy-versions';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
   InitConsentSchema1764100000000,
   ConsentOutboxAndInbox1764200000000,
   ConsentSigningKeys1764300000000,
+  ConsentPolicyVersions1764400000000,
 ];

@@ -1,0 +1,128 @@
+import {
+  DsgError,
+  ErrorCodes,
+  type ListPolicyVersionsReply,
+  PolicyPublishedEvent,
+  type PolicyVersionReply,
+  type PolicyVersionSummary,
+} from '@dsg/contracts';
+import { type Logger, Outbox, PLATFORM_LOGGER } from '@dsg/platform';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { DataSource } from 'typeorm';
+import { CONSENT_CONFIG, type ConsentConfig } from '../config/consent.config';
+import { loadPolicyBundle } from './policy-bundle';
+
+const COLUMNS = `version, policy_id, to_char(effective_date, 'YYYY-MM-DD') AS effective_date, material,
+  content_hash, bundle, published_at`;
+
+interface VersionRow {
+  version: string;
+  policy_id: string;
+  effective_date: string;
+  material: boolean;
+  content_hash: string;
+  bundle: Record<string, unknown>;
+  published_at: Date;
+}
+
+/**
+ * The consent service is the authority on the policy. At boot it validates the bundle in the
+ * repository and publishes it as a new immutable version (with a `consent.policy.published`
+ * event, in the same transaction), unless that version is already stored with the same content.
+ * A version stored with different content stops the service: a change needs a new version.
+ */
+@Injectable()
+export class PolicyService implements OnModuleInit {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+    @Inject(CONSENT_CONFIG) private readonly config: ConsentConfig,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const { bundle, contentHash } = loadPolicyBundle(
+      readFileSync(this.config.policyBundlePath, 'utf8'),
+    );
+    const { version, id, effectiveDate, material } = bundle.policy;
+    await this.dataSource.transaction(async (manager) => {
+      // One publisher at a time across replicas.
+      await manager.query("SELECT pg_advisory_xact_lock(hashtext('dsg-consent-policy'))");
+      const [existing] = (await manager.query(
+        'SELECT content_hash FROM consent.policy_versions WHERE version = $1',
+        [version],
+      )) as { content_hash: string }[];
+      if (existing) {
+        if (existing.content_hash !== contentHash) {
+          throw new Error(
+            `policy version ${version} is already published with other content; give the change a new version`,
+          );
+        }
+        return;
+      }
+      await manager.query(
+        `INSERT INTO consent.policy_versions (version, policy_id, effective_date, material, content_hash, bundle)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [version, id, effectiveDate, material, contentHash, JSON.parse(JSON.stringify(bundle))],
+      );
+      await this.outbox.append(manager, PolicyPublishedEvent, {
+        policyId: id,
+        version,
+        effectiveDate,
+        material,
+        contentHash,
+      });
+      this.logger.info({ context: 'Policy', version, material }, 'policy version published');
+    });
+  }
+
+  /** The version asked for, or the one in effect now (latest effective date not in the future). */
+  async get(version?: string): Promise<PolicyVersionReply> {
+    const current = await this.currentVersion();
+    const wanted = version ?? current;
+    const [row] = wanted
+      ? ((await this.dataSource.query(
+          `SELECT ${COLUMNS} FROM consent.policy_versions WHERE version = $1`,
+          [wanted],
+        )) as VersionRow[])
+      : [];
+    if (!row) {
+      throw new DsgError(
+        ErrorCodes.NOT_FOUND,
+        version ? `No policy version ${version}` : 'No policy version is in effect yet',
+      );
+    }
+    return {
+      ...summary(row),
+      policyId: row.policy_id,
+      current: row.version === current,
+      bundle: row.bundle,
+    };
+  }
+
+  async versions(): Promise<ListPolicyVersionsReply> {
+    const rows = (await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM consent.policy_versions ORDER BY effective_date DESC, published_at DESC`,
+    )) as VersionRow[];
+    return { current: (await this.currentVersion()) ?? '', versions: rows.map(summary) };
+  }
+
+  private async currentVersion(): Promise<string | undefined> {
+    const [row] = (await this.dataSource.query(
+      `SELECT version FROM consent.policy_versions WHERE effective_date <= current_date
+        ORDER BY effective_date DESC, published_at DESC LIMIT 1`,
+    )) as { version: string }[];
+    return row?.version;
+  }
+}
+
+function summary(row: VersionRow): PolicyVersionSummary {
+  return {
+    version: row.version,
+    effectiveDate: row.effective_date,
+    material: row.material,
+    contentHash: row.content_hash,
+    publishedAt: row.published_at.toISOString(),
+  };
+}
