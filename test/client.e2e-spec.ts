@@ -42,18 +42,22 @@ describe(DsgClient.name, () => {
     await Promise.all([...responders.values()].map((nc) => nc.drain()));
   });
 
-  const serve = (subject: string, handle: (msg: Msg, attempt: number) => void) => {
+  // Resolves once the server has the subscription, so the first request cannot miss it.
+  const serve = async (subject: string, handle: (msg: Msg, attempt: number) => void) => {
     let attempt = 0;
-    return responders.get(subject.split('.')[0])!.subscribe(`${prefix}.rpc.ops.${subject}`, {
+    const nc = responders.get(subject.split('.')[0])!;
+    const sub = nc.subscribe(`${prefix}.rpc.ops.${subject}`, {
       callback: (_err, msg) => handle(msg, ++attempt),
     });
+    await nc.flush();
+    return sub;
   };
   const reply = (msg: Msg, body: unknown) =>
     msg.respond(new TextEncoder().encode(JSON.stringify(body)));
 
   it('retries a timed-out call with the same idempotency key and returns the eventual answer', async () => {
     const keys: string[] = [];
-    const sub = serve(Rpc.consent.version.subject, (msg, attempt) => {
+    const sub = await serve(Rpc.consent.version.subject, (msg, attempt) => {
       keys.push(msg.headers?.get('Idempotency-Key') ?? '');
       if (attempt < 3) return; // swallowed: the caller times out
       reply(msg, { ok: true, data: { service: 'consent', version: '9.9.9', runtime: 'x' } });
@@ -70,7 +74,7 @@ describe(DsgClient.name, () => {
 
   it('uses the caller idempotency key when given one', async () => {
     let seen = '';
-    const sub = serve(Rpc.retention.ping.subject, (msg) => {
+    const sub = await serve(Rpc.retention.ping.subject, (msg) => {
       seen = msg.headers?.get('Idempotency-Key') ?? '';
       reply(msg, {
         ok: true,
@@ -87,7 +91,7 @@ describe(DsgClient.name, () => {
 
   it('gives up after its retries with a TimeoutError', async () => {
     let calls = 0;
-    const sub = serve(Rpc.gateway.status.subject, () => calls++);
+    const sub = await serve(Rpc.gateway.status.subject, () => calls++);
     try {
       await expect(sut.gateway.status()).rejects.toBeInstanceOf(TimeoutError);
       expect(calls).toBe(3);
@@ -104,7 +108,7 @@ describe(DsgClient.name, () => {
 
   it('surfaces service errors as typed errors and does not retry what is not retryable', async () => {
     let calls = 0;
-    const sub = serve(Rpc.consent.ping.subject, (msg) => {
+    const sub = await serve(Rpc.consent.ping.subject, (msg) => {
       calls++;
       reply(msg, {
         ok: false,

@@ -2,13 +2,19 @@ import { Module } from '@nestjs/common';
 import { CONSENT_CONFIG, loadConsentConfig } from './config/consent.config';
 import { PolicyController } from './policy/policy.controller';
 import { PolicyService } from './policy/policy.service';
+import { SubjectsController } from './subjects/subjects.controller';
+import { SubjectsService } from './subjects/subjects.service';
 
 /**
- * The consent service: the policy as code (this module so far). The platform (configuration,
+ * The consent service: the policy as code and the subjects (so far). The platform (configuration,
  * NATS, gRPC, database, health, system operations) is provided around it by runService.
  */
 @Module({
-  controllers: [PolicyController],
-  providers: [{ provide: CONSENT_CONFIG, useFactory: () => loadConsentConfig() }, PolicyService],
+  controllers: [PolicyController, SubjectsController],
+  providers: [
+    { provide: CONSENT_CONFIG, useFactory: () => loadConsentConfig() },
+    PolicyService,
+    SubjectsService,
+  ],
 })
 export class ConsentModule {}

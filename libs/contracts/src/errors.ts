@@ -17,6 +17,8 @@ export const ErrorCodes = {
   UNSUPPORTED: 'REQUEST.UNSUPPORTED',
   /** Too many requests; retry later. */
   RATE_LIMITED: 'REQUEST.RATE_LIMITED',
+  /** A linked identifier (e-mail, phone, device) already belongs to another subject. */
+  IDENTIFIER_IN_USE: 'CONSENT.IDENTIFIER_IN_USE',
   /** Same idempotency key, different payload. */
   IDEMPOTENCY_CONFLICT: 'REQUEST.IDEMPOTENCY_CONFLICT',
   /** No instance of the called service answered (none running, or all draining). */
@@ -96,6 +98,12 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = {
     httpStatus: 429,
     grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
     retryable: true,
+  },
+  'CONSENT.IDENTIFIER_IN_USE': {
+    title: 'The identifier is linked to another subject',
+    httpStatus: 409,
+    grpcStatus: GrpcStatus.ALREADY_EXISTS,
+    retryable: false,
   },
   'REQUEST.IDEMPOTENCY_CONFLICT': {
     title: 'The idempotency key was used with a different request',

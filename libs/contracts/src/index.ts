@@ -8,6 +8,7 @@ export * from './system/system.dto';
 export * from './gateway/gateway.dto';
 export * from './keys/keys.dto';
 export * from './consent/policy.dto';
+export * from './consent/subjects.dto';
 export * from './client/dsg-client';
 export * from './events';
 export * from './tracing';

@@ -4,6 +4,7 @@ import {
   ListPolicyVersionsRequest,
   PolicyVersionReply,
 } from './consent/policy.dto';
+import { GetSubjectRequest, SubjectReply, UpsertSubjectRequest } from './consent/subjects.dto';
 import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
 import {
   RotateSigningKeyReply,
@@ -91,6 +92,18 @@ export const Rpc = {
       GetPolicyRequest,
       PolicyVersionReply,
       'A version of the policy bundle: the one in effect now, or the version asked for.',
+    ),
+    subjectUpsert: rpc(
+      'consent.subjects.upsert',
+      UpsertSubjectRequest,
+      SubjectReply,
+      "Creates or updates a subject (the spa's systems keep status, date of birth and links current).",
+    ),
+    subjectGet: rpc(
+      'consent.subjects.get',
+      GetSubjectRequest,
+      SubjectReply,
+      'A subject, with its age computed now (KID-3).',
     ),
     policyVersions: rpc(
       'consent.policy.versions',

@@ -3,6 +3,7 @@ import { InitConsentSchema1764100000000 } from './1764100000000-init-consent-sch
 import { ConsentOutboxAndInbox1764200000000 } from './1764200000000-outbox-and-inbox';
 import { ConsentSigningKeys1764300000000 } from './1764300000000-signing-keys';
 import { ConsentPolicyVersions1764400000000 } from './1764400000000-policy-versions';
+import { ConsentSubjects1764500000000 } from './1764500000000-subjects';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -10,4 +11,5 @@ export const migrations: MigrationClass[] = [
   ConsentOutboxAndInbox1764200000000,
   ConsentSigningKeys1764300000000,
   ConsentPolicyVersions1764400000000,
+  ConsentSubjects1764500000000,
 ];

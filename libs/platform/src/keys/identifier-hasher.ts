@@ -21,6 +21,13 @@ export class IdentifierHasher {
     return `${this.current.id}:${mac(this.current.secret, kind, value)}`;
   }
 
+  /** The stored forms `value` may have: under the current secret, and the previous one. */
+  candidates(kind: 'email' | 'phone' | 'device', value: string): string[] {
+    return [this.current, this.previous]
+      .filter((k): k is { id: string; secret: string } => k !== undefined)
+      .map((k) => `${k.id}:${mac(k.secret, kind, value)}`);
+  }
+
   /** Whether `value` is what `stored` was made from, under the current or previous secret. */
   matches(kind: 'email' | 'phone' | 'device', value: string, stored: string): boolean {
     const [id, digest] = stored.split(':');

@@ -60,6 +60,9 @@ const PERSONAL_KEYS = [
   'pin',
   'iban',
   'accountNumber',
+  // linking identifiers (consent subjects): the whole list, whatever shape its items have
+  'identifier',
+  'identifiers',
   // website usage (1.d)
   'ip',
   'ipAddress',

@@ -1,0 +1,95 @@
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
+
+/** The spa's own client id: opaque, never a name or e-mail. */
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const SUBJECT_STATUSES = ['active', 'inactive'] as const;
+export const IDENTIFIER_KINDS = ['email', 'phone', 'device'] as const;
+/** KID-3: the bands every decision recomputes from the date of birth. */
+export const AGE_BANDS = ['under-13', '13-15', '16-17', 'adult', 'unknown'] as const;
+
+export class SubjectIdentifier {
+  @IsIn(IDENTIFIER_KINDS)
+  kind!: (typeof IDENTIFIER_KINDS)[number];
+
+  /** Stored only as a keyed hash; never returned, never logged. */
+  @IsString()
+  @MaxLength(320)
+  value!: string;
+}
+
+export class UpsertSubjectRequest {
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
+  clientId!: string;
+
+  @IsOptional()
+  @Matches(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, {
+    message: 'dateOfBirth must be a date as YYYY-MM-DD',
+  })
+  dateOfBirth?: string;
+
+  @IsOptional()
+  @IsIn(SUBJECT_STATUSES)
+  status?: (typeof SUBJECT_STATUSES)[number];
+
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @ValidateNested({ each: true })
+  @Type(() => SubjectIdentifier)
+  identifiers?: SubjectIdentifier[];
+
+  /** Client ids of the subject's parents or guardians (replaces the current links). */
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @Matches(CLIENT_ID_PATTERN, { each: true })
+  guardians?: string[];
+}
+
+export class GetSubjectRequest {
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
+  clientId!: string;
+}
+
+export class SubjectReply {
+  @IsString()
+  clientId!: string;
+
+  @IsIn(SUBJECT_STATUSES)
+  status!: (typeof SUBJECT_STATUSES)[number];
+
+  @IsOptional()
+  @IsString()
+  dateOfBirth?: string;
+
+  /** Computed at the moment of the answer (KID-3), never stored. */
+  @IsOptional()
+  @IsInt()
+  age?: number;
+
+  @IsIn(AGE_BANDS)
+  ageBand!: (typeof AGE_BANDS)[number];
+
+  @IsArray()
+  @IsString({ each: true })
+  guardians!: string[];
+
+  /** Which kinds of linked identifier exist (their values are never returned). */
+  @IsArray()
+  @IsString({ each: true })
+  identifierKinds!: string[];
+
+  @IsString()
+  updatedAt!: string;
+}
