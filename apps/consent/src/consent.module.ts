@@ -1,20 +1,23 @@
 import { Module } from '@nestjs/common';
 import { CONSENT_CONFIG, loadConsentConfig } from './config/consent.config';
+import { LedgerController } from './ledger/ledger.controller';
+import { LedgerService } from './ledger/ledger.service';
 import { PolicyController } from './policy/policy.controller';
 import { PolicyService } from './policy/policy.service';
 import { SubjectsController } from './subjects/subjects.controller';
 import { SubjectsService } from './subjects/subjects.service';
 
 /**
- * The consent service: the policy as code and the subjects (so far). The platform (configuration,
+ * The consent service: the policy as code, subjects and the consent ledger (so far). The platform (configuration,
  * NATS, gRPC, database, health, system operations) is provided around it by runService.
  */
 @Module({
-  controllers: [PolicyController, SubjectsController],
+  controllers: [PolicyController, SubjectsController, LedgerController],
   providers: [
     { provide: CONSENT_CONFIG, useFactory: () => loadConsentConfig() },
     PolicyService,
     SubjectsService,
+    LedgerService,
   ],
 })
 export class ConsentModule {}

@@ -1,3 +1,4 @@
+import { ConsentChanged } from './consent/ledger.dto';
 import { PolicyPublished } from './consent/policy.dto';
 import type { ServiceName } from './services';
 
@@ -52,7 +53,17 @@ export const PolicyPublishedEvent = eventDef<PolicyPublished>(
   PolicyPublished,
 );
 
-export const EVENTS: readonly EventDef<unknown>[] = [PolicyPublishedEvent as EventDef<unknown>];
+export const ConsentChangedEvent = eventDef<ConsentChanged>(
+  'consent',
+  'consent.changed',
+  1,
+  ConsentChanged,
+);
+
+export const EVENTS: readonly EventDef<unknown>[] = [
+  PolicyPublishedEvent as EventDef<unknown>,
+  ConsentChangedEvent as EventDef<unknown>,
+];
 
 /**
  * Subject of an event, relative to the deployment prefix:

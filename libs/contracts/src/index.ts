@@ -9,6 +9,7 @@ export * from './gateway/gateway.dto';
 export * from './keys/keys.dto';
 export * from './consent/policy.dto';
 export * from './consent/subjects.dto';
+export * from './consent/ledger.dto';
 export * from './client/dsg-client';
 export * from './events';
 export * from './tracing';

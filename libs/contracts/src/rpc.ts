@@ -4,6 +4,15 @@ import {
   ListPolicyVersionsRequest,
   PolicyVersionReply,
 } from './consent/policy.dto';
+import {
+  ConsentEvent,
+  ConsentHistoryReply,
+  ConsentHistoryRequest,
+  ConsentStateReply,
+  RecordConsentRequest,
+  RedactLedgerReply,
+  RedactLedgerRequest,
+} from './consent/ledger.dto';
 import { GetSubjectRequest, SubjectReply, UpsertSubjectRequest } from './consent/subjects.dto';
 import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
 import {
@@ -104,6 +113,30 @@ export const Rpc = {
       GetSubjectRequest,
       SubjectReply,
       'A subject, with its age computed now (KID-3).',
+    ),
+    ledgerRecord: rpc(
+      'consent.ledger.record',
+      RecordConsentRequest,
+      ConsentEvent,
+      'Appends a grant, withdrawal, opt-out or opt-in to the consent ledger (Idempotency-Key honoured).',
+    ),
+    ledgerHistory: rpc(
+      'consent.ledger.history',
+      ConsentHistoryRequest,
+      ConsentHistoryReply,
+      "A subject's full consent history, oldest first.",
+    ),
+    ledgerState: rpc(
+      'consent.ledger.state',
+      ConsentHistoryRequest,
+      ConsentStateReply,
+      'The current state per scope, derived from the ledger.',
+    ),
+    ledgerRedact: rpc(
+      'consent.ledger.redact',
+      RedactLedgerRequest,
+      RedactLedgerReply,
+      "Removes a subject's personal details from its ledger entries, leaving an audited trace. Caller: retention.",
     ),
     policyVersions: rpc(
       'consent.policy.versions',

@@ -4,6 +4,7 @@ import { ConsentOutboxAndInbox1764200000000 } from './1764200000000-outbox-and-i
 import { ConsentSigningKeys1764300000000 } from './1764300000000-signing-keys';
 import { ConsentPolicyVersions1764400000000 } from './1764400000000-policy-versions';
 import { ConsentSubjects1764500000000 } from './1764500000000-subjects';
+import { ConsentLedger1764600000000 } from './1764600000000-consent-ledger';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -12,4 +13,5 @@ export const migrations: MigrationClass[] = [
   ConsentSigningKeys1764300000000,
   ConsentPolicyVersions1764400000000,
   ConsentSubjects1764500000000,
+  ConsentLedger1764600000000,
 ];

@@ -60,7 +60,8 @@ const PERSONAL_KEYS = [
   'pin',
   'iban',
   'accountNumber',
-  // linking identifiers (consent subjects): the whole list, whatever shape its items have
+  // consent evidence (forms, recordings, signatures) and linking identifiers: whole values
+  'evidence',
   'identifier',
   'identifiers',
   // website usage (1.d)

@@ -1,0 +1,139 @@
+import { Type } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
+import { CLIENT_ID_PATTERN } from './subjects.dto';
+
+export const CONSENT_KINDS = ['grant', 'withdraw', 'opt-out', 'opt-in'] as const;
+/** What an entry is about: a purpose, a data category, or the sale and sharing of data (CCP-5). */
+export const SCOPE_TYPES = ['purpose', 'category', 'sale-and-sharing'] as const;
+export const CONSENT_METHODS = [
+  'web-form',
+  'front-desk',
+  'phone',
+  'email-link',
+  'gpc-signal',
+] as const;
+export const CONSENT_ACTORS = ['self', 'guardian', 'staff', 'authorised-agent'] as const;
+
+export class RecordConsentRequest {
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
+  clientId!: string;
+
+  @IsIn(CONSENT_KINDS)
+  kind!: (typeof CONSENT_KINDS)[number];
+
+  @IsIn(SCOPE_TYPES)
+  scopeType!: (typeof SCOPE_TYPES)[number];
+
+  /** A purpose id or category path of the policy version; empty for sale-and-sharing. */
+  @IsString()
+  @MaxLength(128)
+  scope!: string;
+
+  @IsIn(CONSENT_METHODS)
+  method!: (typeof CONSENT_METHODS)[number];
+
+  @IsIn(CONSENT_ACTORS)
+  actor!: (typeof CONSENT_ACTORS)[number];
+
+  /** Who acted when not the subject: a guardian's client id, a staff id, an agent's reference. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  actorRef?: string;
+
+  /** The policy version shown to the person. */
+  @Matches(/^[0-9A-Za-z.-]{1,64}$/)
+  policyVersion!: string;
+
+  /** What proves it (form id, recording reference, signature reference). Redactable. */
+  @IsOptional()
+  @IsObject()
+  evidence?: Record<string, unknown>;
+
+  /** When the person acted; defaults to when it is recorded. */
+  @IsOptional()
+  @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, {
+    message: 'occurredAt must be an ISO 8601 timestamp with a zone',
+  })
+  occurredAt?: string;
+}
+
+export class ConsentEvent {
+  @IsString() eventId!: string;
+  @IsString() clientId!: string;
+  @IsIn(CONSENT_KINDS) kind!: (typeof CONSENT_KINDS)[number];
+  @IsIn(SCOPE_TYPES) scopeType!: (typeof SCOPE_TYPES)[number];
+  @IsString() scope!: string;
+  @IsIn(CONSENT_METHODS) method!: (typeof CONSENT_METHODS)[number];
+  @IsIn(CONSENT_ACTORS) actor!: (typeof CONSENT_ACTORS)[number];
+  @IsString() policyVersion!: string;
+  @IsString() occurredAt!: string;
+  @IsString() recordedAt!: string;
+  /** Null once redacted. */
+  @IsOptional() @IsObject() evidence?: Record<string, unknown> | null;
+  @IsBoolean() redacted!: boolean;
+}
+
+export class ConsentHistoryRequest {
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
+  clientId!: string;
+}
+
+export class ConsentHistoryReply {
+  @ValidateNested({ each: true })
+  @Type(() => ConsentEvent)
+  events!: ConsentEvent[];
+}
+
+export class ConsentStateEntry {
+  @IsIn(SCOPE_TYPES) scopeType!: (typeof SCOPE_TYPES)[number];
+  @IsString() scope!: string;
+  /** The latest entry for the scope decides. */
+  @IsIn(CONSENT_KINDS) kind!: (typeof CONSENT_KINDS)[number];
+  @IsString() eventId!: string;
+  @IsString() occurredAt!: string;
+}
+
+export class ConsentStateReply {
+  @IsString() clientId!: string;
+  @ValidateNested({ each: true })
+  @Type(() => ConsentStateEntry)
+  states!: ConsentStateEntry[];
+}
+
+export class RedactLedgerRequest {
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
+  clientId!: string;
+
+  /** The erasure or retention rule relied on (CCP-4, RET-*). */
+  @IsString()
+  @MaxLength(200)
+  reason!: string;
+}
+
+export class RedactLedgerReply {
+  @IsString() clientId!: string;
+  /** Entries whose personal details were removed now (already redacted ones are not counted). */
+  @IsInt()
+  redactedEntries!: number;
+}
+
+/** Payload of the `consent.changed` event. */
+export class ConsentChanged {
+  @IsString() eventId!: string;
+  @IsString() clientId!: string;
+  @IsIn(CONSENT_KINDS) kind!: string;
+  @IsIn(SCOPE_TYPES) scopeType!: string;
+  @IsString() scope!: string;
+  @IsString() occurredAt!: string;
+}
