@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { CONSENT_CONFIG, loadConsentConfig } from './config/consent.config';
 import { LedgerController } from './ledger/ledger.controller';
+import { GpcService } from './ledger/gpc.service';
 import { LedgerService } from './ledger/ledger.service';
 import { PolicyController } from './policy/policy.controller';
 import { PolicyService } from './policy/policy.service';
@@ -18,6 +19,7 @@ import { SubjectsService } from './subjects/subjects.service';
     PolicyService,
     SubjectsService,
     LedgerService,
+    GpcService,
   ],
 })
 export class ConsentModule {}

@@ -9,6 +9,8 @@ import {
   ConsentHistoryReply,
   ConsentHistoryRequest,
   ConsentStateReply,
+  GpcSignalReply,
+  GpcSignalRequest,
   RecordConsentRequest,
   RedactLedgerReply,
   RedactLedgerRequest,
@@ -131,6 +133,12 @@ export const Rpc = {
       ConsentHistoryRequest,
       ConsentStateReply,
       'The current state per scope, derived from the ledger.',
+    ),
+    gpcSignal: rpc(
+      'consent.gpc.signal',
+      GpcSignalRequest,
+      GpcSignalReply,
+      'Records a Global Privacy Control signal: an opt-out of sale and sharing (CCP-5).',
     ),
     ledgerRedact: rpc(
       'consent.ledger.redact',

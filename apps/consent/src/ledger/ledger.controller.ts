@@ -1,5 +1,6 @@
 import {
   ConsentHistoryRequest,
+  GpcSignalRequest,
   RecordConsentRequest,
   RedactLedgerRequest,
   Rpc,
@@ -7,11 +8,15 @@ import {
 import { NatsRpcContext } from '@dsg/platform';
 import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { GpcService } from './gpc.service';
 import { LedgerService } from './ledger.service';
 
 @Controller()
 export class LedgerController {
-  constructor(private readonly ledger: LedgerService) {}
+  constructor(
+    private readonly ledger: LedgerService,
+    private readonly gpcSignals: GpcService,
+  ) {}
 
   @MessagePattern(Rpc.consent.ledgerRecord.subject)
   record(@Payload() request: RecordConsentRequest, @Ctx() context: NatsRpcContext) {
@@ -26,6 +31,11 @@ export class LedgerController {
   @MessagePattern(Rpc.consent.ledgerState.subject)
   state(@Payload() request: ConsentHistoryRequest) {
     return this.ledger.state(request.clientId);
+  }
+
+  @MessagePattern(Rpc.consent.gpcSignal.subject)
+  gpcSignal(@Payload() request: GpcSignalRequest, @Ctx() context: NatsRpcContext) {
+    return this.gpcSignals.signal(request, context.caller);
   }
 
   @MessagePattern(Rpc.consent.ledgerRedact.subject)

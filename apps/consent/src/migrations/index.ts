@@ -5,6 +5,7 @@ import { ConsentSigningKeys1764300000000 } from './1764300000000-signing-keys';
 import { ConsentPolicyVersions1764400000000 } from './1764400000000-policy-versions';
 import { ConsentSubjects1764500000000 } from './1764500000000-subjects';
 import { ConsentLedger1764600000000 } from './1764600000000-consent-ledger';
+import { ConsentGpcSignals1764700000000 } from './1764700000000-gpc-signals';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -14,4 +15,5 @@ export const migrations: MigrationClass[] = [
   ConsentPolicyVersions1764400000000,
   ConsentSubjects1764500000000,
   ConsentLedger1764600000000,
+  ConsentGpcSignals1764700000000,
 ];

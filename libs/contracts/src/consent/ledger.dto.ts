@@ -137,3 +137,37 @@ export class ConsentChanged {
   @IsString() scope!: string;
   @IsString() occurredAt!: string;
 }
+
+/**
+ * A Global Privacy Control signal (`Sec-GPC: 1`) seen by the spa's web front end: an opt-out of
+ * sale and sharing for that browser and every profile linked to it (CCP-5).
+ */
+export class GpcSignalRequest {
+  /** The client id, when the visitor is signed in. */
+  @IsOptional()
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
+  clientId?: string;
+
+  /** The browser's device identifier (stored only as a keyed hash). */
+  @IsOptional()
+  @IsString()
+  @MaxLength(256)
+  deviceId?: string;
+
+  /** An e-mail the visitor gave (stored only as a keyed hash), to find linked profiles. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(320)
+  email?: string;
+}
+
+export class GpcSignalReply {
+  /** Whether the signal took effect for the browser and every linked profile. */
+  @IsBoolean() honored!: boolean;
+  /** What the web page shows the visitor (11 CCR 7025). */
+  @IsString() message!: string;
+  /** Client ids of the linked profiles now opted out of sale and sharing. */
+  @IsString({ each: true }) optedOut!: string[];
+  /** Linked profiles whose later explicit opt-in the signal does not override. */
+  @IsString({ each: true }) optInRespected!: string[];
+}
