@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuthorizationsController } from './authorizations/authorizations.controller';
+import { AuthorizationsService } from './authorizations/authorizations.service';
 import { CONSENT_CONFIG, loadConsentConfig } from './config/consent.config';
 import { LedgerController } from './ledger/ledger.controller';
 import { GpcService } from './ledger/gpc.service';
@@ -9,17 +11,19 @@ import { SubjectsController } from './subjects/subjects.controller';
 import { SubjectsService } from './subjects/subjects.service';
 
 /**
- * The consent service: the policy as code, subjects and the consent ledger (so far). The platform (configuration,
+ * The consent service: the policy as code, subjects, the consent ledger with GPC, and
+ * authorizations (so far). The platform (configuration,
  * NATS, gRPC, database, health, system operations) is provided around it by runService.
  */
 @Module({
-  controllers: [PolicyController, SubjectsController, LedgerController],
+  controllers: [PolicyController, SubjectsController, LedgerController, AuthorizationsController],
   providers: [
     { provide: CONSENT_CONFIG, useFactory: () => loadConsentConfig() },
     PolicyService,
     SubjectsService,
     LedgerService,
     GpcService,
+    AuthorizationsService,
   ],
 })
 export class ConsentModule {}

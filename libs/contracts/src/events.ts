@@ -1,3 +1,4 @@
+import { AuthorizationChanged } from './consent/authorizations.dto';
 import { ConsentChanged } from './consent/ledger.dto';
 import { PolicyPublished } from './consent/policy.dto';
 import type { ServiceName } from './services';
@@ -60,9 +61,24 @@ export const ConsentChangedEvent = eventDef<ConsentChanged>(
   ConsentChanged,
 );
 
+export const AuthorizationGrantedEvent = eventDef<AuthorizationChanged>(
+  'consent',
+  'authorization.granted',
+  1,
+  AuthorizationChanged,
+);
+export const AuthorizationRevokedEvent = eventDef<AuthorizationChanged>(
+  'consent',
+  'authorization.revoked',
+  1,
+  AuthorizationChanged,
+);
+
 export const EVENTS: readonly EventDef<unknown>[] = [
   PolicyPublishedEvent as EventDef<unknown>,
   ConsentChangedEvent as EventDef<unknown>,
+  AuthorizationGrantedEvent as EventDef<unknown>,
+  AuthorizationRevokedEvent as EventDef<unknown>,
 ];
 
 /**

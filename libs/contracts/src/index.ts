@@ -10,6 +10,7 @@ export * from './keys/keys.dto';
 export * from './consent/policy.dto';
 export * from './consent/subjects.dto';
 export * from './consent/ledger.dto';
+export * from './consent/authorizations.dto';
 export * from './client/dsg-client';
 export * from './events';
 export * from './tracing';

@@ -5,6 +5,12 @@ import {
   PolicyVersionReply,
 } from './consent/policy.dto';
 import {
+  AuthorizationRef,
+  AuthorizationReply,
+  RecordAuthorizationRequest,
+  RevokeAuthorizationRequest,
+} from './consent/authorizations.dto';
+import {
   ConsentEvent,
   ConsentHistoryReply,
   ConsentHistoryRequest,
@@ -139,6 +145,24 @@ export const Rpc = {
       GpcSignalRequest,
       GpcSignalReply,
       'Records a Global Privacy Control signal: an opt-out of sale and sharing (CCP-5).',
+    ),
+    authorizationRecord: rpc(
+      'consent.authorizations.record',
+      RecordAuthorizationRequest,
+      AuthorizationReply,
+      'Records a signed authorization; an incomplete one is refused naming each missing element (HIP-1, CMI-2).',
+    ),
+    authorizationRevoke: rpc(
+      'consent.authorizations.revoke',
+      RevokeAuthorizationRequest,
+      AuthorizationReply,
+      'Revokes an authorization, effective from receipt (HIP-2).',
+    ),
+    authorizationGet: rpc(
+      'consent.authorizations.get',
+      AuthorizationRef,
+      AuthorizationReply,
+      "An authorization's status at a moment: valid, expired or revoked.",
     ),
     ledgerRedact: rpc(
       'consent.ledger.redact',

@@ -6,6 +6,7 @@ import { ConsentPolicyVersions1764400000000 } from './1764400000000-policy-versi
 import { ConsentSubjects1764500000000 } from './1764500000000-subjects';
 import { ConsentLedger1764600000000 } from './1764600000000-consent-ledger';
 import { ConsentGpcSignals1764700000000 } from './1764700000000-gpc-signals';
+import { ConsentAuthorizations1764800000000 } from './1764800000000-authorizations';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -16,4 +17,5 @@ export const migrations: MigrationClass[] = [
   ConsentSubjects1764500000000,
   ConsentLedger1764600000000,
   ConsentGpcSignals1764700000000,
+  ConsentAuthorizations1764800000000,
 ];
