@@ -7,16 +7,24 @@ import { GpcService } from './ledger/gpc.service';
 import { LedgerService } from './ledger/ledger.service';
 import { PolicyController } from './policy/policy.controller';
 import { PolicyService } from './policy/policy.service';
+import { RestrictionsController } from './restrictions/restrictions.controller';
+import { RestrictionsService } from './restrictions/restrictions.service';
 import { SubjectsController } from './subjects/subjects.controller';
 import { SubjectsService } from './subjects/subjects.service';
 
 /**
  * The consent service: the policy as code, subjects, the consent ledger with GPC, and
- * authorizations (so far). The platform (configuration,
+ * authorizations, restrictions (so far; the sharing decision is still to come). The platform (configuration,
  * NATS, gRPC, database, health, system operations) is provided around it by runService.
  */
 @Module({
-  controllers: [PolicyController, SubjectsController, LedgerController, AuthorizationsController],
+  controllers: [
+    PolicyController,
+    SubjectsController,
+    LedgerController,
+    AuthorizationsController,
+    RestrictionsController,
+  ],
   providers: [
     { provide: CONSENT_CONFIG, useFactory: () => loadConsentConfig() },
     PolicyService,
@@ -24,6 +32,7 @@ import { SubjectsService } from './subjects/subjects.service';
     LedgerService,
     GpcService,
     AuthorizationsService,
+    RestrictionsService,
   ],
 })
 export class ConsentModule {}

@@ -11,6 +11,7 @@ export * from './consent/policy.dto';
 export * from './consent/subjects.dto';
 export * from './consent/ledger.dto';
 export * from './consent/authorizations.dto';
+export * from './consent/restrictions.dto';
 export * from './client/dsg-client';
 export * from './events';
 export * from './tracing';

@@ -21,6 +21,13 @@ import {
   RedactLedgerReply,
   RedactLedgerRequest,
 } from './consent/ledger.dto';
+import {
+  EndRestrictionRequest,
+  ListRestrictionsReply,
+  ListRestrictionsRequest,
+  RequestRestrictionRequest,
+  RestrictionReply,
+} from './consent/restrictions.dto';
 import { GetSubjectRequest, SubjectReply, UpsertSubjectRequest } from './consent/subjects.dto';
 import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
 import {
@@ -163,6 +170,24 @@ export const Rpc = {
       AuthorizationRef,
       AuthorizationReply,
       "An authorization's status at a moment: valid, expired or revoked.",
+    ),
+    restrictionRequest: rpc(
+      'consent.restrictions.request',
+      RequestRestrictionRequest,
+      RestrictionReply,
+      'Records a restriction or confidential-channel request (HIP-7).',
+    ),
+    restrictionEnd: rpc(
+      'consent.restrictions.end',
+      EndRestrictionRequest,
+      RestrictionReply,
+      'Ends a restriction; a self-pay health-plan restriction cannot be ended by the spa alone (HIP-7).',
+    ),
+    restrictionList: rpc(
+      'consent.restrictions.list',
+      ListRestrictionsRequest,
+      ListRestrictionsReply,
+      "A subject's restrictions and confidential channels.",
     ),
     ledgerRedact: rpc(
       'consent.ledger.redact',

@@ -7,6 +7,7 @@ import { ConsentSubjects1764500000000 } from './1764500000000-subjects';
 import { ConsentLedger1764600000000 } from './1764600000000-consent-ledger';
 import { ConsentGpcSignals1764700000000 } from './1764700000000-gpc-signals';
 import { ConsentAuthorizations1764800000000 } from './1764800000000-authorizations';
+import { ConsentRestrictions1764900000000 } from './1764900000000-restrictions';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -18,4 +19,5 @@ export const migrations: MigrationClass[] = [
   ConsentLedger1764600000000,
   ConsentGpcSignals1764700000000,
   ConsentAuthorizations1764800000000,
+  ConsentRestrictions1764900000000,
 ];
