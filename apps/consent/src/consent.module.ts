@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { AuthorizationsController } from './authorizations/authorizations.controller';
 import { AuthorizationsService } from './authorizations/authorizations.service';
 import { CONSENT_CONFIG, loadConsentConfig } from './config/consent.config';
+import { DecisionController } from './decision/decision.controller';
+import { DecisionService } from './decision/decision.service';
 import { LedgerController } from './ledger/ledger.controller';
 import { GpcService } from './ledger/gpc.service';
 import { LedgerService } from './ledger/ledger.service';
@@ -14,7 +16,7 @@ import { SubjectsService } from './subjects/subjects.service';
 
 /**
  * The consent service: the policy as code, subjects, the consent ledger with GPC, and
- * authorizations, restrictions (so far; the sharing decision is still to come). The platform (configuration,
+ * authorizations, restrictions, and the sharing decision. The platform (configuration,
  * NATS, gRPC, database, health, system operations) is provided around it by runService.
  */
 @Module({
@@ -24,6 +26,7 @@ import { SubjectsService } from './subjects/subjects.service';
     LedgerController,
     AuthorizationsController,
     RestrictionsController,
+    DecisionController,
   ],
   providers: [
     { provide: CONSENT_CONFIG, useFactory: () => loadConsentConfig() },
@@ -33,6 +36,7 @@ import { SubjectsService } from './subjects/subjects.service';
     GpcService,
     AuthorizationsService,
     RestrictionsService,
+    DecisionService,
   ],
 })
 export class ConsentModule {}

@@ -11,6 +11,12 @@ import {
   RevokeAuthorizationRequest,
 } from './consent/authorizations.dto';
 import {
+  CheckBatchReply,
+  CheckBatchRequest,
+  CheckReply,
+  CheckRequest,
+} from './consent/decision.dto';
+import {
   ConsentEvent,
   ConsentHistoryReply,
   ConsentHistoryRequest,
@@ -188,6 +194,24 @@ export const Rpc = {
       ListRestrictionsRequest,
       ListRestrictionsReply,
       "A subject's restrictions and confidential channels.",
+    ),
+    check: rpc(
+      'consent.decision.check',
+      CheckRequest,
+      CheckReply,
+      'May this be shared? ALLOW or DENY with every reason as a rule id.',
+    ),
+    explain: rpc(
+      'consent.decision.explain',
+      CheckRequest,
+      CheckReply,
+      'The check, with every rule evaluated and its outcome.',
+    ),
+    checkBatch: rpc(
+      'consent.decision.check-batch',
+      CheckBatchRequest,
+      CheckBatchReply,
+      'Many checks at once, answered in order.',
     ),
     ledgerRedact: rpc(
       'consent.ledger.redact',
