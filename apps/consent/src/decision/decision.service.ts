@@ -47,6 +47,17 @@ export class DecisionService {
     private readonly authorizations: AuthorizationsService,
   ) {}
 
+  private readonly pathsByVersion = new Map<string, string[]>();
+
+  private categoryPaths(version: string, bundle: Bundle): string[] {
+    let known = this.pathsByVersion.get(version);
+    if (!known) {
+      known = paths(bundle.categories);
+      this.pathsByVersion.set(version, known);
+    }
+    return known;
+  }
+
   async check(request: CheckRequest, explain = false): Promise<CheckReply> {
     const at = request.at ? new Date(request.at) : new Date();
     const policy = await this.policy.get();
@@ -61,7 +72,7 @@ export class DecisionService {
 
     const purpose = bundle.purposes.find((p) => p.id === request.purpose);
     const recipient = bundle.recipientKinds.find((k) => k.id === request.recipientKind);
-    const known = paths(bundle.categories);
+    const known = this.categoryPaths(policy.version, bundle);
     const unknownCategories = request.categories.filter((c) => !known.includes(c));
     add(
       'POL-3',

@@ -13,6 +13,8 @@ import { DataSource } from 'typeorm';
 import { CONSENT_CONFIG, type ConsentConfig } from '../config/consent.config';
 import { loadPolicyBundle } from './policy-bundle';
 
+const CURRENT_TTL_MS = 5000;
+
 const COLUMNS = `version, policy_id, to_char(effective_date, 'YYYY-MM-DD') AS effective_date, material,
   content_hash, bundle, published_at`;
 
@@ -34,6 +36,9 @@ interface VersionRow {
  */
 @Injectable()
 export class PolicyService implements OnModuleInit {
+  private current?: { version: string | undefined; readAt: number };
+  private readonly versionCache = new Map<string, VersionRow>();
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
@@ -74,6 +79,7 @@ export class PolicyService implements OnModuleInit {
         contentHash,
       });
       this.logger.info({ context: 'Policy', version, material }, 'policy version published');
+      this.current = undefined;
     });
   }
 
@@ -81,12 +87,7 @@ export class PolicyService implements OnModuleInit {
   async get(version?: string): Promise<PolicyVersionReply> {
     const current = await this.currentVersion();
     const wanted = version ?? current;
-    const [row] = wanted
-      ? ((await this.dataSource.query(
-          `SELECT ${COLUMNS} FROM consent.policy_versions WHERE version = $1`,
-          [wanted],
-        )) as VersionRow[])
-      : [];
+    const row = wanted ? await this.versionRow(wanted) : undefined;
     if (!row) {
       throw new DsgError(
         ErrorCodes.NOT_FOUND,
@@ -108,12 +109,31 @@ export class PolicyService implements OnModuleInit {
     return { current: (await this.currentVersion()) ?? '', versions: rows.map(summary) };
   }
 
+  /**
+   * Which version is in effect changes only when one is published or an effective date arrives:
+   * it is re-read at most every CURRENT_TTL_MS. Versions themselves never change, so each is read
+   * once (the decision path reads the policy on every check).
+   */
   private async currentVersion(): Promise<string | undefined> {
+    if (this.current && Date.now() - this.current.readAt < CURRENT_TTL_MS)
+      return this.current.version;
     const [row] = (await this.dataSource.query(
       `SELECT version FROM consent.policy_versions WHERE effective_date <= current_date
         ORDER BY effective_date DESC, published_at DESC LIMIT 1`,
     )) as { version: string }[];
+    this.current = { version: row?.version, readAt: Date.now() };
     return row?.version;
+  }
+
+  private async versionRow(version: string): Promise<VersionRow | undefined> {
+    const cached = this.versionCache.get(version);
+    if (cached) return cached;
+    const [row] = (await this.dataSource.query(
+      `SELECT ${COLUMNS} FROM consent.policy_versions WHERE version = $1`,
+      [version],
+    )) as VersionRow[];
+    if (row) this.versionCache.set(version, row);
+    return row;
   }
 }
 

@@ -1,0 +1,95 @@
+// consent.decision.check over NATS with realistic data: 100,000 subjects with a few ledger
+// entries each (BENCH_SUBJECTS to change), compared with the raw echo of the same run.
+// Issue 4's targets: closed loop ≥ 0.60 of the echo's throughput (floor 0.45); open loop at half
+// the echo's maximum with p99 ≤ 2× the echo's p99 at that rate.
+import { createRequire } from 'node:module';
+import pg from 'pg';
+import { natsPassword } from '../../scripts/lib/nats-users.cjs';
+import { closedLoop, openLoop, sequential } from '../lib/measure.mjs';
+
+const require = createRequire(import.meta.url);
+const seconds = Number(process.env.BENCH_SECONDS || 3);
+const subjects = Number(process.env.BENCH_SUBJECTS || 100_000);
+
+export const name = 'consent.decision.check';
+
+async function seed(databaseUrl) {
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  try {
+    await db.query(
+      `INSERT INTO consent.subjects (client_id, date_of_birth, status)
+       SELECT 'bench-' || g, date '1950-01-01' + (g % 20000), 'active' FROM generate_series(1, $1) g
+       ON CONFLICT DO NOTHING`,
+      [subjects],
+    );
+    // A few entries each: a grant, an opt-out of analytics for a third, a GPC opt-out for a fifth.
+    await db.query(
+      `INSERT INTO consent.ledger (event_id, client_id, kind, scope_type, scope, method, actor, policy_version, occurred_at, recorded_by)
+       SELECT gen_random_uuid(), 'bench-' || g, 'grant', 'purpose', 'appointment-reminders', 'web-form', 'self', '2026.1', now() - interval '1 day', 'bench'
+         FROM generate_series(1, $1) g
+       UNION ALL
+       SELECT gen_random_uuid(), 'bench-' || g, 'opt-out', 'purpose', 'internal-analytics', 'phone', 'self', '2026.1', now() - interval '1 hour', 'bench'
+         FROM generate_series(1, $1) g WHERE g % 3 = 0
+       UNION ALL
+       SELECT gen_random_uuid(), 'bench-' || g, 'opt-out', 'sale-and-sharing', '', 'gpc-signal', 'self', '2026.1', now() - interval '1 hour', 'bench'
+         FROM generate_series(1, $1) g WHERE g % 5 = 0`,
+      [subjects],
+    );
+    await db.query('ANALYZE consent.subjects; ANALYZE consent.ledger');
+  } finally {
+    await db.end();
+  }
+}
+
+export async function run(stack, baselines) {
+  const { DsgClient } = require('../../dist/libs/contracts/src/index.js');
+  await stack.startService('consent');
+  console.log(`  seeding ${subjects} subjects …`);
+  await seed(stack.databaseUrl);
+  const client = await DsgClient.connect({
+    caller: 'ops',
+    password: natsPassword('ops'),
+    natsUrl: stack.natsUrl,
+    subjectPrefix: stack.subjectPrefix,
+    retries: 0,
+  });
+  let i = 0;
+  const call = () =>
+    client.consent.check({
+      clientId: `bench-${1 + (i++ % subjects)}`,
+      recipientKind: 'service-provider',
+      purpose: 'internal-analytics',
+      categories: ['identifiers.contact', 'website.browsing'],
+      legalBasis: 'health-care-operations',
+    });
+  try {
+    const seq = await sequential(call, { count: 1000, warmup: 200 });
+    const concurrent = await closedLoop(call, { concurrency: 64, seconds });
+    const rate = baselines['nats.echo.concurrent64'].throughput / 2;
+    const fixed = await openLoop(call, { rate, seconds });
+    const echoAtRate = baselines['nats.echo.fixedRate'];
+    return [
+      {
+        metric: 'sequential p50 ms',
+        value: seq.p50,
+        baseline: 'nats.echo.sequential',
+        baselineValue: baselines['nats.echo.sequential'].p50,
+      },
+      {
+        metric: '64-concurrent checks/s',
+        value: concurrent.throughput,
+        baseline: 'nats.echo.concurrent64',
+        baselineValue: baselines['nats.echo.concurrent64'].throughput,
+      },
+      {
+        metric: `p99 ms at ${fixed.rate}/s (${fixed.failed} failed)`,
+        value: fixed.p99,
+        baseline: 'nats.echo.fixedRate',
+        baselineValue: echoAtRate.p99,
+      },
+    ];
+  } finally {
+    await client.close();
+  }
+}
