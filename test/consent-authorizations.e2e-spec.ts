@@ -5,7 +5,7 @@ import {
   type RecordAuthorizationRequest,
 } from '@dsg/contracts';
 import { Client } from 'pg';
-import { e2eEnv, runtimeDataSource } from './support/e2e-env';
+import { e2eEnv, runtimeDataSource, sqlErrorCode } from './support/e2e-env';
 import { natsPassword } from './support/nats-users';
 import { ServiceProcess } from './support/service-process';
 
@@ -201,11 +201,7 @@ describe('consent: authorizations (HIP-1, HIP-2, CMI-2, KID-2)', () => {
   it('the runtime role cannot edit or delete an authorization or a revocation', async () => {
     const runtime = await runtimeDataSource('consent', 1).initialize();
     try {
-      const code = (sql: string) =>
-        runtime.query(sql).then(
-          () => 'no error',
-          (e: { driverError?: { code?: string } }) => e.driverError?.code,
-        );
+      const code = (sql: string) => sqlErrorCode(runtime, sql);
       await expect(
         code(`UPDATE consent.authorizations SET expires_at = now() + interval '10 years'`),
       ).resolves.toBe('42501');

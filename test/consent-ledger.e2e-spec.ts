@@ -1,6 +1,6 @@
 import { DsgClient, type DsgError, ErrorCodes, type RecordConsentRequest } from '@dsg/contracts';
 import { Client } from 'pg';
-import { e2eEnv, runtimeDataSource } from './support/e2e-env';
+import { e2eEnv, runtimeDataSource, sqlErrorCode } from './support/e2e-env';
 import { natsPassword } from './support/nats-users';
 import { ServiceProcess } from './support/service-process';
 
@@ -145,11 +145,7 @@ describe('consent: the append-only consent ledger', () => {
   it('the runtime role cannot UPDATE or DELETE ledger entries', async () => {
     const runtime = await runtimeDataSource('consent', 1).initialize();
     try {
-      const code = (sql: string) =>
-        runtime.query(sql).then(
-          () => 'no error',
-          (e: { driverError?: { code?: string } }) => e.driverError?.code,
-        );
+      const code = (sql: string) => sqlErrorCode(runtime, sql);
       await expect(code(`UPDATE consent.ledger SET kind = 'grant'`)).resolves.toBe('42501');
       await expect(code(`UPDATE consent.ledger SET evidence = NULL`)).resolves.toBe('42501');
       await expect(code(`DELETE FROM consent.ledger`)).resolves.toBe('42501');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { parse, stringify } from 'yaml';
-import { e2eEnv, runtimeDataSource } from './support/e2e-env';
+import { e2eEnv, runtimeDataSource, sqlErrorCode } from './support/e2e-env';
 import { GrpcTestClient } from './support/grpc';
 import { natsPassword } from './support/nats-users';
 import { ServiceProcess } from './support/service-process';
@@ -131,11 +131,7 @@ describe('consent: the policy as code, published as immutable versions (POL-6)',
   it('the runtime role cannot rewrite or delete a published version', async () => {
     const runtime = await runtimeDataSource('consent', 1).initialize();
     try {
-      const code = (sql: string) =>
-        runtime.query(sql).then(
-          () => 'no error',
-          (e: { driverError?: { code?: string } }) => e.driverError?.code,
-        );
+      const code = (sql: string) => sqlErrorCode(runtime, sql);
       await expect(code(`UPDATE consent.policy_versions SET material = true`)).resolves.toBe(
         '42501',
       );

@@ -31,3 +31,11 @@ export function runtimeDataSource(service: ServiceName, poolSize = 2): DataSourc
     poolSize,
   });
 }
+
+/** The SQLSTATE a statement fails with (42501: insufficient privilege), or 'no error'. */
+export function sqlErrorCode(dataSource: DataSource, sql: string): Promise<string | undefined> {
+  return dataSource.query(sql).then(
+    () => 'no error',
+    (e: { driverError?: { code?: string } }) => e.driverError?.code,
+  );
+}

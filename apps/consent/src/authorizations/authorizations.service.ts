@@ -11,6 +11,7 @@ import {
 import { Outbox } from '@dsg/platform';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { categoryPaths, type CategoryTree } from '../policy/taxonomy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ageOn } from '../subjects/age';
 
@@ -27,11 +28,7 @@ interface AuthorizationRow {
 
 interface PolicyShape {
   purposes: { id: string }[];
-  categories: Category[];
-}
-interface Category {
-  id: string;
-  children?: Category[];
+  categories: CategoryTree[];
 }
 
 /**
@@ -162,7 +159,7 @@ export class AuthorizationsService {
       });
     } else {
       const purposes = policy.bundle.purposes.map((p) => p.id);
-      const categories = paths(policy.bundle.categories);
+      const categories = categoryPaths(policy.bundle.categories);
       request.purposes.forEach((p, i) => {
         if (!purposes.includes(p))
           problems.push({
@@ -228,11 +225,4 @@ export class AuthorizationsService {
     }
     return problems;
   }
-}
-
-function paths(nodes: Category[], prefix = ''): string[] {
-  return nodes.flatMap((n) => {
-    const path = prefix ? `${prefix}.${n.id}` : n.id;
-    return [path, ...paths(n.children ?? [], path)];
-  });
 }

@@ -5,16 +5,12 @@ import { AuthorizationsService } from '../authorizations/authorizations.service'
 import type { Purpose, RecipientKind } from '../policy/policy-bundle';
 import { PolicyService } from '../policy/policy.service';
 import { ageBand, ageOn } from '../subjects/age';
-import { covers } from '../policy/taxonomy';
+import { categoryPaths, type CategoryTree, covers } from '../policy/taxonomy';
 
-interface Category {
-  id: string;
-  children?: Category[];
-}
 interface Bundle {
   purposes: Purpose[];
   recipientKinds: RecipientKind[];
-  categories: Category[];
+  categories: CategoryTree[];
 }
 interface StateRow {
   scope_type: string;
@@ -49,10 +45,10 @@ export class DecisionService {
 
   private readonly pathsByVersion = new Map<string, string[]>();
 
-  private categoryPaths(version: string, bundle: Bundle): string[] {
+  private knownCategories(version: string, bundle: Bundle): string[] {
     let known = this.pathsByVersion.get(version);
     if (!known) {
-      known = paths(bundle.categories);
+      known = categoryPaths(bundle.categories);
       this.pathsByVersion.set(version, known);
     }
     return known;
@@ -72,7 +68,7 @@ export class DecisionService {
 
     const purpose = bundle.purposes.find((p) => p.id === request.purpose);
     const recipient = bundle.recipientKinds.find((k) => k.id === request.recipientKind);
-    const known = this.categoryPaths(policy.version, bundle);
+    const known = this.knownCategories(policy.version, bundle);
     const unknownCategories = request.categories.filter((c) => !known.includes(c));
     add(
       'POL-3',
@@ -277,11 +273,4 @@ export class DecisionService {
       ...(explain ? { rules } : {}),
     };
   }
-}
-
-function paths(nodes: Category[], prefix = ''): string[] {
-  return nodes.flatMap((n) => {
-    const path = prefix ? `${prefix}.${n.id}` : n.id;
-    return [path, ...paths(n.children ?? [], path)];
-  });
 }

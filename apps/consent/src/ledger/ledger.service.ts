@@ -12,6 +12,7 @@ import {
 import { type Logger, Outbox, PLATFORM_LOGGER } from '@dsg/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
+import { categoryPaths, type CategoryTree } from '../policy/taxonomy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { canonicalJson } from '../policy/policy-bundle';
 
@@ -173,7 +174,7 @@ export class LedgerService {
     const [policy] = (await manager.query(
       'SELECT bundle FROM consent.policy_versions WHERE version = $1',
       [request.policyVersion],
-    )) as { bundle: { purposes: { id: string }[]; categories: Category[] } }[];
+    )) as { bundle: { purposes: { id: string }[]; categories: CategoryTree[] } }[];
     if (!policy) {
       throw new ValidationFailedError([
         {
@@ -199,18 +200,6 @@ export class LedgerService {
       ]);
     }
   }
-}
-
-interface Category {
-  id: string;
-  children?: Category[];
-}
-
-function categoryPaths(nodes: Category[], prefix = ''): string[] {
-  return nodes.flatMap((n) => {
-    const path = prefix ? `${prefix}.${n.id}` : n.id;
-    return [path, ...categoryPaths(n.children ?? [], path)];
-  });
 }
 
 function toEvent(row: LedgerRow): ConsentEvent {

@@ -15,6 +15,7 @@ import {
 } from 'class-validator';
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
+import { categoryPaths } from './taxonomy';
 
 const ID = /^[a-z][a-z0-9-]*$/;
 const ISO_PERIOD = /^P(\d+Y)?(\d+M)?(\d+D)?$/;
@@ -132,13 +133,16 @@ export function loadPolicyBundle(yamlText: string): LoadedBundle {
       fields,
     );
   }
-  const categoryPaths = flatten(bundle.categories);
-  return { bundle, contentHash: sha256(canonicalJson(raw)), categoryPaths };
+  return {
+    bundle,
+    contentHash: sha256(canonicalJson(raw)),
+    categoryPaths: categoryPaths(bundle.categories),
+  };
 }
 
 function crossChecks(bundle: PolicyBundle): FieldError[] {
   const errors: FieldError[] = [];
-  const paths = flatten(bundle.categories);
+  const paths = categoryPaths(bundle.categories);
   const duplicates = (ids: string[]) => ids.filter((id, i) => ids.indexOf(id) !== i);
   for (const path of duplicates(paths)) {
     errors.push({
@@ -175,13 +179,6 @@ function crossChecks(bundle: PolicyBundle): FieldError[] {
     }
   });
   return errors;
-}
-
-function flatten(nodes: CategoryNode[], prefix = ''): string[] {
-  return nodes.flatMap((node) => {
-    const path = prefix ? `${prefix}.${node.id}` : node.id;
-    return [path, ...flatten(node.children ?? [], path)];
-  });
 }
 
 /** JSON with object keys sorted at every depth (RFC 8785 for the values a bundle can hold). */

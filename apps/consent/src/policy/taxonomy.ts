@@ -20,3 +20,17 @@ export function leaves(requested: string, known: readonly string[]): string[] {
   const all = expand(requested, known);
   return all.filter((path) => !all.some((other) => other !== path && covers(path, other)));
 }
+
+/** A category tree as in the policy bundle. */
+export interface CategoryTree {
+  id: string;
+  children?: CategoryTree[];
+}
+
+/** Every category of a tree as a dot path, parents before children. */
+export function categoryPaths(nodes: readonly CategoryTree[], prefix = ''): string[] {
+  return nodes.flatMap((node) => {
+    const path = prefix ? `${prefix}.${node.id}` : node.id;
+    return [path, ...categoryPaths(node.children ?? [], path)];
+  });
+}
