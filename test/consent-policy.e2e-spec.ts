@@ -106,10 +106,14 @@ describe('consent: the policy as code, published as immutable versions (POL-6)',
     expect(proc.lines.join('\n')).toContain('already published with other content');
   });
 
-  it('keeps past versions retrievable; a future version is stored but not yet in effect', async () => {
+  it('keeps past versions retrievable; a future version is stored but not yet in effect; a material one is told to active clients (POL-6)', async () => {
     const path = variant((b) =>
       Object.assign(b.policy, { version: '2026.2', effectiveDate: '2099-01-01', material: true }),
     );
+    // Two clients of the spa: one active, one not (POL-6: only active clients are told).
+    const run = Date.now().toString(36);
+    await client.consent.subjectUpsert({ clientId: `active-${run}`, status: 'active' });
+    await client.consent.subjectUpsert({ clientId: `former-${run}`, status: 'inactive' });
     const next = await ServiceProcess.start('consent', { POLICY_BUNDLE_PATH: path });
     try {
       await next.waitReady();
@@ -123,6 +127,16 @@ describe('consent: the policy as code, published as immutable versions (POL-6)',
         material: true,
         effectiveDate: '2099-01-01',
       });
+      const { rows } = await owner.query(
+        `SELECT client_id FROM consent.notification_tasks WHERE policy_version = '2026.2' AND client_id = ANY($1)`,
+        [[`active-${run}`, `former-${run}`]],
+      );
+      expect(rows).toEqual([{ client_id: `active-${run}` }]);
+      const events = await owner.query(
+        `SELECT 1 FROM consent.outbox WHERE type = 'notification.requested' AND envelope->'data'->>'clientId' = $1`,
+        [`active-${run}`],
+      );
+      expect(events.rowCount).toBe(1);
     } finally {
       await next.stop();
     }

@@ -1,6 +1,6 @@
 import { AuthorizationChanged } from './consent/authorizations.dto';
 import { ConsentChanged } from './consent/ledger.dto';
-import { PolicyPublished } from './consent/policy.dto';
+import { NotificationRequested, PolicyPublished } from './consent/policy.dto';
 import type { ServiceName } from './services';
 
 /**
@@ -74,11 +74,19 @@ export const AuthorizationRevokedEvent = eventDef<AuthorizationChanged>(
   AuthorizationChanged,
 );
 
+export const NotificationRequestedEvent = eventDef<NotificationRequested>(
+  'consent',
+  'notification.requested',
+  1,
+  NotificationRequested,
+);
+
 export const EVENTS: readonly EventDef<unknown>[] = [
   PolicyPublishedEvent as EventDef<unknown>,
   ConsentChangedEvent as EventDef<unknown>,
   AuthorizationGrantedEvent as EventDef<unknown>,
   AuthorizationRevokedEvent as EventDef<unknown>,
+  NotificationRequestedEvent as EventDef<unknown>,
 ];
 
 /**

@@ -8,6 +8,7 @@ import { ConsentLedger1764600000000 } from './1764600000000-consent-ledger';
 import { ConsentGpcSignals1764700000000 } from './1764700000000-gpc-signals';
 import { ConsentAuthorizations1764800000000 } from './1764800000000-authorizations';
 import { ConsentRestrictions1764900000000 } from './1764900000000-restrictions';
+import { ConsentNotificationTasks1765000000000 } from './1765000000000-notification-tasks';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -20,4 +21,5 @@ export const migrations: MigrationClass[] = [
   ConsentGpcSignals1764700000000,
   ConsentAuthorizations1764800000000,
   ConsentRestrictions1764900000000,
+  ConsentNotificationTasks1765000000000,
 ];

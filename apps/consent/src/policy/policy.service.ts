@@ -2,6 +2,7 @@ import {
   DsgError,
   ErrorCodes,
   type ListPolicyVersionsReply,
+  NotificationRequestedEvent,
   PolicyPublishedEvent,
   type PolicyVersionReply,
   type PolicyVersionSummary,
@@ -78,7 +79,27 @@ export class PolicyService implements OnModuleInit {
         material,
         contentHash,
       });
-      this.logger.info({ context: 'Policy', version, material }, 'policy version published');
+      // POL-6: a material change is told to every active client, each notice a task of its own.
+      const tasks = material
+        ? ((await manager.query(
+            `INSERT INTO consent.notification_tasks (id, client_id, kind, policy_version)
+             SELECT gen_random_uuid(), client_id, 'policy-change', $1 FROM consent.subjects WHERE status = 'active'
+             RETURNING id, client_id`,
+            [version],
+          )) as { id: string; client_id: string }[])
+        : [];
+      for (const task of tasks) {
+        await this.outbox.append(manager, NotificationRequestedEvent, {
+          taskId: task.id,
+          clientId: task.client_id,
+          kind: 'policy-change',
+          policyVersion: version,
+        });
+      }
+      this.logger.info(
+        { context: 'Policy', version, material, notifications: tasks.length },
+        'policy version published',
+      );
       this.current = undefined;
     });
   }

@@ -80,3 +80,19 @@ export class PolicyPublished {
   @IsString()
   contentHash!: string;
 }
+
+/** Payload of `consent.notification.requested`: a notice the product owes a person (POL-6). */
+export class NotificationRequested {
+  @IsString()
+  taskId!: string;
+
+  @IsString()
+  clientId!: string;
+
+  /** What the notice is about: `policy-change` for a material policy version. */
+  @IsString()
+  kind!: string;
+
+  @IsString()
+  policyVersion!: string;
+}
