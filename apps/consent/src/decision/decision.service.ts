@@ -28,6 +28,20 @@ interface RestrictionRow {
 
 const DENYING = ['opt-out', 'withdraw'];
 
+/** The subject, its latest ledger entry per scope, and its binding restrictions, as of $2. */
+const SUBJECT_FACTS = `
+  SELECT EXISTS (SELECT 1 FROM consent.subjects WHERE client_id = $1) AS known,
+         (SELECT to_char(date_of_birth, 'YYYY-MM-DD') FROM consent.subjects WHERE client_id = $1) AS dob,
+         (SELECT coalesce(json_agg(s), '[]'::json) FROM (
+            SELECT DISTINCT ON (scope_type, scope) scope_type, scope, kind, actor, method
+              FROM consent.ledger WHERE client_id = $1 AND occurred_at <= $2
+             ORDER BY scope_type, scope, occurred_at DESC, id DESC) s) AS states,
+         (SELECT coalesce(json_agg(r), '[]'::json) FROM (
+            SELECT r.kind, r.recipient_kinds, r.purposes, r.categories
+              FROM consent.restrictions r LEFT JOIN consent.restriction_ends e ON e.restriction_id = r.id
+             WHERE r.client_id = $1 AND r.kind <> 'confidential-channel' AND r.agreed
+               AND r.requested_at <= $2 AND (e.ended_at IS NULL OR e.ended_at > $2)) r) AS restrictions`;
+
 /**
  * The sharing decision. Every rule is evaluated and reported with its id; any failure is DENY.
  * HIPAA, CMIA and the policy are all applied and the most restrictive outcome wins
@@ -92,10 +106,14 @@ export class DecisionService {
         : 'every category is in the policy',
     );
 
-    const [subject] = (await this.dataSource.query(
-      `SELECT to_char(date_of_birth, 'YYYY-MM-DD') AS dob FROM consent.subjects WHERE client_id = $1`,
-      [request.clientId],
-    )) as { dob: string | null }[];
+    // One round trip for everything about the subject the rules read, as of `at`.
+    const [facts] = (await this.dataSource.query(SUBJECT_FACTS, [request.clientId, at])) as {
+      known: boolean;
+      dob: string | null;
+      states: StateRow[];
+      restrictions: RestrictionRow[];
+    }[];
+    const subject = facts.known ? { dob: facts.dob } : undefined;
     const age = subject?.dob ? ageOn(subject.dob, at) : undefined;
     add(
       'KID-3',
@@ -107,12 +125,7 @@ export class DecisionService {
           : `age ${age} on the date of the decision`,
     );
 
-    const states = (await this.dataSource.query(
-      `SELECT DISTINCT ON (scope_type, scope) scope_type, scope, kind, actor, method
-         FROM consent.ledger WHERE client_id = $1 AND occurred_at <= $2
-        ORDER BY scope_type, scope, occurred_at DESC, id DESC`,
-      [request.clientId, at],
-    )) as StateRow[];
+    const states = facts.states;
     const state = (type: string, scope: string) =>
       states.find((s) => s.scope_type === type && s.scope === scope);
     const consentState: Record<string, string> = Object.fromEntries(
@@ -238,13 +251,7 @@ export class DecisionService {
       }
 
       // HIP-7: binding restrictions.
-      const restrictions = (await this.dataSource.query(
-        `SELECT r.kind, r.recipient_kinds, r.purposes, r.categories
-           FROM consent.restrictions r LEFT JOIN consent.restriction_ends e ON e.restriction_id = r.id
-          WHERE r.client_id = $1 AND r.kind <> 'confidential-channel' AND r.agreed
-            AND r.requested_at <= $2 AND (e.ended_at IS NULL OR e.ended_at > $2)`,
-        [request.clientId, at],
-      )) as RestrictionRow[];
+      const restrictions = facts.restrictions;
       const binding = restrictions.filter(
         (r) =>
           (r.recipient_kinds.length === 0 || r.recipient_kinds.includes(request.recipientKind)) &&
