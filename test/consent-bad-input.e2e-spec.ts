@@ -1,0 +1,98 @@
+import { ErrorCodes, Rpc } from '@dsg/contracts';
+import { type NatsConnection } from 'nats';
+import { Client } from 'pg';
+import { e2eEnv } from './support/e2e-env';
+import { connectAs } from './support/nats-users';
+import { ServiceProcess } from './support/service-process';
+
+const TABLES = [
+  'subjects',
+  'subject_identifiers',
+  'guardianships',
+  'subject_changes',
+  'ledger',
+  'ledger_redactions',
+  'gpc_signals',
+  'authorizations',
+  'authorization_revocations',
+  'restrictions',
+  'restriction_ends',
+  'notification_tasks',
+  'policy_versions',
+  'outbox',
+];
+
+/** Every consent operation, sent what no contract allows: a structured error, and nothing written. */
+describe('consent: bad input on every handler', () => {
+  const env = e2eEnv();
+  let consent: ServiceProcess;
+  let nc: NatsConnection;
+  let owner: Client;
+  const counts = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        TABLES.map(async (t) => [
+          t,
+          (await owner.query(`SELECT count(*)::int AS n FROM consent.${t}`)).rows[0].n as number,
+        ]),
+      ),
+    );
+  const send = async (subject: string, body: string) => {
+    const reply = await nc.request(
+      `${env.subjectPrefix}.rpc.retention.${subject}`,
+      new TextEncoder().encode(body),
+      { timeout: 3000 },
+    );
+    return JSON.parse(new TextDecoder().decode(reply.data)) as {
+      ok: boolean;
+      error?: { code: string; fields?: { field: string }[] };
+    };
+  };
+
+  beforeAll(async () => {
+    consent = await ServiceProcess.start('consent');
+    await consent.waitReady();
+    // retention may call every consent operation, the redaction path included.
+    nc = await connectAs(env.natsUrl, 'retention');
+    owner = new Client({ connectionString: env.databaseUrl });
+    await owner.connect();
+  }, 60_000);
+
+  afterAll(async () => {
+    await nc?.drain();
+    await owner?.end();
+    await consent?.stop();
+  });
+
+  const operations = Object.entries(Rpc.consent).filter(
+    ([, def]) =>
+      def.subject.startsWith('consent.') &&
+      !def.subject.includes('.system.') &&
+      !def.subject.includes('.keys.'),
+  );
+
+  it.each(operations)(
+    '%s refuses an unknown field, a non-object and unparsable JSON, and writes nothing',
+    async (_name, def) => {
+      const before = await counts();
+      const unknownField = await send(
+        def.subject,
+        JSON.stringify({ clientId: 'x-1', smuggled: true }),
+      );
+      expect(unknownField).toMatchObject({
+        ok: false,
+        error: { code: ErrorCodes.VALIDATION_FAILED },
+      });
+      expect(unknownField.error?.fields?.map((f) => f.field)).toContain('smuggled');
+      await expect(send(def.subject, '[1]')).resolves.toMatchObject({
+        ok: false,
+        error: { code: ErrorCodes.VALIDATION_FAILED },
+      });
+      await expect(send(def.subject, '{"clientId":')).resolves.toMatchObject({
+        ok: false,
+        error: { code: ErrorCodes.MALFORMED },
+      });
+      expect(await counts()).toEqual(before);
+    },
+  );
+});
