@@ -5,8 +5,8 @@ import {
   type RecordAuthorizationRequest,
 } from '@dsg/contracts';
 import { Client } from 'pg';
+import { connectClient } from './support/clients';
 import { e2eEnv, runtimeDataSource, sqlErrorCode } from './support/e2e-env';
-import { natsPassword } from './support/nats-users';
 import { ServiceProcess } from './support/service-process';
 
 describe('consent: authorizations (HIP-1, HIP-2, CMI-2, KID-2)', () => {
@@ -44,12 +44,7 @@ describe('consent: authorizations (HIP-1, HIP-2, CMI-2, KID-2)', () => {
   beforeAll(async () => {
     consent = await ServiceProcess.start('consent');
     await consent.waitReady();
-    desk = await DsgClient.connect({
-      caller: 'crm',
-      password: natsPassword('crm'),
-      natsUrl: env.natsUrl,
-      subjectPrefix: env.subjectPrefix,
-    });
+    desk = await connectClient('crm');
     await desk.consent.subjectUpsert({ clientId: adult, dateOfBirth: '1988-08-08' });
     await desk.consent.subjectUpsert({ clientId: parent, dateOfBirth: '1980-01-01' });
     await desk.consent.subjectUpsert({

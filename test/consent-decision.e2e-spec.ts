@@ -5,8 +5,7 @@ import {
   ErrorCodes,
   type RecordAuthorizationRequest,
 } from '@dsg/contracts';
-import { e2eEnv } from './support/e2e-env';
-import { natsPassword } from './support/nats-users';
+import { connectClient } from './support/clients';
 import { ServiceProcess } from './support/service-process';
 
 /** A date of birth that makes the subject `years` old today. */
@@ -18,7 +17,6 @@ const bornYearsAgo = (years: number) => {
 };
 
 describe('consent: the sharing decision', () => {
-  const env = e2eEnv();
   const run = Date.now().toString(36);
   const adult = `dec-adult-${run}`;
   const teen = `dec-teen-${run}`;
@@ -86,12 +84,7 @@ describe('consent: the sharing decision', () => {
   beforeAll(async () => {
     consent = await ServiceProcess.start('consent');
     await consent.waitReady();
-    api = await DsgClient.connect({
-      caller: 'crm',
-      password: natsPassword('crm'),
-      natsUrl: env.natsUrl,
-      subjectPrefix: env.subjectPrefix,
-    });
+    api = await connectClient('crm');
     await api.consent.subjectUpsert({ clientId: adult, dateOfBirth: bornYearsAgo(35) });
     await api.consent.subjectUpsert({ clientId: parent, dateOfBirth: bornYearsAgo(40) });
     await api.consent.subjectUpsert({

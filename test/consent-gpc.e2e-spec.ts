@@ -1,10 +1,8 @@
 import { DsgClient, type DsgError, ErrorCodes } from '@dsg/contracts';
-import { e2eEnv } from './support/e2e-env';
-import { natsPassword } from './support/nats-users';
+import { connectClient } from './support/clients';
 import { ServiceProcess } from './support/service-process';
 
 describe('consent: Global Privacy Control (CCP-5)', () => {
-  const env = e2eEnv();
   const run = Date.now().toString(36);
   const clientId = `gpc-${run}`;
   const device = `browser-${run}`;
@@ -20,12 +18,7 @@ describe('consent: Global Privacy Control (CCP-5)', () => {
     consent = await ServiceProcess.start('consent');
     await consent.waitReady();
     // The gateway stands for the spa's web front end here.
-    web = await DsgClient.connect({
-      caller: 'gateway',
-      password: natsPassword('gateway'),
-      natsUrl: env.natsUrl,
-      subjectPrefix: env.subjectPrefix,
-    });
+    web = await connectClient('gateway');
     await web.consent.subjectUpsert({
       clientId,
       dateOfBirth: '1992-01-01',

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { parse, stringify } from 'yaml';
+import { connectClient } from './support/clients';
 import { e2eEnv, runtimeDataSource, sqlErrorCode } from './support/e2e-env';
 import { GrpcTestClient } from './support/grpc';
-import { natsPassword } from './support/nats-users';
 import { ServiceProcess } from './support/service-process';
 
 const seededPath = join(__dirname, '..', 'apps', 'consent', 'policy', 'him-medspa.policy.yaml');
@@ -31,12 +31,7 @@ describe('consent: the policy as code, published as immutable versions (POL-6)',
   beforeAll(async () => {
     consent = await ServiceProcess.start('consent');
     await consent.waitReady();
-    client = await DsgClient.connect({
-      caller: 'ops',
-      password: natsPassword('ops'),
-      natsUrl: env.natsUrl,
-      subjectPrefix: env.subjectPrefix,
-    });
+    client = await connectClient('ops');
     owner = new Client({ connectionString: env.databaseUrl });
     await owner.connect();
   }, 60_000);

@@ -1,10 +1,8 @@
 import { DsgClient, type DsgError, ErrorCodes } from '@dsg/contracts';
-import { e2eEnv } from './support/e2e-env';
-import { natsPassword } from './support/nats-users';
+import { connectClient } from './support/clients';
 import { ServiceProcess } from './support/service-process';
 
 describe('consent: restrictions and confidential channels (HIP-7)', () => {
-  const env = e2eEnv();
   const clientId = `restrict-${Date.now().toString(36)}`;
   let consent: ServiceProcess;
   let desk: DsgClient;
@@ -17,12 +15,7 @@ describe('consent: restrictions and confidential channels (HIP-7)', () => {
   beforeAll(async () => {
     consent = await ServiceProcess.start('consent');
     await consent.waitReady();
-    desk = await DsgClient.connect({
-      caller: 'booking',
-      password: natsPassword('booking'),
-      natsUrl: env.natsUrl,
-      subjectPrefix: env.subjectPrefix,
-    });
+    desk = await connectClient('booking');
     await desk.consent.subjectUpsert({ clientId, dateOfBirth: '1979-09-09' });
   }, 60_000);
 

@@ -1,7 +1,7 @@
 import { DsgClient, type DsgError, ErrorCodes } from '@dsg/contracts';
 import { Client } from 'pg';
+import { connectClient } from './support/clients';
 import { e2eEnv } from './support/e2e-env';
-import { natsPassword } from './support/nats-users';
 import { ServiceProcess } from './support/service-process';
 
 const EMAIL = 'maya.subjecttest@example.test';
@@ -22,12 +22,7 @@ describe('consent: subjects (KID-3, CMI-6)', () => {
   beforeAll(async () => {
     consent = await ServiceProcess.start('consent', { LOG_LEVEL: 'trace' });
     await consent.waitReady();
-    client = await DsgClient.connect({
-      caller: 'booking',
-      password: natsPassword('booking'),
-      natsUrl: env.natsUrl,
-      subjectPrefix: env.subjectPrefix,
-    });
+    client = await connectClient('booking');
     owner = new Client({ connectionString: env.databaseUrl });
     await owner.connect();
   }, 60_000);

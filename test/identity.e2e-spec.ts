@@ -5,8 +5,8 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { natsPassword } from './support/nats-users';
-import { e2eEnv, runtimeDataSource } from './support/e2e-env';
+import { connectClient } from './support/clients';
+import { runtimeDataSource } from './support/e2e-env';
 import { ServiceProcess } from './support/service-process';
 
 const ISSUER = 'https://idp.example.test/realms/medspa';
@@ -39,7 +39,6 @@ async function startIdentityProvider() {
 }
 
 describe('people acting through the gateway: OIDC, signed assertions, roles', () => {
-  const env = e2eEnv();
   let idp: Awaited<ReturnType<typeof startIdentityProvider>>;
   let gateway: ServiceProcess;
   let consent: ServiceProcess;
@@ -69,19 +68,9 @@ describe('people acting through the gateway: OIDC, signed assertions, roles', ()
     });
     consent = await ServiceProcess.start('consent');
     await Promise.all([gateway.waitReady(), consent.waitReady()]);
-    client = await DsgClient.connect({
-      caller: 'ops',
-      password: natsPassword('ops'),
-      natsUrl: env.natsUrl,
-      subjectPrefix: env.subjectPrefix,
-    });
+    client = await connectClient('ops');
     // This test stands in for the gateway on the bus (its NATS user) to craft assertions.
-    asGateway = await DsgClient.connect({
-      caller: 'gateway',
-      password: natsPassword('gateway'),
-      natsUrl: env.natsUrl,
-      subjectPrefix: env.subjectPrefix,
-    });
+    asGateway = await connectClient('gateway');
     gatewayDb = await runtimeDataSource('gateway', 1).initialize();
     gatewayRing = new KeyRing(gatewayDb, 'gateway', 'gateway', DEVELOPMENT_SIGNING_KEY_SECRET);
     await gatewayRing.reload();

@@ -1,8 +1,7 @@
 import { DsgClient, SERVICE_NAMES, SERVICES, type ServiceName } from '@dsg/contracts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { natsPassword } from './support/nats-users';
-import { e2eEnv } from './support/e2e-env';
+import { connectClient } from './support/clients';
 import { GrpcTestClient } from './support/grpc';
 import { ServiceProcess } from './support/service-process';
 
@@ -82,7 +81,6 @@ async function traceOf(
 }
 
 describe('tracing across NATS, gRPC, HTTP and PostgreSQL', () => {
-  const env = e2eEnv();
   const processes: ServiceProcess[] = [];
   let receiver: Awaited<ReturnType<typeof startReceiver>>;
   let client: DsgClient;
@@ -96,12 +94,7 @@ describe('tracing across NATS, gRPC, HTTP and PostgreSQL', () => {
     };
     for (const service of SERVICE_NAMES) processes.push(await ServiceProcess.start(service, otel));
     await Promise.all(processes.map((p) => p.waitReady()));
-    client = await DsgClient.connect({
-      caller: 'ops',
-      password: natsPassword('ops'),
-      natsUrl: env.natsUrl,
-      subjectPrefix: env.subjectPrefix,
-    });
+    client = await connectClient('ops');
   }, 90_000);
 
   afterAll(async () => {

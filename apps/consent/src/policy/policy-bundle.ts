@@ -1,4 +1,4 @@
-import { DsgError, type FieldError, ErrorCodes } from '@dsg/contracts';
+import { DsgError, type FieldError, ErrorCodes, LEGAL_BASES } from '@dsg/contracts';
 import { toFieldErrors } from '@dsg/platform';
 import { plainToInstance, Type } from 'class-transformer';
 import {
@@ -20,15 +20,8 @@ import { categoryPaths } from './taxonomy';
 const ID = /^[a-z][a-z0-9-]*$/;
 const ISO_PERIOD = /^P(\d+Y)?(\d+M)?(\d+D)?$/;
 
-export const LEGAL_BASES = [
-  'treatment',
-  'payment',
-  'health-care-operations',
-  'authorization',
-  'required-by-law',
-  'law-enforcement',
-  'none',
-] as const;
+/** The legal bases a check may name, and `none` for a purpose that has none (a sale). */
+export const PURPOSE_BASES = [...LEGAL_BASES, 'none'] as const;
 export const TPO = ['treatment', 'payment', 'operations', 'none'] as const;
 
 class PolicyHeader {
@@ -57,7 +50,7 @@ export class Purpose {
   @Matches(ID) id!: string;
   @IsString() label!: string;
   @IsString() section!: string;
-  @IsIn(LEGAL_BASES) basis!: (typeof LEGAL_BASES)[number];
+  @IsIn(PURPOSE_BASES) basis!: (typeof PURPOSE_BASES)[number];
   @IsIn(TPO) tpo!: (typeof TPO)[number];
   @IsBoolean() optOut!: boolean;
   @IsIn(['required', 'not-required']) authorization!: 'required' | 'not-required';

@@ -11,9 +11,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { CLIENT_ID_PATTERN } from './subjects.dto';
-
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+import { CLIENT_ID_PATTERN, TIMESTAMP_PATTERN } from './subjects.dto';
 
 /** HIP-1's required statements; each must be present in the signed form. */
 export class AuthorizationStatements {
@@ -85,7 +83,7 @@ export class RecordAuthorizationRequest {
   purposes!: string[];
 
   /** A specific end date (CMI-2; HIP-1 accepts a date or an event). */
-  @Matches(TIMESTAMP, {
+  @Matches(TIMESTAMP_PATTERN, {
     message: 'expiresAt must be a specific end date, as an ISO 8601 timestamp (CMI-2)',
   })
   expiresAt!: string;
@@ -96,7 +94,7 @@ export class RecordAuthorizationRequest {
   @MaxLength(200)
   expiryEvent?: string;
 
-  @Matches(TIMESTAMP, { message: 'signedAt must be an ISO 8601 timestamp (HIP-1)' })
+  @Matches(TIMESTAMP_PATTERN, { message: 'signedAt must be an ISO 8601 timestamp (HIP-1)' })
   signedAt!: string;
 
   @IsIn(['self', 'guardian', 'legal-representative'])
@@ -132,7 +130,7 @@ export class AuthorizationRef {
 
   /** The moment to evaluate at; default now. */
   @IsOptional()
-  @Matches(TIMESTAMP, { message: 'at must be an ISO 8601 timestamp' })
+  @Matches(TIMESTAMP_PATTERN, { message: 'at must be an ISO 8601 timestamp' })
   at?: string;
 }
 

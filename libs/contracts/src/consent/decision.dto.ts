@@ -10,7 +10,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { CLIENT_ID_PATTERN } from './subjects.dto';
+import { CLIENT_ID_PATTERN, TIMESTAMP_PATTERN } from './subjects.dto';
 
 export const LEGAL_BASES = [
   'treatment',
@@ -54,7 +54,7 @@ export class CheckRequest {
 
   /** The moment to decide for; default now. */
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, {
+  @Matches(TIMESTAMP_PATTERN, {
     message: 'at must be an ISO 8601 timestamp',
   })
   at?: string;

@@ -10,7 +10,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
-import { CLIENT_ID_PATTERN } from './subjects.dto';
+import { CLIENT_ID_PATTERN, TIMESTAMP_PATTERN } from './subjects.dto';
 
 export const CONSENT_KINDS = ['grant', 'withdraw', 'opt-out', 'opt-in'] as const;
 /** What an entry is about: a purpose, a data category, or the sale and sharing of data (CCP-5). */
@@ -62,7 +62,7 @@ export class RecordConsentRequest {
 
   /** When the person acted; defaults to when it is recorded. */
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/, {
+  @Matches(TIMESTAMP_PATTERN, {
     message: 'occurredAt must be an ISO 8601 timestamp with a zone',
   })
   occurredAt?: string;

@@ -13,6 +13,8 @@ import {
 
 /** The spa's own client id: opaque, never a name or e-mail. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+/** An ISO 8601 timestamp with a zone, as every consent operation takes moments. */
+export const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 export const SUBJECT_STATUSES = ['active', 'inactive'] as const;
 export const IDENTIFIER_KINDS = ['email', 'phone', 'device'] as const;
 /** KID-3: the bands every decision recomputes from the date of birth. */
