@@ -44,9 +44,10 @@ async function seed(databaseUrl) {
 
 export async function run(stack, baselines) {
   const { DsgClient } = require('../../dist/libs/contracts/src/index.js');
-  await stack.startService('consent');
+  // Seeded before the service starts: it loads the whole consent state into memory at boot.
   console.log(`  seeding ${subjects} subjects …`);
   await seed(stack.databaseUrl);
+  await stack.startService('consent');
   const client = await DsgClient.connect({
     caller: 'ops',
     password: natsPassword('ops'),

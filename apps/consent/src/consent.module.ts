@@ -4,6 +4,8 @@ import { AuthorizationsService } from './authorizations/authorizations.service';
 import { CONSENT_CONFIG, loadConsentConfig } from './config/consent.config';
 import { DecisionController } from './decision/decision.controller';
 import { DecisionService } from './decision/decision.service';
+import { DecisionReplicas } from './decision/decision-replicas.service';
+import { SubjectFactsCache } from './decision/subject-facts.cache';
 import { LedgerController } from './ledger/ledger.controller';
 import { GpcService } from './ledger/gpc.service';
 import { LedgerService } from './ledger/ledger.service';
@@ -36,6 +38,8 @@ import { SubjectsService } from './subjects/subjects.service';
     GpcService,
     AuthorizationsService,
     RestrictionsService,
+    SubjectFactsCache,
+    DecisionReplicas,
     DecisionService,
   ],
 })

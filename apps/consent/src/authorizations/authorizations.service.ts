@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { categoryPaths, type CategoryTree } from '../policy/taxonomy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ageOn } from '../subjects/age';
+import { DecisionReplicas } from '../decision/decision-replicas.service';
 
 interface AuthorizationRow {
   id: string;
@@ -41,11 +42,13 @@ export class AuthorizationsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
+    private readonly replicas: DecisionReplicas,
   ) {}
 
   async record(request: RecordAuthorizationRequest, caller: string): Promise<AuthorizationReply> {
     const id = randomUUID();
-    await this.dataSource.transaction(async (manager) => {
+    await this.replicas.transaction(async (manager, touch) => {
+      touch(request.clientId);
       const problems = await this.check(manager, request);
       if (problems.length > 0) throw new ValidationFailedError(problems);
       await manager.query(
@@ -90,12 +93,13 @@ export class AuthorizationsService {
     receivedVia: string,
     caller: string,
   ): Promise<AuthorizationReply> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.replicas.transaction(async (manager, touch) => {
       const [auth] = (await manager.query(
         'SELECT client_id, purposes FROM consent.authorizations WHERE id = $1',
         [authorizationId],
       )) as { client_id: string; purposes: string[] }[];
       if (!auth) throw new DsgError(ErrorCodes.NOT_FOUND, 'No such authorization');
+      touch(auth.client_id);
       const [revocation] = (await manager.query(
         `INSERT INTO consent.authorization_revocations (authorization_id, received_via, recorded_by)
          VALUES ($1, $2, $3) ON CONFLICT (authorization_id) DO NOTHING RETURNING received_at`,

@@ -5,17 +5,35 @@ import { existsSync } from 'node:fs';
 export interface ConsentConfig {
   /** The policy bundle published at boot (README: policy bundle). */
   policyBundlePath: string;
+  /**
+   * How long a replica may answer decisions from memory without renewing its lease; a writer
+   * whose change a replica did not confirm waits this long at most before acknowledging.
+   */
+  decisionLeaseMs: number;
+  /** How long a writer waits for each other replica to confirm an invalidation. */
+  decisionAckTimeoutMs: number;
 }
 
 export const CONSENT_CONFIG = Symbol('CONSENT_CONFIG');
 
 /** Variables only the consent service reads. */
 export function loadConsentConfig(env: NodeJS.ProcessEnv = process.env): ConsentConfig {
+  const problems: { variable: string; problems: string[] }[] = [];
   const path = env.POLICY_BUNDLE_PATH || findUp('apps/consent/policy/him-medspa.policy.yaml');
   if (!existsSync(path)) {
-    throw new ConfigError([
-      { variable: 'POLICY_BUNDLE_PATH', problems: ['names no readable file'] },
-    ]);
+    problems.push({ variable: 'POLICY_BUNDLE_PATH', problems: ['names no readable file'] });
   }
-  return { policyBundlePath: path };
+  const integer = (variable: string, fallback: number, min: number, max: number): number => {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push({ variable, problems: [`must be an integer from ${min} to ${max}`] });
+    }
+    return value;
+  };
+  const decisionLeaseMs = integer('DECISION_LEASE_MS', 6000, 1000, 60_000);
+  const decisionAckTimeoutMs = integer('DECISION_ACK_TIMEOUT_MS', 1000, 100, 10_000);
+  if (problems.length) throw new ConfigError(problems);
+  return { policyBundlePath: path, decisionLeaseMs, decisionAckTimeoutMs };
 }

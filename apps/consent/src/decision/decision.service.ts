@@ -1,77 +1,105 @@
-import type { CheckReply, CheckRequest, RuleOutcome } from '@dsg/contracts';
+import {
+  type CheckReply,
+  type CheckRequest,
+  ErrorCodes,
+  type RuleOutcome,
+  UnavailableError,
+} from '@dsg/contracts';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuthorizationsService } from '../authorizations/authorizations.service';
 import type { Purpose, RecipientKind } from '../policy/policy-bundle';
 import { PolicyService } from '../policy/policy.service';
 import { ageBand, ageOn } from '../subjects/age';
 import { categoryPaths, type CategoryTree, covers } from '../policy/taxonomy';
+import { type LedgerFact, type SubjectFacts, SubjectFactsCache } from './subject-facts.cache';
 
 interface Bundle {
   purposes: Purpose[];
   recipientKinds: RecipientKind[];
   categories: CategoryTree[];
 }
-interface StateRow {
-  scope_type: string;
-  scope: string;
-  kind: string;
-  actor: string;
-  method: string;
+interface Index {
+  purposes: Map<string, Purpose>;
+  recipientKinds: Map<string, RecipientKind>;
+  categories: Set<string>;
 }
-interface RestrictionRow {
-  kind: string;
-  recipient_kinds: string[];
-  purposes: string[];
-  categories: string[];
-}
+type Authorization = Awaited<ReturnType<AuthorizationsService['get']>>;
 
 const DENYING = ['opt-out', 'withdraw'];
-
-/** The subject, its latest ledger entry per scope, and its binding restrictions, as of $2. */
-const SUBJECT_FACTS = `
-  SELECT EXISTS (SELECT 1 FROM consent.subjects WHERE client_id = $1) AS known,
-         (SELECT to_char(date_of_birth, 'YYYY-MM-DD') FROM consent.subjects WHERE client_id = $1) AS dob,
-         (SELECT coalesce(json_agg(s), '[]'::json) FROM (
-            SELECT DISTINCT ON (scope_type, scope) scope_type, scope, kind, actor, method
-              FROM consent.ledger WHERE client_id = $1 AND occurred_at <= $2
-             ORDER BY scope_type, scope, occurred_at DESC, id DESC) s) AS states,
-         (SELECT coalesce(json_agg(r), '[]'::json) FROM (
-            SELECT r.kind, r.recipient_kinds, r.purposes, r.categories
-              FROM consent.restrictions r LEFT JOIN consent.restriction_ends e ON e.restriction_id = r.id
-             WHERE r.client_id = $1 AND r.kind <> 'confidential-channel' AND r.agreed
-               AND r.requested_at <= $2 AND (e.ended_at IS NULL OR e.ended_at > $2)) r) AS restrictions`;
+/** Attempts before a decision whose subject keeps changing under it is refused as unavailable. */
+const MAX_ATTEMPTS = 5;
 
 /**
  * The sharing decision. Every rule is evaluated and reported with its id; any failure is DENY.
  * HIPAA, CMIA and the policy are all applied and the most restrictive outcome wins
  * (45 CFR 160.203(b)). A request naming something unknown is DENY with the reason, never an
- * error a caller could mistake for "allowed". Every decision reads the ledger afresh: nothing
- * decided before a revocation or opt-out is served after it.
+ * error a caller could mistake for "allowed".
+ *
+ * The subject's state comes from memory (SubjectFactsCache), which every write invalidates in
+ * every replica before it is acknowledged. A decision that had to wait for anything (PostgreSQL,
+ * an authorization) is recomputed if its subject changed meanwhile, so nothing decided before a
+ * revocation or opt-out was acknowledged is served after it (HIP-2).
  */
 @Injectable()
 export class DecisionService {
   constructor(
-    private readonly dataSource: DataSource,
     private readonly policy: PolicyService,
     private readonly authorizations: AuthorizationsService,
+    private readonly cache: SubjectFactsCache,
   ) {}
 
-  private readonly pathsByVersion = new Map<string, string[]>();
+  private readonly indexes = new Map<string, Index>();
 
-  private knownCategories(version: string, bundle: Bundle): string[] {
-    let known = this.pathsByVersion.get(version);
-    if (!known) {
-      known = categoryPaths(bundle.categories);
-      this.pathsByVersion.set(version, known);
+  private index(version: string, bundle: Bundle): Index {
+    let index = this.indexes.get(version);
+    if (!index) {
+      index = {
+        purposes: new Map(bundle.purposes.map((p) => [p.id, p])),
+        recipientKinds: new Map(bundle.recipientKinds.map((k) => [k.id, k])),
+        categories: new Set(categoryPaths(bundle.categories)),
+      };
+      this.indexes.set(version, index);
     }
-    return known;
+    return index;
   }
 
   async check(request: CheckRequest, explain = false): Promise<CheckReply> {
     const at = request.at ? new Date(request.at) : new Date();
-    const policy = await this.policy.get();
-    const bundle = policy.bundle as unknown as Bundle;
+    for (let attempt = 1; ; attempt++) {
+      const version = this.cache.version(request.clientId);
+      const policy = this.policy.peekCurrent() ?? (await this.policy.get());
+      const bundle = policy.bundle as unknown as Bundle;
+      const index = this.index(policy.version, bundle);
+      const purpose = index.purposes.get(request.purpose);
+      const needsAuthorization =
+        purpose?.authorization === 'required' || request.legalBasis === 'authorization';
+      const auth =
+        purpose && needsAuthorization && request.authorizationId
+          ? await this.authorizations.get(request.authorizationId, at).catch(() => undefined)
+          : undefined;
+      let facts = this.cache.peek(request.clientId);
+      if (facts === undefined) facts = await this.cache.read(request.clientId);
+      const reply = this.evaluate(request, at, policy.version, index, facts, auth, explain);
+      if (this.cache.version(request.clientId) === version) return reply;
+      if (attempt === MAX_ATTEMPTS) {
+        throw new UnavailableError(
+          ErrorCodes.UNAVAILABLE,
+          'The subject kept changing while it was being decided; retry',
+        );
+      }
+    }
+  }
+
+  private evaluate(
+    request: CheckRequest,
+    at: Date,
+    policyVersion: string,
+    index: Index,
+    facts: SubjectFacts | null,
+    auth: Authorization | undefined,
+    explain: boolean,
+  ): CheckReply {
+    const atMs = at.getTime();
     const rules: RuleOutcome[] = [];
     const add = (rule: string, ok: boolean | undefined, detail: string) =>
       rules.push({
@@ -80,10 +108,9 @@ export class DecisionService {
         detail,
       });
 
-    const purpose = bundle.purposes.find((p) => p.id === request.purpose);
-    const recipient = bundle.recipientKinds.find((k) => k.id === request.recipientKind);
-    const known = this.knownCategories(policy.version, bundle);
-    const unknownCategories = request.categories.filter((c) => !known.includes(c));
+    const purpose = index.purposes.get(request.purpose);
+    const recipient = index.recipientKinds.get(request.recipientKind);
+    const unknownCategories = request.categories.filter((c) => !index.categories.has(c));
     add(
       'POL-3',
       !!purpose,
@@ -106,31 +133,26 @@ export class DecisionService {
         : 'every category is in the policy',
     );
 
-    // One round trip for everything about the subject the rules read, as of `at`.
-    const [facts] = (await this.dataSource.query(SUBJECT_FACTS, [request.clientId, at])) as {
-      known: boolean;
-      dob: string | null;
-      states: StateRow[];
-      restrictions: RestrictionRow[];
-    }[];
-    const subject = facts.known ? { dob: facts.dob } : undefined;
-    const age = subject?.dob ? ageOn(subject.dob, at) : undefined;
+    const age = facts?.dob ? ageOn(facts.dob, at) : undefined;
     add(
       'KID-3',
       age !== undefined,
-      !subject
+      !facts
         ? 'unknown subject'
         : age === undefined
           ? 'no date of birth: age cannot be established'
           : `age ${age} on the date of the decision`,
     );
 
-    const states = facts.states;
-    const state = (type: string, scope: string) =>
-      states.find((s) => s.scope_type === type && s.scope === scope);
-    const consentState: Record<string, string> = Object.fromEntries(
-      states.map((s) => [`${s.scope_type}:${s.scope || '*'}`, s.kind]),
-    );
+    // The latest entry per scope as of `at` (the ledger is held oldest first).
+    const latest = new Map<string, LedgerFact>();
+    for (const entry of facts?.ledger ?? []) {
+      if (entry.at <= atMs) latest.set(`${entry.scopeType}:${entry.scope}`, entry);
+    }
+    const states = [...latest.values()];
+    const state = (type: string, scope: string) => latest.get(`${type}:${scope}`);
+    const consentState: Record<string, string> = {};
+    for (const s of states) consentState[`${s.scopeType}:${s.scope || '*'}`] = s.kind;
 
     if (purpose) {
       add(
@@ -150,12 +172,7 @@ export class DecisionService {
       );
 
       // HIP-3 / CMI-4: marketing, a sale, and any use needing it require a valid authorization.
-      const needsAuthorization =
-        purpose.authorization === 'required' || request.legalBasis === 'authorization';
-      if (needsAuthorization) {
-        const auth = request.authorizationId
-          ? await this.authorizations.get(request.authorizationId, at).catch(() => undefined)
-          : undefined;
+      if (purpose.authorization === 'required' || request.legalBasis === 'authorization') {
         const fits =
           !!auth &&
           auth.clientId === request.clientId &&
@@ -191,7 +208,7 @@ export class DecisionService {
       );
       const withdrawn = states.filter(
         (s) =>
-          s.scope_type === 'category' &&
+          s.scopeType === 'category' &&
           DENYING.includes(s.kind) &&
           request.categories.some((c) => covers(s.scope, c) || covers(c, s.scope)),
       );
@@ -251,10 +268,11 @@ export class DecisionService {
       }
 
       // HIP-7: binding restrictions.
-      const restrictions = facts.restrictions;
-      const binding = restrictions.filter(
+      const binding = (facts?.restrictions ?? []).filter(
         (r) =>
-          (r.recipient_kinds.length === 0 || r.recipient_kinds.includes(request.recipientKind)) &&
+          r.from <= atMs &&
+          (r.until === null || r.until > atMs) &&
+          (r.recipientKinds.length === 0 || r.recipientKinds.includes(request.recipientKind)) &&
           (r.purposes.length === 0 || r.purposes.includes(purpose.id)) &&
           (r.categories.length === 0 ||
             request.categories.some((c) =>
@@ -274,7 +292,7 @@ export class DecisionService {
     return {
       decision: reasons.length === 0 ? 'ALLOW' : 'DENY',
       reasons,
-      policyVersion: policy.version,
+      policyVersion,
       consentState,
       evaluatedAt: at.toISOString(),
       ...(explain ? { rules } : {}),

@@ -15,6 +15,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { categoryPaths, type CategoryTree } from '../policy/taxonomy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { canonicalJson } from '../policy/policy-bundle';
+import { DecisionReplicas } from '../decision/decision-replicas.service';
 
 interface LedgerRow {
   event_id: string;
@@ -44,6 +45,7 @@ export class LedgerService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
+    private readonly replicas: DecisionReplicas,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -53,7 +55,9 @@ export class LedgerService {
     idempotencyKey?: string,
   ): Promise<ConsentEvent> {
     const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
-    return this.dataSource.transaction(async (manager) => {
+    return this.replicas.transaction(async (manager, touch) => {
+      // A replay is announced again too: its first attempt may have died before telling replicas.
+      touch(request.clientId);
       if (idempotencyKey) {
         const replay = await this.replay(manager, caller, idempotencyKey, requestHash);
         if (replay) return replay;

@@ -9,6 +9,7 @@ import { ConsentGpcSignals1764700000000 } from './1764700000000-gpc-signals';
 import { ConsentAuthorizations1764800000000 } from './1764800000000-authorizations';
 import { ConsentRestrictions1764900000000 } from './1764900000000-restrictions';
 import { ConsentNotificationTasks1765000000000 } from './1765000000000-notification-tasks';
+import { ConsentDecisionReplicas1765100000000 } from './1765100000000-decision-replicas';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -22,4 +23,5 @@ export const migrations: MigrationClass[] = [
   ConsentAuthorizations1764800000000,
   ConsentRestrictions1764900000000,
   ConsentNotificationTasks1765000000000,
+  ConsentDecisionReplicas1765100000000,
 ];

@@ -123,6 +123,17 @@ export class PolicyService implements OnModuleInit {
     };
   }
 
+  /**
+   * The version in effect, without waiting when it was read recently (the decision's hot path);
+   * undefined when it must be read again.
+   */
+  peekCurrent(): { version: string; bundle: Record<string, unknown> } | undefined {
+    const current = this.current;
+    if (!current?.version || Date.now() - current.readAt >= CURRENT_TTL_MS) return undefined;
+    const row = this.versionCache.get(current.version);
+    return row ? { version: row.version, bundle: row.bundle } : undefined;
+  }
+
   async versions(): Promise<ListPolicyVersionsReply> {
     const rows = (await this.dataSource.query(
       `SELECT ${COLUMNS} FROM consent.policy_versions ORDER BY effective_date DESC, published_at DESC`,

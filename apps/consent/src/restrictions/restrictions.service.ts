@@ -9,6 +9,7 @@ import {
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { DecisionReplicas } from '../decision/decision-replicas.service';
 
 interface RestrictionRow {
   id: string;
@@ -31,7 +32,10 @@ interface RestrictionRow {
  */
 @Injectable()
 export class RestrictionsService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly replicas: DecisionReplicas,
+  ) {}
 
   async request(request: RequestRestrictionRequest, caller: string): Promise<RestrictionReply> {
     if (request.kind === 'confidential-channel' && !request.channel) {
@@ -51,21 +55,24 @@ export class RestrictionsService {
     // Mandatory ones (self-pay to a health plan, confidential channels) bind without the spa's say.
     const agreed = request.kind === 'disclosure' ? request.agreed === true : true;
     const id = randomUUID();
-    await this.dataSource.query(
-      `INSERT INTO consent.restrictions (id, client_id, kind, recipient_kinds, purposes, categories, channel, agreed, requested_by)
+    await this.replicas.transaction(async (manager, touch) => {
+      touch(request.clientId);
+      await manager.query(
+        `INSERT INTO consent.restrictions (id, client_id, kind, recipient_kinds, purposes, categories, channel, agreed, requested_by)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        id,
-        request.clientId,
-        request.kind,
-        request.recipientKinds ?? [],
-        request.purposes ?? [],
-        request.categories ?? [],
-        request.channel ?? null,
-        agreed,
-        caller,
-      ],
-    );
+        [
+          id,
+          request.clientId,
+          request.kind,
+          request.recipientKinds ?? [],
+          request.purposes ?? [],
+          request.categories ?? [],
+          request.channel ?? null,
+          agreed,
+          caller,
+        ],
+      );
+    });
     return this.get(id);
   }
 
@@ -81,11 +88,14 @@ export class RestrictionsService {
         'A self-pay restriction towards health plans can be ended only by the subject (HIP-7)',
       );
     }
-    await this.dataSource.query(
-      `INSERT INTO consent.restriction_ends (restriction_id, ended_by, recorded_by) VALUES ($1, $2, $3)
-       ON CONFLICT (restriction_id) DO NOTHING`,
-      [restrictionId, endedBy, caller],
-    );
+    await this.replicas.transaction(async (manager, touch) => {
+      touch(current.clientId);
+      await manager.query(
+        `INSERT INTO consent.restriction_ends (restriction_id, ended_by, recorded_by) VALUES ($1, $2, $3)
+         ON CONFLICT (restriction_id) DO NOTHING`,
+        [restrictionId, endedBy, caller],
+      );
+    });
     return this.get(restrictionId);
   }
 

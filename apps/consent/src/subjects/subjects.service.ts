@@ -9,6 +9,7 @@ import { IdentifierHasher } from '@dsg/platform';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ageBand, ageOn } from './age';
+import { DecisionReplicas } from '../decision/decision-replicas.service';
 
 interface SubjectRow {
   client_id: string;
@@ -26,11 +27,13 @@ export class SubjectsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly hasher: IdentifierHasher,
+    private readonly replicas: DecisionReplicas,
   ) {}
 
   /** `changedBy` is the caller as NATS enforced it. Nothing is written if any part is refused. */
   async upsert(request: UpsertSubjectRequest, changedBy: string): Promise<SubjectReply> {
-    await this.dataSource.transaction(async (manager) => {
+    await this.replicas.transaction(async (manager, touch) => {
+      touch(request.clientId);
       const [before] = (await manager.query(
         `SELECT client_id, to_char(date_of_birth, 'YYYY-MM-DD') AS date_of_birth, status
            FROM consent.subjects WHERE client_id = $1 FOR UPDATE`,

@@ -25,6 +25,7 @@ const CHECK_TIMEOUT_MS = 2000;
 export class SystemService implements OnModuleDestroy {
   private readonly startedAt = new Date();
   private draining = false;
+  private readonly extraChecks: { name: string; probe: () => Promise<unknown> }[] = [];
 
   constructor(
     @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
@@ -43,6 +44,14 @@ export class SystemService implements OnModuleDestroy {
     return this.draining;
   }
 
+  /**
+   * A readiness condition of the service itself (a cache being loaded, say): the probe throws,
+   * with a message free of personal data, while the service is not ready.
+   */
+  addReadinessCheck(name: string, probe: () => Promise<unknown>): void {
+    this.extraChecks.push({ name, probe });
+  }
+
   onModuleDestroy(): void {
     this.draining = true;
   }
@@ -59,6 +68,7 @@ export class SystemService implements OnModuleDestroy {
     const checks = await Promise.all([
       this.check('postgres', () => this.dataSource.query('SELECT 1')),
       this.check('nats', () => this.nats.check(CHECK_TIMEOUT_MS)),
+      ...this.extraChecks.map((c) => this.check(c.name, c.probe)),
     ]);
     const healthy = checks.every((c) => c.state === 'up');
     return {
