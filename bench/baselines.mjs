@@ -8,7 +8,13 @@ import { natsPassword } from '../scripts/lib/nats-users.cjs';
 import { closedLoop, openLoop, round, sequential, summarise } from './lib/measure.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS || 3);
-const natsUser = (user) => ({ user, pass: natsPassword(user), inboxPrefix: `_INBOX_${user}` });
+// noAsyncTraces as the services and the typed client connect: no stack trace built per request.
+const natsUser = (user) => ({
+  user,
+  pass: natsPassword(user),
+  inboxPrefix: `_INBOX_${user}`,
+  noAsyncTraces: true,
+});
 
 export async function natsEcho(stack) {
   // Subjects and users that the repository's NATS configuration permits: ops calls, consent answers.

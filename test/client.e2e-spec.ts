@@ -55,18 +55,35 @@ describe(DsgClient.name, () => {
   const reply = (msg: Msg, body: unknown) =>
     msg.respond(new TextEncoder().encode(JSON.stringify(body)));
 
-  it('retries a timed-out call with the same idempotency key and returns the eventual answer', async () => {
+  it('retries a timed-out command with the same idempotency key and returns the eventual answer', async () => {
     const keys: string[] = [];
-    const sub = await serve(Rpc.consent.version.subject, (msg, attempt) => {
+    const sub = await serve(Rpc.consent.subjectUpsert.subject, (msg, attempt) => {
       keys.push(msg.headers?.get('Idempotency-Key') ?? '');
       if (attempt < 3) return; // swallowed: the caller times out
+      reply(msg, { ok: true, data: { clientId: 'c-1' } });
+    });
+    try {
+      await expect(sut.consent.subjectUpsert({ clientId: 'c-1' })).resolves.toMatchObject({
+        clientId: 'c-1',
+      });
+      expect(keys).toHaveLength(3);
+      expect(new Set(keys).size).toBe(1);
+      expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
+  it('retries a timed-out query, which carries no idempotency key and no headers', async () => {
+    const seen: (string[] | undefined)[] = [];
+    const sub = await serve(Rpc.consent.version.subject, (msg, attempt) => {
+      seen.push(msg.headers?.keys());
+      if (attempt < 2) return;
       reply(msg, { ok: true, data: { service: 'consent', version: '9.9.9', runtime: 'x' } });
     });
     try {
       await expect(sut.consent.version()).resolves.toMatchObject({ version: '9.9.9' });
-      expect(keys).toHaveLength(3);
-      expect(new Set(keys).size).toBe(1);
-      expect(keys[0]).toMatch(/^[0-9a-f-]{36}$/);
+      expect(seen).toEqual([undefined, undefined]);
     } finally {
       sub.unsubscribe();
     }

@@ -40,7 +40,11 @@ export async function startBenchStack() {
 
   async function startService(name, extraEnv = {}) {
     const httpPort = await freePort();
-    const child = spawn(process.execPath, [mainOf(name), 'serve'], {
+    // BENCH_CPU_PROFILE=1 writes a V8 CPU profile of each service to .tmp/bench/profiles.
+    const profile = process.env.BENCH_CPU_PROFILE
+      ? ['--cpu-prof', '--cpu-prof-dir', '.tmp/bench/profiles']
+      : [];
+    const child = spawn(process.execPath, [...profile, mainOf(name), 'serve'], {
       env: {
         PATH: process.env.PATH,
         DATABASE_URL: databaseUrl,

@@ -61,6 +61,11 @@ export interface RpcDef<Req, Res> {
   readonly reply: Ctor<Res>;
   /** One line for the API documents. */
   readonly summary: string;
+  /**
+   * A query changes nothing, so a repeat is harmless: the typed client sends it no
+   * Idempotency-Key (nor any header it was not given), which keeps the hot paths light.
+   */
+  readonly kind: 'query' | 'command';
 }
 
 function rpc<Req, Res>(
@@ -68,8 +73,9 @@ function rpc<Req, Res>(
   request: Ctor<Req>,
   reply: Ctor<Res>,
   summary: string,
+  kind: 'query' | 'command' = 'command',
 ): RpcDef<Req, Res> {
-  return { subject, request, reply, summary };
+  return { subject, request, reply, summary, kind };
 }
 
 /** Operations every service answers, under `<service>.system.*`. */
@@ -80,24 +86,28 @@ function systemRpcs(service: ServiceName) {
       VersionRequest,
       VersionReply,
       'The product version this instance runs.',
+      'query',
     ),
     status: rpc(
       `${service}.system.status`,
       StatusRequest,
       StatusReply,
       'Instance state and its PostgreSQL and NATS checks.',
+      'query',
     ),
     ping: rpc(
       `${service}.system.ping`,
       PingRequest,
       PingReply,
       'Round-trip probe; delayMs holds the request in flight.',
+      'query',
     ),
     signingKeys: rpc(
       `${service}.keys.list`,
       SigningKeysRequest,
       SigningKeysReply,
       "The service's current and retired public signing keys.",
+      'query',
     ),
     rotateSigningKey: rpc(
       `${service}.keys.rotate`,
@@ -122,6 +132,7 @@ export const Rpc = {
       GetPolicyRequest,
       PolicyVersionReply,
       'A version of the policy bundle: the one in effect now, or the version asked for.',
+      'query',
     ),
     subjectUpsert: rpc(
       'consent.subjects.upsert',
@@ -134,6 +145,7 @@ export const Rpc = {
       GetSubjectRequest,
       SubjectReply,
       'A subject, with its age computed now (KID-3).',
+      'query',
     ),
     ledgerRecord: rpc(
       'consent.ledger.record',
@@ -146,12 +158,14 @@ export const Rpc = {
       ConsentHistoryRequest,
       ConsentHistoryReply,
       "A subject's full consent history, oldest first.",
+      'query',
     ),
     ledgerState: rpc(
       'consent.ledger.state',
       ConsentHistoryRequest,
       ConsentStateReply,
       'The current state per scope, derived from the ledger.',
+      'query',
     ),
     gpcSignal: rpc(
       'consent.gpc.signal',
@@ -176,6 +190,7 @@ export const Rpc = {
       AuthorizationRef,
       AuthorizationReply,
       "An authorization's status at a moment: valid, expired or revoked.",
+      'query',
     ),
     restrictionRequest: rpc(
       'consent.restrictions.request',
@@ -194,24 +209,28 @@ export const Rpc = {
       ListRestrictionsRequest,
       ListRestrictionsReply,
       "A subject's restrictions and confidential channels.",
+      'query',
     ),
     check: rpc(
       'consent.decision.check',
       CheckRequest,
       CheckReply,
       'May this be shared? ALLOW or DENY with every reason as a rule id.',
+      'query',
     ),
     explain: rpc(
       'consent.decision.explain',
       CheckRequest,
       CheckReply,
       'The check, with every rule evaluated and its outcome.',
+      'query',
     ),
     checkBatch: rpc(
       'consent.decision.check-batch',
       CheckBatchRequest,
       CheckBatchReply,
       'Many checks at once, answered in order.',
+      'query',
     ),
     ledgerRedact: rpc(
       'consent.ledger.redact',
@@ -224,6 +243,7 @@ export const Rpc = {
       ListPolicyVersionsRequest,
       ListPolicyVersionsReply,
       'Every published version of the policy bundle, and which is in effect now.',
+      'query',
     ),
   },
   'disclosure-register': { ...systemRpcs('disclosure-register') },
@@ -236,6 +256,7 @@ export const Rpc = {
       StackHealthRequest,
       StackHealthReply,
       "Every service's status, gathered by the gateway over NATS.",
+      'query',
     ),
   },
 } satisfies Record<ServiceName, Record<string, RpcDef<unknown, unknown>>>;

@@ -1,6 +1,7 @@
 import {
   type Context,
   context,
+  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -54,7 +55,10 @@ export function inSpan<T>(
   fn: (span: Span) => Promise<T>,
   parent: Context = context.active(),
 ): Promise<T> {
-  return tracer().startActiveSpan(name, { kind, attributes }, parent, async (span) => {
+  const span = tracer().startSpan(name, { kind, attributes }, parent);
+  // Nothing to record and no trace to carry on (no SDK, or no sampled parent): no context switch.
+  if (!span.isRecording() && !isSpanContextValid(span.spanContext())) return fn(span);
+  return context.with(trace.setSpan(parent, span), async () => {
     try {
       return await fn(span);
     } catch (err) {

@@ -4,6 +4,7 @@ import {
   ErrorCodes,
   type RuleOutcome,
   UnavailableError,
+  ValidationFailedError,
 } from '@dsg/contracts';
 import { Injectable } from '@nestjs/common';
 import { AuthorizationsService } from '../authorizations/authorizations.service';
@@ -65,6 +66,12 @@ export class DecisionService {
 
   async check(request: CheckRequest, explain = false): Promise<CheckReply> {
     const at = request.at ? new Date(request.at) : new Date();
+    if (Number.isNaN(at.getTime())) {
+      // The pattern admits 2026-13-45: a request naming no real moment is refused, not decided.
+      throw new ValidationFailedError([
+        { field: 'at', constraint: 'isTimestamp', message: 'at is not a real date and time' },
+      ]);
+    }
     for (let attempt = 1; ; attempt++) {
       const version = this.cache.version(request.clientId);
       const policy = this.policy.peekCurrent() ?? (await this.policy.get());
@@ -101,42 +108,37 @@ export class DecisionService {
   ): CheckReply {
     const atMs = at.getTime();
     const rules: RuleOutcome[] = [];
-    const add = (rule: string, ok: boolean | undefined, detail: string) =>
+    // Without `explain` only failures are kept, and a detail is written only for what is kept.
+    const add = (rule: string, ok: boolean | undefined, detail: () => string) => {
+      if (ok !== false && !explain) return;
       rules.push({
         rule,
         outcome: ok === undefined ? 'not-applicable' : ok ? 'pass' : 'fail',
-        detail,
+        detail: detail(),
       });
+    };
 
     const purpose = index.purposes.get(request.purpose);
     const recipient = index.recipientKinds.get(request.recipientKind);
     const unknownCategories = request.categories.filter((c) => !index.categories.has(c));
-    add(
-      'POL-3',
-      !!purpose,
+    add('POL-3', !!purpose, () =>
       purpose
         ? `purpose ${purpose.id} is listed`
         : `purpose ${request.purpose} is not in the policy`,
     );
-    add(
-      'POL-2',
-      !!recipient,
+    add('POL-2', !!recipient, () =>
       recipient
         ? `${recipient.id} is a listed recipient kind`
         : `${request.recipientKind} is not a listed recipient kind`,
     );
-    add(
-      'POL-3',
-      unknownCategories.length === 0,
+    add('POL-3', unknownCategories.length === 0, () =>
       unknownCategories.length
         ? `unknown categories: ${unknownCategories.join(', ')}`
         : 'every category is in the policy',
     );
 
     const age = facts?.dob ? ageOn(facts.dob, at) : undefined;
-    add(
-      'KID-3',
-      age !== undefined,
+    add('KID-3', age !== undefined, () =>
       !facts
         ? 'unknown subject'
         : age === undefined
@@ -155,17 +157,13 @@ export class DecisionService {
     for (const s of states) consentState[`${s.scopeType}:${s.scope || '*'}`] = s.kind;
 
     if (purpose) {
-      add(
-        'POL-1',
-        !purpose.sale,
+      add('POL-1', !purpose.sale, () =>
         purpose.sale ? 'a sale of personal information is never allowed' : 'not a sale',
       );
       const basisOk =
         request.legalBasis === purpose.basis ||
         (request.legalBasis === 'authorization' && !!request.authorizationId);
-      add(
-        'CMI-1',
-        basisOk,
+      add('CMI-1', basisOk, () =>
         basisOk
           ? `legal basis ${request.legalBasis}`
           : `legal basis ${request.legalBasis} does not fit purpose ${purpose.id} (${purpose.basis})`,
@@ -179,31 +177,25 @@ export class DecisionService {
           auth.status === 'valid' &&
           auth.purposes.includes(purpose.id) &&
           request.categories.every((c) => auth.categories.some((a) => covers(a, c)));
-        add(
-          'HIP-3',
-          fits,
+        add('HIP-3', fits, () =>
           !auth
             ? 'an authorization is required and none valid was given'
             : fits
               ? 'a valid authorization covers the purpose and categories'
               : `the authorization is ${auth.status} or does not cover the purpose and categories`,
         );
-        add(
-          'CMI-4',
-          fits,
+        add('CMI-4', fits, () =>
           fits
             ? 'authorized under Civil Code 56.11'
             : 'CMIA requires an authorization for this use',
         );
       } else {
-        add('HIP-3', undefined, 'no authorization needed for this purpose');
+        add('HIP-3', undefined, () => 'no authorization needed for this purpose');
       }
 
       // POL-4 / CCP-1: opt-outs and withdrawals of the purpose or of a requested category.
       const purposeState = state('purpose', purpose.id);
-      add(
-        'POL-4',
-        !(purpose.optOut && purposeState && DENYING.includes(purposeState.kind)),
+      add('POL-4', !(purpose.optOut && purposeState && DENYING.includes(purposeState.kind)), () =>
         purposeState ? `purpose state: ${purposeState.kind}` : 'no opt-out of the purpose',
       );
       const withdrawn = states.filter(
@@ -212,9 +204,7 @@ export class DecisionService {
           DENYING.includes(s.kind) &&
           request.categories.some((c) => covers(s.scope, c) || covers(c, s.scope)),
       );
-      add(
-        'CCP-1',
-        withdrawn.length === 0,
+      add('CCP-1', withdrawn.length === 0, () =>
         withdrawn.length
           ? `withdrawn categories: ${withdrawn.map((s) => s.scope).join(', ')}`
           : 'no category withdrawn',
@@ -224,9 +214,7 @@ export class DecisionService {
       const isSharing = purpose.sale || (purpose.tpo === 'none' && purpose.optOut);
       const sale = state('sale-and-sharing', '');
       if (isSharing) {
-        add(
-          'CCP-5',
-          !(sale && DENYING.includes(sale.kind)),
+        add('CCP-5', !(sale && DENYING.includes(sale.kind)), () =>
           sale
             ? `sale and sharing: ${sale.kind} (${sale.method})`
             : 'no opt-out of sale and sharing',
@@ -236,9 +224,7 @@ export class DecisionService {
           const optedIn =
             sale?.kind === 'opt-in' &&
             (band === 'under-13' ? sale.actor === 'guardian' : sale.actor === 'self');
-          add(
-            'CCP-6',
-            optedIn,
+          add('CCP-6', optedIn, () =>
             optedIn
               ? 'the required opt-in to sale and sharing was given'
               : band === 'under-13'
@@ -246,25 +232,23 @@ export class DecisionService {
                 : '13 to 15: the minor must opt in',
           );
         } else {
-          add('CCP-6', undefined, 'not a minor under 16');
+          add('CCP-6', undefined, () => 'not a minor under 16');
         }
       } else {
-        add('CCP-5', undefined, 'not a sale or sharing');
+        add('CCP-5', undefined, () => 'not a sale or sharing');
       }
 
       // KID-1: under 13, nothing beyond the parent's contact details without verifiable parental consent.
       if (age !== undefined && age < 13) {
         const parental = state('purpose', purpose.id);
         const ok = parental?.kind === 'grant' && parental.actor === 'guardian';
-        add(
-          'KID-1',
-          ok,
+        add('KID-1', ok, () =>
           ok
             ? 'verifiable parental consent recorded'
             : 'under 13: no verifiable parental consent for this purpose',
         );
       } else {
-        add('KID-1', undefined, 'not under 13');
+        add('KID-1', undefined, () => 'not under 13');
       }
 
       // HIP-7: binding restrictions.
@@ -279,9 +263,7 @@ export class DecisionService {
               r.categories.some((rc) => covers(rc, c) || covers(c, rc)),
             )),
       );
-      add(
-        'HIP-7',
-        binding.length === 0,
+      add('HIP-7', binding.length === 0, () =>
         binding.length
           ? `restricted by the subject (${binding.map((r) => r.kind).join(', ')})`
           : 'no restriction applies',

@@ -17,7 +17,7 @@ import {
   Server,
   Transport,
 } from '@nestjs/microservices';
-import { lastValueFrom } from 'rxjs';
+import { isObservable, lastValueFrom } from 'rxjs';
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import { RpcErrorReply } from '../errors/exception-filters';
 import { toErrorBody } from '../errors/error-mapping';
@@ -183,8 +183,12 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
     context: NatsRpcContext,
   ): Promise<ReplyEnvelope<unknown>> {
     try {
-      const result$ = this.transformToObservable(await handler(payload, context));
-      return { ok: true, data: await lastValueFrom(result$, { defaultValue: null }) };
+      const result: unknown = await handler(payload, context);
+      // Plain values (the usual case) are not wrapped in an Observable just to be unwrapped.
+      const data = isObservable(result)
+        ? await lastValueFrom(result, { defaultValue: null })
+        : await (result as Promise<unknown>);
+      return { ok: true, data: data ?? null };
     } catch (err) {
       const body: ErrorBody =
         err instanceof RpcErrorReply ? err.body : toErrorBody(err, this.options.logger, 'nats');
