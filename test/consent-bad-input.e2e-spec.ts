@@ -95,4 +95,46 @@ describe('consent: bad input on every handler', () => {
       expect(await counts()).toEqual(before);
     },
   );
+
+  it.each(['2026-13-45T00:00:00Z', '2026-02-30T00:00:00Z'])(
+    'refuses a decision for a moment that does not exist (%s), naming the field',
+    async (at) => {
+      const reply = await send(
+        Rpc.consent.check.subject,
+        JSON.stringify({
+          clientId: 'x-1',
+          recipientKind: 'service-provider',
+          purpose: 'internal-analytics',
+          categories: ['identifiers.contact'],
+          legalBasis: 'health-care-operations',
+          at,
+        }),
+      );
+      expect(reply).toMatchObject({ ok: false, error: { code: ErrorCodes.VALIDATION_FAILED } });
+      expect(reply.error?.fields?.map((f) => f.field)).toEqual(['at']);
+    },
+  );
+
+  it('refuses a ledger entry dated on a day that does not exist, and writes nothing', async () => {
+    const clientId = `bad-date-${Date.now().toString(36)}`;
+    await expect(
+      send(Rpc.consent.subjectUpsert.subject, JSON.stringify({ clientId })),
+    ).resolves.toMatchObject({ ok: true });
+    const before = await counts();
+    const reply = await send(
+      Rpc.consent.ledgerRecord.subject,
+      JSON.stringify({
+        clientId,
+        kind: 'grant',
+        scopeType: 'purpose',
+        scope: 'internal-analytics',
+        method: 'web-form',
+        actor: 'self',
+        policyVersion: '2026.1',
+        occurredAt: '2026-02-30T10:00:00Z',
+      }),
+    );
+    expect(reply).toMatchObject({ ok: false, error: { code: ErrorCodes.VALIDATION_FAILED } });
+    expect(await counts()).toEqual(before);
+  });
 });

@@ -2,6 +2,7 @@ import {
   type CheckReply,
   type CheckRequest,
   ErrorCodes,
+  isRealTimestamp,
   type RuleOutcome,
   UnavailableError,
   ValidationFailedError,
@@ -66,8 +67,8 @@ export class DecisionService {
 
   async check(request: CheckRequest, explain = false): Promise<CheckReply> {
     const at = request.at ? new Date(request.at) : new Date();
-    if (Number.isNaN(at.getTime())) {
-      // The pattern admits 2026-13-45: a request naming no real moment is refused, not decided.
+    if (request.at !== undefined && !isRealTimestamp(request.at)) {
+      // The pattern admits 2026-02-30: a request naming no real moment is refused, not decided.
       throw new ValidationFailedError([
         { field: 'at', constraint: 'isTimestamp', message: 'at is not a real date and time' },
       ]);

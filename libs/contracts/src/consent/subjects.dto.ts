@@ -14,7 +14,15 @@ import {
 /** The spa's own client id: opaque, never a name or e-mail. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** An ISO 8601 timestamp with a zone, as every consent operation takes moments. */
-export const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+export const TIMESTAMP_PATTERN =
+  /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/;
+
+/** TIMESTAMP_PATTERN admits 2026-02-30; this also checks the day exists in its month. */
+export function isRealTimestamp(value: string): boolean {
+  if (!TIMESTAMP_PATTERN.test(value)) return false;
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number);
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
 export const SUBJECT_STATUSES = ['active', 'inactive'] as const;
 export const IDENTIFIER_KINDS = ['email', 'phone', 'device'] as const;
 /** KID-3: the bands every decision recomputes from the date of birth. */

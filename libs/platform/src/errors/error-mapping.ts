@@ -39,6 +39,13 @@ export function toErrorBody(exception: unknown, logger: Logger, transport: strin
       return new MalformedRequestError('The request was refused').toBody();
     }
   }
+  // PostgreSQL refusing a date that passed the pattern but does not exist (2026-02-30).
+  const sqlState = (exception as { driverError?: { code?: string } })?.driverError?.code;
+  if (sqlState === '22007' || sqlState === '22008') {
+    return new ValidationFailedError([
+      { field: '$', constraint: 'realDate', message: 'a date in the request does not exist' },
+    ]).toBody();
+  }
   const correlationId = randomUUID();
   logger.error({ err: exception, correlationId, transport }, 'unhandled error');
   return new DsgError(

@@ -1,0 +1,130 @@
+import { type CheckRequest, DsgClient } from '@dsg/contracts';
+import { connectClient } from './support/clients';
+import { e2eEnv } from './support/e2e-env';
+import { natsPassword } from './support/nats-users';
+import { ServiceProcess } from './support/service-process';
+
+/**
+ * Two consent replicas answering decisions from memory (issue 4, HIP-2): once an opt-out or a
+ * revocation is acknowledged, no replica serves a decision made before it, including a replica
+ * that was frozen while the change was made.
+ */
+describe('consent: replicas never serve a decision older than an acknowledged change (HIP-2)', () => {
+  const run = Date.now().toString(36);
+  const clientId = `rep-${run}`;
+  // Short lease and confirmation times, so the fencing case below runs in seconds.
+  const env = { DECISION_LEASE_MS: '2000', DECISION_ACK_TIMEOUT_MS: '300' };
+  let a: ServiceProcess;
+  let b: ServiceProcess;
+  let api: DsgClient;
+  let patient: DsgClient;
+
+  const analytics: CheckRequest = {
+    clientId,
+    recipientKind: 'service-provider',
+    purpose: 'internal-analytics',
+    categories: ['identifiers.contact'],
+    legalBasis: 'health-care-operations',
+  };
+  const decisions = async (n: number) =>
+    (await Promise.all(Array.from({ length: n }, () => api.consent.check(analytics)))).map(
+      (r) => r.decision,
+    );
+  const record = (kind: 'opt-out' | 'opt-in', client = api) =>
+    client.consent.ledgerRecord({
+      clientId,
+      kind,
+      scopeType: 'purpose',
+      scope: 'internal-analytics',
+      method: 'web-form',
+      actor: 'self',
+      policyVersion: '2026.1',
+    });
+  const checksServed = async (replica: ServiceProcess) => {
+    const text = await (await fetch(replica.url('/metrics'))).text();
+    return text
+      .split('\n')
+      .filter((l) => l.includes('consent.decision.check') && l.includes('_count'))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  };
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([
+      ServiceProcess.start('consent', env),
+      ServiceProcess.start('consent', env),
+    ]);
+    await Promise.all([a.waitReady(), b.waitReady()]);
+    api = await connectClient('crm');
+    const e = e2eEnv();
+    // A caller that waits long and retries often: the fencing case stalls one replica.
+    patient = await DsgClient.connect({
+      caller: 'booking',
+      password: natsPassword('booking'),
+      natsUrl: e.natsUrl,
+      subjectPrefix: e.subjectPrefix,
+      timeoutMs: 1500,
+      retries: 8,
+    });
+    await api.consent.subjectUpsert({ clientId, dateOfBirth: '1990-04-01' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await patient?.close();
+    for (const replica of [a, b]) {
+      if (replica) {
+        replica.child.kill('SIGCONT');
+        await replica.stop();
+      }
+    }
+  });
+
+  it('both replicas report their in-memory state ready', async () => {
+    for (const replica of [a, b]) {
+      const status = (await (await fetch(replica.url('/health/ready'))).json()) as {
+        checks: { name: string; state: string }[];
+      };
+      expect(status.checks).toContainEqual(
+        expect.objectContaining({ name: 'decision-cache', state: 'up' }),
+      );
+    }
+  });
+
+  it('after every acknowledged opt-out or opt-in, every decision from either replica reflects it', async () => {
+    expect(await decisions(20)).toEqual(Array(20).fill('ALLOW'));
+    const before = [await checksServed(a), await checksServed(b)];
+    for (let round = 0; round < 8; round++) {
+      await record('opt-out');
+      expect(await decisions(30)).toEqual(Array(30).fill('DENY'));
+      await record('opt-in');
+      expect(await decisions(30)).toEqual(Array(30).fill('ALLOW'));
+    }
+    // Both replicas answered (the queue group spreads the checks): each one's memory was tested.
+    expect(await checksServed(a)).toBeGreaterThan(before[0]);
+    expect(await checksServed(b)).toBeGreaterThan(before[1]);
+  }, 60_000);
+
+  it('a replica that cannot confirm is fenced; the change is acknowledged only after its lease ran out, and it answers fresh on waking', async () => {
+    expect(await decisions(10)).toEqual(Array(10).fill('ALLOW'));
+    b.child.kill('SIGSTOP');
+    try {
+      const started = Date.now();
+      await record('opt-out', patient);
+      // Told nothing, B was fenced and its lease (2 s) waited out before the acknowledgement.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      b.child.kill('SIGCONT');
+      expect(await decisions(40)).toEqual(Array(40).fill('DENY'));
+      // B notices it was fenced, reloads under a new lease, and keeps answering correctly.
+      const deadline = Date.now() + 15_000;
+      while (!b.lines.some((l) => l.includes('replica fenced or stale'))) {
+        if (Date.now() > deadline) throw new Error('replica B never noticed it was fenced');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await b.waitReady();
+      expect(await decisions(40)).toEqual(Array(40).fill('DENY'));
+      expect(a.lines.some((l) => l.includes('did not confirm a change'))).toBe(true);
+    } finally {
+      b.child.kill('SIGCONT');
+    }
+  }, 60_000);
+});
