@@ -6,6 +6,7 @@ import { DecisionController } from './decision/decision.controller';
 import { DecisionService } from './decision/decision.service';
 import { DecisionReplicas } from './decision/decision-replicas.service';
 import { SubjectFactsCache } from './decision/subject-facts.cache';
+import { SpaEventsService } from './spa-events/spa-events.service';
 import { LedgerController } from './ledger/ledger.controller';
 import { GpcService } from './ledger/gpc.service';
 import { LedgerService } from './ledger/ledger.service';
@@ -41,6 +42,7 @@ import { SubjectsService } from './subjects/subjects.service';
     SubjectFactsCache,
     DecisionReplicas,
     DecisionService,
+    SpaEventsService,
   ],
 })
 export class ConsentModule {}

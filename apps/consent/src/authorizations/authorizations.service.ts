@@ -25,6 +25,7 @@ interface AuthorizationRow {
   expires_at: Date;
   signed_at: Date;
   received_at: Date | null;
+  event_expired_at: Date | null;
 }
 
 interface PolicyShape {
@@ -118,14 +119,20 @@ export class AuthorizationsService {
 
   async get(authorizationId: string, at: Date = new Date()): Promise<AuthorizationReply> {
     const [row] = (await this.dataSource.query(
-      `SELECT a.id, a.client_id, a.purposes, a.categories, a.recipients, a.expires_at, a.signed_at, r.received_at
-         FROM consent.authorizations a LEFT JOIN consent.authorization_revocations r ON r.authorization_id = a.id
+      `SELECT a.id, a.client_id, a.purposes, a.categories, a.recipients, a.expires_at, a.signed_at, r.received_at,
+              x.expired_at AS event_expired_at
+         FROM consent.authorizations a
+         LEFT JOIN consent.authorization_revocations r ON r.authorization_id = a.id
+         LEFT JOIN consent.authorization_expiries x ON x.authorization_id = a.id
         WHERE a.id = $1`,
       [authorizationId],
     )) as AuthorizationRow[];
     if (!row) throw new DsgError(ErrorCodes.NOT_FOUND, 'No such authorization');
     const revoked = row.received_at !== null && row.received_at <= at;
-    const status = revoked ? 'revoked' : row.expires_at <= at ? 'expired' : 'valid';
+    // Expired by its date, or by the event it names once the spa's systems reported it.
+    const expired =
+      row.expires_at <= at || (row.event_expired_at !== null && row.event_expired_at <= at);
+    const status = revoked ? 'revoked' : expired ? 'expired' : 'valid';
     return {
       authorizationId: row.id,
       clientId: row.client_id,
@@ -138,6 +145,27 @@ export class AuthorizationsService {
       ...(row.received_at ? { revokedAt: row.received_at.toISOString() } : {}),
       at: at.toISOString(),
     };
+  }
+
+  /**
+   * Inside a spa event's transaction: the subject's authorizations whose expiry event is `event`
+   * expire at `occurredAt` (the first report stands). Returns how many expired.
+   */
+  async expireByEvent(
+    manager: EntityManager,
+    clientId: string,
+    event: string,
+    occurredAt: string,
+    eventId: string,
+  ): Promise<number> {
+    const rows = (await manager.query(
+      `INSERT INTO consent.authorization_expiries (authorization_id, event, expired_at, event_id)
+       SELECT id, $2, $3, $4 FROM consent.authorizations
+        WHERE client_id = $1 AND elements->>'expiryEvent' = $2
+       ON CONFLICT (authorization_id) DO NOTHING RETURNING authorization_id`,
+      [clientId, event, occurredAt, eventId],
+    )) as unknown[];
+    return rows.length;
   }
 
   /** The elements that need the subject, the policy version or each other to be judged. */

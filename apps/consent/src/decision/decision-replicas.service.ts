@@ -111,6 +111,19 @@ export class DecisionReplicas implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /**
+   * For a write inside someone else's transaction (an event consumer's): records the change and
+   * returns what to run after the commit, before the event is acknowledged.
+   */
+  async recordIn(manager: EntityManager, clientIds: string[]): Promise<() => Promise<void>> {
+    const ids = [...new Set(clientIds)];
+    const [row] = (await manager.query(
+      'INSERT INTO consent.decision_changes (client_ids) VALUES ($1) RETURNING seq::text AS seq',
+      [ids],
+    )) as { seq: string }[];
+    return () => this.announce(ids, row.seq);
+  }
+
+  /**
    * After a write has committed and before it is acknowledged: every replica has forgotten the
    * old state of these subjects when this resolves.
    */

@@ -10,6 +10,7 @@ import { ConsentAuthorizations1764800000000 } from './1764800000000-authorizatio
 import { ConsentRestrictions1764900000000 } from './1764900000000-restrictions';
 import { ConsentNotificationTasks1765000000000 } from './1765000000000-notification-tasks';
 import { ConsentDecisionReplicas1765100000000 } from './1765100000000-decision-replicas';
+import { ConsentAuthorizationExpiries1765200000000 } from './1765200000000-authorization-expiries';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -24,4 +25,5 @@ export const migrations: MigrationClass[] = [
   ConsentRestrictions1764900000000,
   ConsentNotificationTasks1765000000000,
   ConsentDecisionReplicas1765100000000,
+  ConsentAuthorizationExpiries1765200000000,
 ];

@@ -34,46 +34,54 @@ export class SubjectsService {
   async upsert(request: UpsertSubjectRequest, changedBy: string): Promise<SubjectReply> {
     await this.replicas.transaction(async (manager, touch) => {
       touch(request.clientId);
-      const [before] = (await manager.query(
-        `SELECT client_id, to_char(date_of_birth, 'YYYY-MM-DD') AS date_of_birth, status
-           FROM consent.subjects WHERE client_id = $1 FOR UPDATE`,
-        [request.clientId],
-      )) as SubjectRow[];
-      const changed: string[] = [];
-      if (!before) {
-        await manager.query(
-          `INSERT INTO consent.subjects (client_id, date_of_birth, status) VALUES ($1, $2, $3)`,
-          [request.clientId, request.dateOfBirth ?? null, request.status ?? 'active'],
-        );
-        changed.push(
-          'created',
-          ...(request.dateOfBirth ? ['dateOfBirth'] : []),
-          ...(request.status ? ['status'] : []),
-        );
-      } else {
-        if (request.dateOfBirth !== undefined && request.dateOfBirth !== before.date_of_birth)
-          changed.push('dateOfBirth');
-        if (request.status !== undefined && request.status !== before.status)
-          changed.push('status');
-        if (changed.length > 0) {
-          await manager.query(
-            `UPDATE consent.subjects SET date_of_birth = COALESCE($2, date_of_birth),
-                    status = COALESCE($3, status), updated_at = now() WHERE client_id = $1`,
-            [request.clientId, request.dateOfBirth ?? null, request.status ?? null],
-          );
-        }
-      }
-      if (request.identifiers?.length) changed.push(...(await this.link(manager, request)));
-      if (request.guardians)
-        changed.push(...(await this.setGuardians(manager, request.clientId, request.guardians)));
-      if (changed.length > 0) {
-        await manager.query(
-          'INSERT INTO consent.subject_changes (client_id, changed_by, fields) VALUES ($1, $2, $3)',
-          [request.clientId, changedBy, changed],
-        );
-      }
+      await this.upsertIn(manager, request, changedBy);
     });
     return this.get(request.clientId);
+  }
+
+  /** The upsert inside a caller's transaction (a spa event's, say); the caller invalidates. */
+  async upsertIn(
+    manager: EntityManager,
+    request: UpsertSubjectRequest,
+    changedBy: string,
+  ): Promise<void> {
+    const [before] = (await manager.query(
+      `SELECT client_id, to_char(date_of_birth, 'YYYY-MM-DD') AS date_of_birth, status
+         FROM consent.subjects WHERE client_id = $1 FOR UPDATE`,
+      [request.clientId],
+    )) as SubjectRow[];
+    const changed: string[] = [];
+    if (!before) {
+      await manager.query(
+        `INSERT INTO consent.subjects (client_id, date_of_birth, status) VALUES ($1, $2, $3)`,
+        [request.clientId, request.dateOfBirth ?? null, request.status ?? 'active'],
+      );
+      changed.push(
+        'created',
+        ...(request.dateOfBirth ? ['dateOfBirth'] : []),
+        ...(request.status ? ['status'] : []),
+      );
+    } else {
+      if (request.dateOfBirth !== undefined && request.dateOfBirth !== before.date_of_birth)
+        changed.push('dateOfBirth');
+      if (request.status !== undefined && request.status !== before.status) changed.push('status');
+      if (changed.length > 0) {
+        await manager.query(
+          `UPDATE consent.subjects SET date_of_birth = COALESCE($2, date_of_birth),
+                  status = COALESCE($3, status), updated_at = now() WHERE client_id = $1`,
+          [request.clientId, request.dateOfBirth ?? null, request.status ?? null],
+        );
+      }
+    }
+    if (request.identifiers?.length) changed.push(...(await this.link(manager, request)));
+    if (request.guardians)
+      changed.push(...(await this.setGuardians(manager, request.clientId, request.guardians)));
+    if (changed.length > 0) {
+      await manager.query(
+        'INSERT INTO consent.subject_changes (client_id, changed_by, fields) VALUES ($1, $2, $3)',
+        [request.clientId, changedBy, changed],
+      );
+    }
   }
 
   async get(clientId: string, now: Date = new Date()): Promise<SubjectReply> {

@@ -18,7 +18,23 @@ import { ident } from '../database/migration-helpers';
 import type { Logger } from '../logging/logger';
 import { isNotFound } from './jetstream';
 
-export type EventHandler = (event: EventEnvelope, manager: EntityManager) => Promise<void>;
+/**
+ * Handles one event inside the transaction that records it. It may return work to run after the
+ * commit (and before the acknowledgement), and may throw EventRefusedError for an event it can
+ * never process (its data breaks the contract): that event is parked like an unknown type.
+ */
+export type EventHandler = (
+  event: EventEnvelope,
+  manager: EntityManager,
+) => Promise<void | (() => Promise<void>)>;
+
+/** Thrown by a handler for an event that redelivery could never make acceptable. */
+export class EventRefusedError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'EventRefusedError';
+  }
+}
 
 /** Handlers by event type, then by schema version. A missing entry is a refusal, not a guess. */
 export type EventHandlers = Record<string, Record<number, EventHandler>>;
@@ -137,11 +153,29 @@ export class EventConsumer {
   /** The inbox row and the handler's work commit together, or neither does. */
   private async process(envelope: EventEnvelope, handler: EventHandler | undefined): Promise<void> {
     const { logger, durable } = this.options;
-    const known = handler !== undefined;
-    await this.options.dataSource.transaction(async (manager) => {
+    const inbox = `${ident(this.options.schema)}.inbox`;
+    const afterCommit = await this.options.dataSource.transaction(async (manager) => {
+      const [seen] = (await manager.query(
+        `SELECT 1 FROM ${inbox} WHERE consumer = $1 AND event_id = $2`,
+        [durable, envelope.id],
+      )) as unknown[];
+      if (seen) return undefined; // seen before: a redelivery or a republish
+      let refusal: string | undefined = handler
+        ? undefined
+        : `no handler for ${envelope.type} v${envelope.schemaVersion}`;
+      let after: void | (() => Promise<void>) = undefined;
+      if (handler) {
+        await manager.query('SAVEPOINT dsg_event_handler');
+        try {
+          after = await handler(envelope, manager);
+        } catch (err) {
+          if (!(err instanceof EventRefusedError)) throw err;
+          await manager.query('ROLLBACK TO SAVEPOINT dsg_event_handler');
+          refusal = err.message;
+        }
+      }
       const recorded = (await manager.query(
-        `INSERT INTO ${ident(this.options.schema)}.inbox
-             (consumer, event_id, type, schema_version, outcome, reason, envelope)
+        `INSERT INTO ${inbox} (consumer, event_id, type, schema_version, outcome, reason, envelope)
            VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (consumer, event_id) DO NOTHING
            RETURNING event_id`,
@@ -150,25 +184,27 @@ export class EventConsumer {
           envelope.id,
           envelope.type,
           envelope.schemaVersion,
-          known ? 'processed' : 'refused',
-          known ? null : `no handler for ${envelope.type} v${envelope.schemaVersion}`,
-          known ? null : envelope,
+          refusal ? 'refused' : 'processed',
+          refusal ?? null,
+          refusal ? envelope : null,
         ],
       )) as unknown[];
-      if (recorded.length === 0) return; // seen before: a redelivery or a republish
-      if (!handler) {
+      // Processed by a concurrent delivery meanwhile: undo this one's work.
+      if (recorded.length === 0) throw new Error('event processed concurrently');
+      if (refusal) {
         logger.error(
           {
             consumer: durable,
             eventId: envelope.id,
             type: envelope.type,
             schemaVersion: envelope.schemaVersion,
+            reason: refusal,
           },
-          'event refused: unknown type or schema version; parked in the inbox',
+          'event refused; parked in the inbox',
         );
-        return;
       }
-      await handler(envelope, manager);
+      return after;
     });
+    if (afterCommit) await afterCommit();
   }
 }

@@ -20,8 +20,19 @@ const DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
  * replica count. Safe to run from every replica at every boot.
  */
 export async function ensureEventStream(jsm: JetStreamManager, spec: StreamSpec): Promise<string> {
-  const name = eventStreamName(spec.subjectPrefix, spec.source);
-  const subjects = [qualifySubject(spec.subjectPrefix, eventStreamSubjects(spec.source))];
+  return ensureStream(jsm, {
+    name: eventStreamName(spec.subjectPrefix, spec.source),
+    subjects: [qualifySubject(spec.subjectPrefix, eventStreamSubjects(spec.source))],
+    replicas: spec.replicas,
+  });
+}
+
+/** Any durable stream of events in the envelope (the spa systems' too), created or brought up to date. */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  { name, subjects, replicas }: { name: string; subjects: string[]; replicas: number },
+): Promise<string> {
+  const spec = { replicas };
   try {
     const info = await jsm.streams.info(name);
     const sameSubjects = JSON.stringify(info.config.subjects) === JSON.stringify(subjects);

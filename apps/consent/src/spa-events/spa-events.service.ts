@@ -1,0 +1,126 @@
+import {
+  ClientEventOccurred,
+  ClientUpdated,
+  type EventEnvelope,
+  qualifySubject,
+  SPA_EVENTS_STREAM_SUBJECTS,
+} from '@dsg/contracts';
+import {
+  EventConsumer,
+  type EventHandler,
+  EventRefusedError,
+  ensureStream,
+  type Logger,
+  NatsConnectionHolder,
+  PLATFORM_CONFIG,
+  PLATFORM_LOGGER,
+  type PlatformConfig,
+} from '@dsg/platform';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { DataSource } from 'typeorm';
+import { AuthorizationsService } from '../authorizations/authorizations.service';
+import { DecisionReplicas } from '../decision/decision-replicas.service';
+import { SubjectsService } from '../subjects/subjects.service';
+
+/** The durable consumer (and inbox name) of the spa systems' events. */
+export const SPA_EVENTS_CONSUMER = 'consent-spa-events';
+
+export function spaEventsStreamName(prefix: string): string {
+  return `${prefix}_spa_events`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+/**
+ * Keeps subjects current from the spa's own systems (issue 4: "active" is a status those systems
+ * keep current through events) and expires authorizations by the event they name (HIP-1). The
+ * consent service keeps the stream the systems publish to; each event is processed once (inbox),
+ * an event whose data breaks the contract is parked, loudly, without blocking the ones after it.
+ */
+@Injectable()
+export class SpaEventsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private consumer?: EventConsumer;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly nats: NatsConnectionHolder,
+    private readonly subjects: SubjectsService,
+    private readonly authorizations: AuthorizationsService,
+    private readonly replicas: DecisionReplicas,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const nc = await this.nats.connect();
+    const prefix = this.config.nats.subjectPrefix;
+    const stream = await ensureStream(await nc.jetstreamManager(), {
+      name: spaEventsStreamName(prefix),
+      subjects: [qualifySubject(prefix, SPA_EVENTS_STREAM_SUBJECTS)],
+      replicas: this.config.events.replicas,
+    });
+    this.consumer = new EventConsumer({
+      connection: nc,
+      dataSource: this.dataSource,
+      schema: 'consent',
+      durable: SPA_EVENTS_CONSUMER,
+      stream,
+      subjectPrefix: prefix,
+      filterSubject: SPA_EVENTS_STREAM_SUBJECTS,
+      logger: this.logger,
+      handlers: {
+        'client.updated': { 1: this.clientUpdated },
+        'client.event-occurred': { 1: this.clientEventOccurred },
+      },
+    });
+    await this.consumer.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+  }
+
+  private readonly clientUpdated: EventHandler = async (event, manager) => {
+    const data = valid(ClientUpdated, event);
+    await this.subjects.upsertIn(
+      manager,
+      { clientId: data.clientId, status: data.status, dateOfBirth: data.dateOfBirth },
+      `spa-event:${event.id}`,
+    );
+    return this.replicas.recordIn(manager, [data.clientId]);
+  };
+
+  private readonly clientEventOccurred: EventHandler = async (event, manager) => {
+    const data = valid(ClientEventOccurred, event);
+    const expired = await this.authorizations.expireByEvent(
+      manager,
+      data.clientId,
+      data.event,
+      data.occurredAt,
+      event.id,
+    );
+    if (expired === 0) return undefined;
+    this.logger.info({ context: 'SpaEvents', expired }, 'authorizations expired by event');
+    return this.replicas.recordIn(manager, [data.clientId]);
+  };
+}
+
+/** The event's data as its contract class, or a refusal naming the fields (never the values). */
+function valid<T extends object>(cls: new () => T, event: EventEnvelope): T {
+  const data = plainToInstance(cls, event.data ?? {});
+  const errors =
+    typeof event.data === 'object' && event.data !== null && !Array.isArray(event.data)
+      ? validateSync(data, { whitelist: true, forbidNonWhitelisted: true })
+      : [{ property: 'data' }];
+  if (errors.length > 0) {
+    throw new EventRefusedError(
+      `data breaks the ${cls.name} contract: ${errors.map((e) => e.property).join(', ')}`,
+    );
+  }
+  return data;
+}
