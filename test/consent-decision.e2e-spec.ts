@@ -210,9 +210,43 @@ describe('consent: the sharing decision', () => {
 
   it('KID-1: under 13, nothing is shared without verifiable parental consent', async () => {
     expect(await failed({ clientId: child })).toEqual(['KID-1']);
+    // A guardian's grant without the parent's identity verified is not verifiable consent.
     await record(child, 'grant', 'purpose', 'scheduling-and-services', 'guardian');
-    await expect(api.consent.check(base({ clientId: child }))).resolves.toMatchObject({
-      decision: 'ALLOW',
+    expect(await failed({ clientId: child })).toEqual(['KID-1']);
+    await api.consent.ledgerRecord({
+      clientId: child,
+      kind: 'grant',
+      scopeType: 'purpose',
+      scope: 'scheduling-and-services',
+      method: 'front-desk',
+      actor: 'guardian',
+      policyVersion: '2026.1',
+      parentalVerification: 'government-id',
+    });
+    const reply = await api.consent.explain(base({ clientId: child }));
+    expect(reply.decision).toBe('ALLOW');
+    expect(reply.rules?.find((r) => r.rule === 'KID-1')).toMatchObject({
+      outcome: 'pass',
+      detail: expect.stringContaining('government-id'),
+    });
+  });
+
+  it("KID-1: a parent's verification is refused on anything but a guardian's grant or opt-in", async () => {
+    const error = await api.consent
+      .ledgerRecord({
+        clientId: child,
+        kind: 'grant',
+        scopeType: 'purpose',
+        scope: 'appointment-reminders',
+        method: 'front-desk',
+        actor: 'self',
+        policyVersion: '2026.1',
+        parentalVerification: 'signed-form',
+      })
+      .catch((e: DsgError) => e);
+    expect(error).toMatchObject({
+      code: ErrorCodes.VALIDATION_FAILED,
+      fields: [expect.objectContaining({ field: 'parentalVerification' })],
     });
   });
 

@@ -242,11 +242,17 @@ export class DecisionService {
       // KID-1: under 13, nothing beyond the parent's contact details without verifiable parental consent.
       if (age !== undefined && age < 13) {
         const parental = state('purpose', purpose.id);
-        const ok = parental?.kind === 'grant' && parental.actor === 'guardian';
+        // A guardian's grant counts only with the parent's verification recorded (16 CFR 312.5).
+        const ok =
+          parental?.kind === 'grant' &&
+          parental.actor === 'guardian' &&
+          !!parental.parentalVerification;
         add('KID-1', ok, () =>
           ok
-            ? 'verifiable parental consent recorded'
-            : 'under 13: no verifiable parental consent for this purpose',
+            ? `verifiable parental consent recorded (${parental.parentalVerification})`
+            : parental?.kind === 'grant' && parental.actor === 'guardian'
+              ? "under 13: a guardian's grant without the parent's verification is not verifiable parental consent"
+              : 'under 13: no verifiable parental consent for this purpose',
         );
       } else {
         add('KID-1', undefined, () => 'not under 13');

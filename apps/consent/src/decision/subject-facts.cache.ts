@@ -10,6 +10,8 @@ export interface LedgerFact {
   actor: string;
   method: string;
   at: number;
+  /** KID-1: how a guardian was verified as the parent, on a guardian's grant or opt-in. */
+  parentalVerification: string | null;
 }
 
 /** A binding restriction (agreed, not a confidential channel) with the period it binds. */
@@ -30,7 +32,7 @@ export interface SubjectFacts {
   restrictions: RestrictionFact[];
 }
 
-type LedgerTuple = [string, string, string, string, string, number];
+type LedgerTuple = [string, string, string, string, string, number, string | null];
 type RestrictionTuple = [string, string[], string[], string[], number, number | null];
 interface FactsRow {
   client_id: string;
@@ -43,7 +45,8 @@ interface FactsRow {
 const FACTS_SELECT = `
   SELECT s.client_id, to_char(s.date_of_birth, 'YYYY-MM-DD') AS dob,
          (SELECT coalesce(json_agg(json_build_array(l.scope_type, l.scope, l.kind, l.actor, l.method,
-                                                    extract(epoch FROM l.occurred_at) * 1000)
+                                                    extract(epoch FROM l.occurred_at) * 1000,
+                                                    l.parental_verification)
                                    ORDER BY l.occurred_at, l.id), '[]'::json)
             FROM consent.ledger l WHERE l.client_id = s.client_id) AS ledger,
          (SELECT coalesce(json_agg(json_build_array(r.kind, r.recipient_kinds, r.purposes, r.categories,
@@ -194,13 +197,14 @@ export class SubjectFactsCache {
 function toFacts(row: FactsRow): SubjectFacts {
   return {
     dob: row.dob,
-    ledger: row.ledger.map(([scopeType, scope, kind, actor, method, at]) => ({
+    ledger: row.ledger.map(([scopeType, scope, kind, actor, method, at, parentalVerification]) => ({
       scopeType,
       scope,
       kind,
       actor,
       method,
       at,
+      parentalVerification,
     })),
     restrictions: row.restrictions.map(
       ([kind, recipientKinds, purposes, categories, from, until]) => ({

@@ -30,6 +30,7 @@ interface LedgerRow {
   occurred_at: Date;
   recorded_at: Date;
   redacted_at: Date | null;
+  parental_verification: ConsentEvent['parentalVerification'] | null;
   request_hash?: string;
 }
 
@@ -63,12 +64,25 @@ export class LedgerService {
         if (replay) return replay;
       }
       await this.checkReferences(manager, request);
+      if (
+        request.parentalVerification &&
+        (request.actor !== 'guardian' || !['grant', 'opt-in'].includes(request.kind))
+      ) {
+        throw new ValidationFailedError([
+          {
+            field: 'parentalVerification',
+            constraint: 'KID-1',
+            message: "a parent's verification belongs to a guardian's grant or opt-in",
+          },
+        ]);
+      }
       const eventId = randomUUID();
       const occurredAt = request.occurredAt ?? new Date().toISOString();
       const [row] = (await manager.query(
         `INSERT INTO consent.ledger (event_id, client_id, kind, scope_type, scope, method, actor, actor_ref,
-                                     policy_version, evidence, occurred_at, recorded_by, idempotency_key, request_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                     policy_version, evidence, occurred_at, recorded_by, idempotency_key, request_hash,
+                                     parental_verification)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          RETURNING *`,
         [
           eventId,
@@ -85,6 +99,7 @@ export class LedgerService {
           caller,
           idempotencyKey ?? null,
           idempotencyKey ? requestHash : null,
+          request.parentalVerification ?? null,
         ],
       )) as LedgerRow[];
       await this.outbox.append(manager, ConsentChangedEvent, {
@@ -218,6 +233,7 @@ function toEvent(row: LedgerRow): ConsentEvent {
     policyVersion: row.policy_version,
     occurredAt: row.occurred_at.toISOString(),
     recordedAt: row.recorded_at.toISOString(),
+    ...(row.parental_verification ? { parentalVerification: row.parental_verification } : {}),
     evidence: row.evidence,
     redacted: row.redacted_at !== null,
   };

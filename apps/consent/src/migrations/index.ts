@@ -11,6 +11,7 @@ import { ConsentRestrictions1764900000000 } from './1764900000000-restrictions';
 import { ConsentNotificationTasks1765000000000 } from './1765000000000-notification-tasks';
 import { ConsentDecisionReplicas1765100000000 } from './1765100000000-decision-replicas';
 import { ConsentAuthorizationExpiries1765200000000 } from './1765200000000-authorization-expiries';
+import { ConsentParentalVerification1765300000000 } from './1765300000000-parental-verification';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -26,4 +27,5 @@ export const migrations: MigrationClass[] = [
   ConsentNotificationTasks1765000000000,
   ConsentDecisionReplicas1765100000000,
   ConsentAuthorizationExpiries1765200000000,
+  ConsentParentalVerification1765300000000,
 ];

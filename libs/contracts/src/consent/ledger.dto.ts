@@ -23,6 +23,19 @@ export const CONSENT_METHODS = [
   'gpc-signal',
 ] as const;
 export const CONSENT_ACTORS = ['self', 'guardian', 'staff', 'authorised-agent'] as const;
+/**
+ * How a parent's identity was verified for a child under 13 (KID-1; the methods of
+ * 16 CFR 312.5(b)(2)): a signed form returned, a payment-card transaction, a call with trained
+ * staff, a government ID checked, knowledge-based questions, or a face matched to an ID.
+ */
+export const PARENTAL_VERIFICATION_METHODS = [
+  'signed-form',
+  'payment-card',
+  'phone-or-video-call',
+  'government-id',
+  'knowledge-based-questions',
+  'face-match-to-id',
+] as const;
 
 export class RecordConsentRequest {
   @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
@@ -66,6 +79,14 @@ export class RecordConsentRequest {
     message: 'occurredAt must be an ISO 8601 timestamp with a zone',
   })
   occurredAt?: string;
+
+  /**
+   * KID-1: how the guardian giving a grant or opt-in was verified as the parent. A grant for a
+   * child under 13 counts as verifiable parental consent only with it.
+   */
+  @IsOptional()
+  @IsIn(PARENTAL_VERIFICATION_METHODS)
+  parentalVerification?: (typeof PARENTAL_VERIFICATION_METHODS)[number];
 }
 
 export class ConsentEvent {
@@ -79,6 +100,9 @@ export class ConsentEvent {
   @IsString() policyVersion!: string;
   @IsString() occurredAt!: string;
   @IsString() recordedAt!: string;
+  @IsOptional()
+  @IsIn(PARENTAL_VERIFICATION_METHODS)
+  parentalVerification?: (typeof PARENTAL_VERIFICATION_METHODS)[number];
   /** Null once redacted. */
   @IsOptional() @IsObject() evidence?: Record<string, unknown> | null;
   @IsBoolean() redacted!: boolean;
