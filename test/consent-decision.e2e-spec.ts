@@ -1,11 +1,14 @@
 import {
+  type CheckReply,
   type CheckRequest,
+  SERVICES,
   DsgClient,
   type DsgError,
   ErrorCodes,
   type RecordAuthorizationRequest,
 } from '@dsg/contracts';
 import { connectClient } from './support/clients';
+import { GrpcTestClient } from './support/grpc';
 import { ServiceProcess } from './support/service-process';
 
 /** A date of birth that makes the subject `years` old today. */
@@ -280,5 +283,39 @@ describe('consent: the sharing decision', () => {
       code: ErrorCodes.VALIDATION_FAILED,
       fields: [expect.objectContaining({ field: 'categories' })],
     });
+  });
+
+  it('answers the same over gRPC: check, explain and batch; a schema-invalid check is INVALID_ARGUMENT naming the field', async () => {
+    const grpc = new GrpcTestClient(SERVICES.consent, consent.grpcPort);
+    const ok = async <T>(method: string, request: object): Promise<T> => {
+      const reply = await grpc.call<T>(method, request);
+      if (!reply.ok) throw new Error(`${method} failed: ${JSON.stringify(reply.error)}`);
+      return reply.value;
+    };
+    try {
+      const overNats = await api.consent.check(base({ purpose: 'astrology' }));
+      const overGrpc = await ok<CheckReply>('Check', base({ purpose: 'astrology' }));
+      expect(overGrpc).toMatchObject({
+        decision: 'DENY',
+        policyVersion: overNats.policyVersion,
+        reasons: overNats.reasons,
+      });
+      const explained = await ok<CheckReply>('Explain', base());
+      expect(explained.decision).toBe('ALLOW');
+      expect(explained.rules?.map((r) => r.rule)).toEqual(
+        expect.arrayContaining(['POL-1', 'KID-3']),
+      );
+      const batch = await ok<{ results: CheckReply[] }>('CheckBatch', {
+        checks: [base(), base({ recipientKind: 'employer' })],
+      });
+      expect(batch.results.map((r) => r.decision)).toEqual(['ALLOW', 'DENY']);
+      const failure = await grpc.call('Check', { ...base(), categories: [] });
+      expect(failure.ok).toBe(false);
+      if (failure.ok) return;
+      expect(failure.error.code).toBe(3); // INVALID_ARGUMENT
+      expect(failure.error.body?.fields?.map((f) => f.field)).toContain('categories');
+    } finally {
+      grpc.close();
+    }
   });
 });

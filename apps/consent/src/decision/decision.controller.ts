@@ -1,8 +1,9 @@
 import { CheckBatchRequest, CheckRequest, Rpc } from '@dsg/contracts';
 import { Controller } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { GrpcMethod, MessagePattern, Payload } from '@nestjs/microservices';
 import { DecisionService } from './decision.service';
 
+/** The decision over NATS and, for internal callers that speak gRPC, the same over gRPC. */
 @Controller()
 export class DecisionController {
   constructor(private readonly decisions: DecisionService) {}
@@ -18,7 +19,26 @@ export class DecisionController {
   }
 
   @MessagePattern(Rpc.consent.checkBatch.subject)
-  async batch(@Payload() request: CheckBatchRequest) {
+  batch(@Payload() request: CheckBatchRequest) {
+    return this.checkAll(request);
+  }
+
+  @GrpcMethod('ConsentService', 'Check')
+  grpcCheck(@Payload() request: CheckRequest) {
+    return this.decisions.check(request);
+  }
+
+  @GrpcMethod('ConsentService', 'Explain')
+  grpcExplain(@Payload() request: CheckRequest) {
+    return this.decisions.check(request, true);
+  }
+
+  @GrpcMethod('ConsentService', 'CheckBatch')
+  grpcBatch(@Payload() request: CheckBatchRequest) {
+    return this.checkAll(request);
+  }
+
+  private async checkAll(request: CheckBatchRequest) {
     const results = [];
     for (const check of request.checks) results.push(await this.decisions.check(check));
     return { results };
