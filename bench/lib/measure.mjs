@@ -18,6 +18,8 @@ export function summarise(samplesMs) {
 
 export const round = (x, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 const now = () => Number(process.hrtime.bigint()) / 1e6;
+/** Closed-loop warm-up before anything is counted (BENCH_WARMUP_SECONDS, default 2). */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 2);
 
 /** One call after another: latency percentiles in ms. */
 export async function sequential(call, { count = 2000, warmup = 200 } = {}) {
@@ -32,8 +34,12 @@ export async function sequential(call, { count = 2000, warmup = 200 } = {}) {
 }
 
 /** `concurrency` callers in a closed loop for `seconds`: completed calls per second. */
-export async function closedLoop(call, { concurrency = 64, seconds = 3 } = {}) {
-  const warmUntil = now() + 300;
+export async function closedLoop(
+  call,
+  { concurrency = 64, seconds = 3, warmupSeconds = WARMUP_SECONDS } = {},
+) {
+  // The same warm-up for baselines and scenarios: a service's hot path is compiled by then.
+  const warmUntil = now() + warmupSeconds * 1000;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (now() < warmUntil) await call();

@@ -8,6 +8,7 @@ export * from './errors/validation.pipe';
 export * from './metrics/metrics.service';
 export * from './nats/nats-connection';
 export * from './nats/nats-rpc.server';
+export * from './nats/direct-handlers';
 export * from './database/migrate';
 export * from './database/migration-helpers';
 export * from './system/system.service';

@@ -10,6 +10,7 @@ import { HealthController } from './health/health.controller';
 import type { Logger } from './logging/logger';
 import { MetricsService } from './metrics/metrics.service';
 import { NatsConnectionHolder } from './nats/nats-connection';
+import { DirectHandlers } from './nats/direct-handlers';
 import { createSystemController } from './system/system.controller';
 import { SystemService } from './system/system.service';
 import { PLATFORM_CONFIG, PLATFORM_LOGGER } from './tokens';
@@ -50,6 +51,7 @@ export class PlatformModule {
         { provide: PLATFORM_CONFIG, useValue: config },
         { provide: PLATFORM_LOGGER, useValue: logger },
         NatsConnectionHolder,
+        DirectHandlers,
         MetricsService,
         SystemService,
         Outbox,
@@ -82,6 +84,7 @@ export class PlatformModule {
         PLATFORM_CONFIG,
         PLATFORM_LOGGER,
         NatsConnectionHolder,
+        DirectHandlers,
         MetricsService,
         SystemService,
         Outbox,

@@ -1,12 +1,26 @@
 import { CheckBatchRequest, CheckRequest, Rpc } from '@dsg/contracts';
-import { Controller } from '@nestjs/common';
+import { DirectHandlers } from '@dsg/platform';
+import { Controller, type OnModuleInit } from '@nestjs/common';
 import { GrpcMethod, MessagePattern, Payload } from '@nestjs/microservices';
 import { DecisionService } from './decision.service';
 
-/** The decision over NATS and, for internal callers that speak gRPC, the same over gRPC. */
+/**
+ * The decision over NATS and, for internal callers that speak gRPC, the same over gRPC. Over
+ * NATS the three operations are dispatched directly (DirectHandlers: same validation and error
+ * mapping, without Nest's per-call pipeline), as every other service asks before it shares.
+ */
 @Controller()
-export class DecisionController {
-  constructor(private readonly decisions: DecisionService) {}
+export class DecisionController implements OnModuleInit {
+  constructor(
+    private readonly decisions: DecisionService,
+    private readonly direct: DirectHandlers,
+  ) {}
+
+  onModuleInit(): void {
+    this.direct.register(Rpc.consent.check, (request) => this.decisions.check(request));
+    this.direct.register(Rpc.consent.explain, (request) => this.decisions.check(request, true));
+    this.direct.register(Rpc.consent.checkBatch, (request) => this.checkAll(request));
+  }
 
   @MessagePattern(Rpc.consent.check.subject)
   check(@Payload() request: CheckRequest) {

@@ -12,6 +12,7 @@ import {
   NatsExceptionFilter,
 } from '../errors/exception-filters';
 import { createValidationPipe } from '../errors/validation.pipe';
+import { DirectHandlers } from '../nats/direct-handlers';
 import { createLogger, NestPinoLogger, type Logger } from '../logging/logger';
 import { serializeError } from '../logging/redact';
 import { MetricsInterceptor } from '../metrics/metrics.interceptor';
@@ -158,6 +159,7 @@ export async function startService(
     logger,
     metrics,
     drainTimeoutMs: config.shutdownTimeoutMs,
+    direct: { handlers: app.get(DirectHandlers), pipe: createValidationPipe() },
   });
   const grpcServer = new ServerGrpc({
     url: `${config.grpc.host}:${config.grpc.port}`,

@@ -21,6 +21,8 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
 import { RpcErrorReply } from '../errors/exception-filters';
 import { toErrorBody } from '../errors/error-mapping';
+import type { ContractValidationPipe } from '../errors/validation.pipe';
+import type { DirectHandler, DirectHandlers } from './direct-handlers';
 import type { Logger } from '../logging/logger';
 import type { MetricsService } from '../metrics/metrics.service';
 import { withTimeout } from '../util/with-timeout';
@@ -59,6 +61,8 @@ export interface NatsRpcServerOptions {
   metrics: MetricsService;
   /** Longest wait for in-flight requests on shutdown. */
   drainTimeoutMs: number;
+  /** Operations dispatched without Nest's per-call pipeline, and the pipe that validates them. */
+  direct?: { handlers: DirectHandlers; pipe: ContractValidationPipe };
 }
 
 const encoder = new TextEncoder();
@@ -164,7 +168,12 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
         pattern,
         SpanKind.SERVER,
         { 'messaging.system': 'nats', 'messaging.destination.name': msg.subject },
-        () => this.invoke(handler, payload, context),
+        () => {
+          const direct = this.options.direct?.handlers.get(pattern);
+          return direct
+            ? this.invokeDirect(direct, payload, context)
+            : this.invoke(handler, payload, context);
+        },
         extractTraceContext(msg.headers),
       );
       if (!envelope.ok) errorCode = envelope.error.code;
@@ -193,6 +202,24 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
       const body: ErrorBody =
         err instanceof RpcErrorReply ? err.body : toErrorBody(err, this.options.logger, 'nats');
       return { ok: false, error: body };
+    }
+  }
+
+  /** A direct handler: the same validation and error mapping as the Nest path, fewer steps. */
+  private async invokeDirect(
+    direct: DirectHandler,
+    payload: unknown,
+    context: NatsRpcContext,
+  ): Promise<ReplyEnvelope<unknown>> {
+    try {
+      const request = await this.options.direct!.pipe.transform(payload, {
+        type: 'body',
+        metatype: direct.request as never,
+      });
+      const data = await direct.handle(request, context.caller);
+      return { ok: true, data: data ?? null };
+    } catch (err) {
+      return { ok: false, error: toErrorBody(err, this.options.logger, 'nats') };
     }
   }
 
