@@ -4,9 +4,11 @@ import { createHash } from 'node:crypto';
 import { AckPolicy, connect, DeliverPolicy } from 'nats';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
+import { createRequire } from 'node:module';
 import { natsPassword } from '../scripts/lib/nats-users.cjs';
 import { closedLoop, openLoop, round, sequential, summarise } from './lib/measure.mjs';
 
+const require = createRequire(import.meta.url);
 const seconds = Number(process.env.BENCH_SECONDS || 3);
 // noAsyncTraces as the services and the typed client connect: no stack trace built per request.
 const natsUser = (user) => ({
@@ -36,16 +38,24 @@ export async function natsEcho(stack) {
   const nc = await connect({ servers: stack.natsUrl, ...natsUser('ops') });
   const body = new TextEncoder().encode(JSON.stringify({ payload: 'x'.repeat(64) }));
   const call = () => nc.request(subject, body, { timeout: 5000 });
+  // The same echo through the typed client's reply multiplexer (no per-request stack traces),
+  // so a scenario's ratio can also be read against a caller as lean as its own.
+  const { RequestMux } = require('../dist/libs/contracts/src/index.js');
+  const mux = new RequestMux(nc, '_INBOX_ops');
+  const muxCall = () => mux.request(subject, body, 5000);
   try {
     const seq = await sequential(call);
     const concurrent = await closedLoop(call, { concurrency: 64, seconds });
     const fixedRate = await openLoop(call, { rate: concurrent.throughput / 2, seconds });
+    const concurrentMux = await closedLoop(muxCall, { concurrency: 64, seconds });
     return {
       'nats.echo.sequential': seq,
       'nats.echo.concurrent64': concurrent,
       'nats.echo.fixedRate': fixedRate,
+      'nats.echo.concurrent64.mux': concurrentMux,
     };
   } finally {
+    mux.close();
     await nc.drain();
     child.kill('SIGTERM');
   }

@@ -41,9 +41,13 @@ export async function startBenchStack() {
   async function startService(name, extraEnv = {}) {
     const httpPort = await freePort();
     // BENCH_CPU_PROFILE=1 writes a V8 CPU profile of each service to .tmp/bench/profiles.
-    const profile = process.env.BENCH_CPU_PROFILE
-      ? ['--cpu-prof', '--cpu-prof-dir', '.tmp/bench/profiles']
-      : [];
+    // BENCH_SERVICE_NODE_ARGS adds node flags to every service (e.g. --trace-gc).
+    const profile = [
+      ...(process.env.BENCH_CPU_PROFILE
+        ? ['--cpu-prof', '--cpu-prof-dir', '.tmp/bench/profiles']
+        : []),
+      ...(process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ];
     const child = spawn(process.execPath, [...profile, mainOf(name), 'serve'], {
       env: {
         PATH: process.env.PATH,
@@ -56,7 +60,7 @@ export async function startBenchStack() {
         LOG_LEVEL: 'warn',
         ...extraEnv,
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', process.env.BENCH_SERVICE_NODE_ARGS ? 'inherit' : 'ignore', 'inherit'],
     });
     children.push(child);
     const deadline = Date.now() + 30_000;

@@ -91,6 +91,12 @@ export async function run(stack, baselines) {
         baselineValue: baselines['nats.echo.concurrent64'].throughput,
       },
       {
+        metric: '64-concurrent checks/s (vs mux echo)',
+        value: concurrent.throughput,
+        baseline: 'nats.echo.concurrent64.mux',
+        baselineValue: baselines['nats.echo.concurrent64.mux'].throughput,
+      },
+      {
         metric: `p99 ms at ${fixed.rate}/s (${fixed.failed} failed)`,
         value: fixed.p99,
         baseline: 'nats.echo.fixedRate',

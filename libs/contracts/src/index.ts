@@ -15,6 +15,7 @@ export * from './consent/restrictions.dto';
 export * from './consent/decision.dto';
 export * from './consent/spa-events.dto';
 export * from './client/dsg-client';
+export * from './client/request-mux';
 export * from './events';
 export * from './tracing';
 export * from './docs/asyncapi';

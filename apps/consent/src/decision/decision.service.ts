@@ -147,15 +147,9 @@ export class DecisionService {
           : `age ${age} on the date of the decision`,
     );
 
-    // The latest entry per scope as of `at` (the ledger is held oldest first).
-    const latest = new Map<string, LedgerFact>();
-    for (const entry of facts?.ledger ?? []) {
-      if (entry.at <= atMs) latest.set(`${entry.scopeType}:${entry.scope}`, entry);
-    }
+    const { latest, consentState } = facts ? stateAt(facts, atMs) : NO_STATE;
     const states = [...latest.values()];
     const state = (type: string, scope: string) => latest.get(`${type}:${scope}`);
-    const consentState: Record<string, string> = {};
-    for (const s of states) consentState[`${s.scopeType}:${s.scope || '*'}`] = s.kind;
 
     if (purpose) {
       add('POL-1', !purpose.sale, () =>
@@ -287,4 +281,30 @@ export class DecisionService {
       ...(explain ? { rules } : {}),
     };
   }
+}
+
+interface StateAt {
+  latest: Map<string, LedgerFact>;
+  consentState: Record<string, string>;
+}
+const NO_STATE: StateAt = { latest: new Map(), consentState: {} };
+/** The state after the subject's last entry, computed once per loaded subject (never mutated). */
+const currentStates = new WeakMap<SubjectFacts, StateAt>();
+
+/** The latest entry per scope as of `atMs` (the ledger is held oldest first). */
+function stateAt(facts: SubjectFacts, atMs: number): StateAt {
+  const current = facts.ledger.length === 0 || atMs >= facts.ledger[facts.ledger.length - 1].at;
+  if (current) {
+    const held = currentStates.get(facts);
+    if (held) return held;
+  }
+  const latest = new Map<string, LedgerFact>();
+  for (const entry of facts.ledger) {
+    if (entry.at <= atMs) latest.set(`${entry.scopeType}:${entry.scope}`, entry);
+  }
+  const consentState: Record<string, string> = {};
+  for (const s of latest.values()) consentState[`${s.scopeType}:${s.scope || '*'}`] = s.kind;
+  const result = { latest, consentState };
+  if (current) currentStates.set(facts, result);
+  return result;
 }

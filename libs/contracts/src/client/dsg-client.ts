@@ -11,6 +11,7 @@ import { DsgError, ErrorCodes, TimeoutError, UnavailableError } from '../errors'
 import { type RpcApi, type RpcDef, Rpc, type SystemRpcs } from '../rpc';
 import { SERVICE_NAMES, type ServiceName } from '../services';
 import { injectTraceContext, inSpan, SpanKind } from '../tracing';
+import { RequestMux } from './request-mux';
 import { CALLER_PATTERN, Headers, inboxPrefixFor, type ReplyEnvelope, rpcSubject } from '../wire';
 
 export interface DsgClientOptions {
@@ -77,6 +78,7 @@ export class DsgClient implements ServiceClients {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly backoffMs: number;
+  private readonly mux: RequestMux;
 
   private constructor(
     readonly connection: NatsConnection,
@@ -90,6 +92,7 @@ export class DsgClient implements ServiceClients {
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.retries = options.retries ?? 2;
     this.backoffMs = options.retryBackoffMs ?? 100;
+    this.mux = new RequestMux(connection, inboxPrefixFor(options.caller));
     for (const service of SERVICE_NAMES) {
       const ops = Rpc[service] as Record<string, RpcDef<unknown, unknown>>;
       const bound = Object.fromEntries(
@@ -147,6 +150,7 @@ export class DsgClient implements ServiceClients {
   }
 
   async close(): Promise<void> {
+    this.mux.close();
     if (this.ownsConnection && !this.connection.isClosed()) await this.connection.drain();
   }
 
@@ -170,11 +174,13 @@ export class DsgClient implements ServiceClients {
       async () => {
         injectTraceContext(h);
         try {
-          return await this.connection.request(wireSubject, codec.encode(request), {
+          // No header block at all when there is nothing to say (a query outside a trace).
+          return await this.mux.request(
+            wireSubject,
+            codec.encode(request),
             timeout,
-            // No header block at all when there is nothing to say (a query outside a trace).
-            ...(h.keys().length > 0 ? { headers: h } : {}),
-          });
+            h.keys().length > 0 ? h : undefined,
+          );
         } catch (err) {
           throw translateNatsError(err, subject, timeout);
         }

@@ -1,11 +1,12 @@
 import type { RpcDef } from '@dsg/contracts';
 import { Injectable } from '@nestjs/common';
+import type { NatsRpcContext } from './nats-rpc.server';
 
 /** A handler the NATS server calls without Nest's per-call pipeline (see DirectHandlers). */
 export interface DirectHandler {
   /** The contract class the payload is validated against, as the global pipe would. */
   request: new () => unknown;
-  handle(request: unknown, caller: string): unknown;
+  handle(request: unknown, context: NatsRpcContext): unknown;
 }
 
 /**
@@ -22,12 +23,12 @@ export class DirectHandlers {
 
   register<Req, Res>(
     def: RpcDef<Req, Res>,
-    handle: (request: Req, caller: string) => Res | Promise<Res>,
+    handle: (request: Req, context: NatsRpcContext) => Res | Promise<Res>,
   ): void {
     if (this.handlers.has(def.subject)) throw new Error(`${def.subject} registered twice`);
     this.handlers.set(def.subject, {
       request: def.request,
-      handle: handle as (request: unknown, caller: string) => unknown,
+      handle: handle as (request: unknown, context: NatsRpcContext) => unknown,
     });
   }
 

@@ -216,7 +216,7 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
         type: 'body',
         metatype: direct.request as never,
       });
-      const data = await direct.handle(request, context.caller);
+      const data = await direct.handle(request, context);
       return { ok: true, data: data ?? null };
     } catch (err) {
       return { ok: false, error: toErrorBody(err, this.options.logger, 'nats') };
