@@ -253,6 +253,43 @@ describe('consent: the sharing decision', () => {
     });
   });
 
+  it('CCP-1: a withdrawn category is not shared, nor anything above or below it', async () => {
+    const subject = `dec-ccp1-${run}`;
+    await api.consent.subjectUpsert({ clientId: subject, dateOfBirth: bornYearsAgo(30) });
+    const reminders = (categories: string[]) =>
+      base({
+        clientId: subject,
+        purpose: 'appointment-reminders',
+        legalBasis: 'health-care-operations',
+        recipientKind: 'service-provider',
+        categories,
+      });
+    await expect(api.consent.check(reminders(['identifiers.contact']))).resolves.toMatchObject({
+      decision: 'ALLOW',
+    });
+    await api.consent.ledgerRecord({
+      clientId: subject,
+      kind: 'withdraw',
+      scopeType: 'category',
+      scope: 'identifiers.contact.email',
+      method: 'email-link',
+      actor: 'self',
+      policyVersion: '2026.1',
+    });
+    for (const categories of [
+      ['identifiers.contact.email'], // the category itself
+      ['identifiers.contact'], // a request for a node asks for its descendants
+    ]) {
+      const reply = await api.consent.check(reminders(categories));
+      expect(reply.decision).toBe('DENY');
+      expect(reply.reasons.map((r) => r.rule)).toEqual(['CCP-1']);
+    }
+    // A sibling the person did not withdraw is still shared.
+    await expect(
+      api.consent.check(reminders(['identifiers.contact.phone'])),
+    ).resolves.toMatchObject({ decision: 'ALLOW' });
+  });
+
   it('HIP-7: an agreed restriction binds', async () => {
     const reminders = {
       purpose: 'appointment-reminders',
