@@ -8,6 +8,7 @@ import {
   type RecordAuthorizationRequest,
 } from '@dsg/contracts';
 import { connectClient } from './support/clients';
+import { completeAuthorization } from './support/consent-fixtures';
 import { GrpcTestClient } from './support/grpc';
 import { ServiceProcess } from './support/service-process';
 
@@ -41,24 +42,8 @@ describe('consent: the sharing decision', () => {
     expect(reply.decision).toBe('DENY');
     return reply.reasons.map((r) => r.rule);
   };
-  const authorization = (
-    clientId: string,
-    change: Partial<RecordAuthorizationRequest> = {},
-  ): RecordAuthorizationRequest => ({
-    clientId,
-    phiDescription: 'Before/after photos of the face from 2026 treatments',
-    categories: ['health.treatment-photos'],
-    discloser: 'Him. Medspa & Wellness',
-    recipients: ['Marketing agency'],
-    purposes: ['offers-and-marketing'],
-    expiresAt: '2030-01-01T00:00:00Z',
-    signedAt: new Date(Date.now() - 60_000).toISOString(),
-    signedBy: 'self',
-    statements: { revocationRight: true, nonConditioning: true, redisclosure: true },
-    form: { format: 'handwritten', separateDocument: true, copyOffered: true },
-    policyVersion: '2026.1',
-    ...change,
-  });
+  const authorization = (clientId: string, change: Partial<RecordAuthorizationRequest> = {}) =>
+    completeAuthorization(clientId, change);
   const marketing = (clientId: string, authorizationId: string): Partial<CheckRequest> => ({
     clientId,
     recipientKind: 'service-provider',

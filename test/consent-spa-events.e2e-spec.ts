@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { connectClient } from './support/clients';
 import { e2eEnv } from './support/e2e-env';
 import { connectAs } from './support/nats-users';
+import { completeAuthorization } from './support/consent-fixtures';
 import { ServiceProcess } from './support/service-process';
 
 /**
@@ -86,21 +87,12 @@ describe('consent: events from the spa systems (subject status, expiry by event,
   });
 
   it('an event an authorization names as its expiry ends it from that moment; decisions follow (HIP-1, HIP-3)', async () => {
-    const auth = await api.consent.authorizationRecord({
-      clientId,
-      phiDescription: 'Before/after photos of the face from 2026 treatments',
-      categories: ['health.treatment-photos'],
-      discloser: 'Him. Medspa & Wellness',
-      recipients: ['Marketing agency'],
-      purposes: ['offers-and-marketing'],
-      expiresAt: '2035-01-01T00:00:00Z',
-      expiryEvent: 'end of the 2026 treatment plan',
-      signedAt: new Date(Date.now() - 60_000).toISOString(),
-      signedBy: 'self',
-      statements: { revocationRight: true, nonConditioning: true, redisclosure: true },
-      form: { format: 'handwritten', separateDocument: true, copyOffered: true },
-      policyVersion: '2026.1',
-    });
+    const auth = await api.consent.authorizationRecord(
+      completeAuthorization(clientId, {
+        expiresAt: '2035-01-01T00:00:00Z',
+        expiryEvent: 'end of the 2026 treatment plan',
+      }),
+    );
     const marketing = {
       clientId,
       recipientKind: 'service-provider',
