@@ -20,6 +20,8 @@ export const round = (x, digits = 3) => Math.round(x * 10 ** digits) / 10 ** dig
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 /** Closed-loop warm-up before anything is counted (BENCH_WARMUP_SECONDS, default 2). */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 2);
+/** Open-loop ramp offered but not counted (BENCH_OPEN_LOOP_WARMUP_SECONDS, default 0.5). */
+const OPEN_LOOP_WARMUP_SECONDS = Number(process.env.BENCH_OPEN_LOOP_WARMUP_SECONDS || 0.5);
 
 /** One call after another: latency percentiles in ms. */
 export async function sequential(call, { count = 2000, warmup = 200 } = {}) {
@@ -63,8 +65,14 @@ export async function closedLoop(
  * Open loop: calls are issued on a fixed schedule (`rate` per second) whether or not earlier ones
  * have answered, and each latency is measured from its scheduled time, so queueing shows.
  */
-export async function openLoop(call, { rate, seconds = 3 } = {}) {
-  const total = Math.max(1, Math.floor(rate * seconds));
+export async function openLoop(
+  call,
+  { rate, seconds = 3, warmupSeconds = OPEN_LOOP_WARMUP_SECONDS } = {},
+) {
+  // The first warmupSeconds are offered at the same rate but not counted (the start-up ramp),
+  // for baselines and scenarios alike.
+  const warmup = Math.floor(rate * warmupSeconds);
+  const total = warmup + Math.max(1, Math.floor(rate * seconds));
   const samples = [];
   const pending = [];
   const t0 = now();
@@ -74,10 +82,11 @@ export async function openLoop(call, { rate, seconds = 3 } = {}) {
     const due = Math.min(total, Math.floor(((now() - t0) / 1000) * rate) + 1);
     for (; issued < due; issued++) {
       const scheduled = t0 + (issued / rate) * 1000;
+      const counted = issued >= warmup;
       pending.push(
         call().then(
-          () => samples.push(now() - scheduled),
-          () => failed++,
+          () => counted && samples.push(now() - scheduled),
+          () => counted && failed++,
         ),
       );
     }
