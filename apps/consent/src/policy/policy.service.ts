@@ -38,6 +38,7 @@ interface VersionRow {
 @Injectable()
 export class PolicyService implements OnModuleInit {
   private current?: { version: string | undefined; readAt: number };
+  private reading?: Promise<string | undefined>;
   private readonly versionCache = new Map<string, VersionRow>();
 
   constructor(
@@ -124,12 +125,15 @@ export class PolicyService implements OnModuleInit {
   }
 
   /**
-   * The version in effect, without waiting when it was read recently (the decision's hot path);
-   * undefined when it must be read again.
+   * The version in effect, without waiting (the decision's hot path): when the last reading is
+   * older than CURRENT_TTL_MS it is still answered while one refresh runs in the background, so
+   * a busy replica never queues its decisions behind that query. Undefined before the first read.
    */
   peekCurrent(): { version: string; bundle: Record<string, unknown> } | undefined {
     const current = this.current;
-    if (!current?.version || Date.now() - current.readAt >= CURRENT_TTL_MS) return undefined;
+    if (!current?.version) return undefined;
+    if (Date.now() - current.readAt >= CURRENT_TTL_MS)
+      void this.currentVersion().catch(() => undefined);
     const row = this.versionCache.get(current.version);
     return row ? { version: row.version, bundle: row.bundle } : undefined;
   }
@@ -149,10 +153,17 @@ export class PolicyService implements OnModuleInit {
   private async currentVersion(): Promise<string | undefined> {
     if (this.current && Date.now() - this.current.readAt < CURRENT_TTL_MS)
       return this.current.version;
+    // One reading at a time, however many callers find the last one old.
+    this.reading ??= this.readCurrentVersion().finally(() => (this.reading = undefined));
+    return this.reading;
+  }
+
+  private async readCurrentVersion(): Promise<string | undefined> {
     const [row] = (await this.dataSource.query(
       `SELECT version FROM consent.policy_versions WHERE effective_date <= current_date
         ORDER BY effective_date DESC, published_at DESC LIMIT 1`,
     )) as { version: string }[];
+    if (row) await this.versionRow(row.version);
     this.current = { version: row?.version, readAt: Date.now() };
     return row?.version;
   }
