@@ -21,3 +21,5 @@ export * from './tracing';
 export * from './docs/asyncapi';
 export * from './docs/schemas';
 export * from './identity/identity';
+export * from './log/canonical-json';
+export * from './log/merkle';

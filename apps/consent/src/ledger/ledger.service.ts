@@ -14,7 +14,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { categoryPaths, type CategoryTree } from '../policy/taxonomy';
 import { DataSource, type EntityManager } from 'typeorm';
-import { canonicalJson } from '../policy/policy-bundle';
+import { canonicalJson } from '@dsg/contracts';
 import { DecisionReplicas } from '../decision/decision-replicas.service';
 
 interface LedgerRow {

@@ -1,4 +1,4 @@
-import { DsgError, type FieldError, ErrorCodes, LEGAL_BASES } from '@dsg/contracts';
+import { canonicalJson, DsgError, type FieldError, ErrorCodes, LEGAL_BASES } from '@dsg/contracts';
 import { toFieldErrors } from '@dsg/platform';
 import { plainToInstance, Type } from 'class-transformer';
 import {
@@ -172,18 +172,6 @@ function crossChecks(bundle: PolicyBundle): FieldError[] {
     }
   });
   return errors;
-}
-
-/** JSON with object keys sorted at every depth (RFC 8785 for the values a bundle can hold). */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

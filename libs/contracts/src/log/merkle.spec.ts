@@ -1,0 +1,70 @@
+import { createHash } from 'node:crypto';
+import {
+  consistencyProof,
+  EMPTY_ROOT,
+  inclusionProof,
+  leafHash,
+  nodeHash,
+  rootHash,
+  verifyConsistency,
+  verifyInclusion,
+} from './merkle';
+
+/** RFC 9162's definition, recursively, to check the one-pass root against. */
+function referenceRoot(leaves: Buffer[]): Buffer {
+  if (leaves.length === 0) return createHash('sha256').digest();
+  if (leaves.length === 1) return leaves[0];
+  let k = 1;
+  while (k * 2 < leaves.length) k *= 2;
+  return nodeHash(referenceRoot(leaves.slice(0, k)), referenceRoot(leaves.slice(k)));
+}
+
+const leaves = (n: number) => Array.from({ length: n }, (_, i) => leafHash(`entry ${i}`));
+
+describe('Merkle tree (RFC 9162)', () => {
+  it('separates leaf and node hashes and roots the empty tree at SHA-256("")', () => {
+    expect(leafHash('').toString('hex')).toBe(
+      createHash('sha256')
+        .update(Buffer.from([0]))
+        .digest('hex'),
+    );
+    expect(EMPTY_ROOT.toString('hex')).toBe(
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
+  });
+
+  it('computes the same root as the recursive definition for every size up to 70', () => {
+    for (let n = 0; n <= 70; n++) expect(rootHash(leaves(n))).toEqual(referenceRoot(leaves(n)));
+  });
+
+  it('proves and verifies the inclusion of every leaf, and refuses a wrong leaf, index or root', () => {
+    for (let n = 1; n <= 33; n++) {
+      const tree = leaves(n);
+      const root = rootHash(tree);
+      for (let m = 0; m < n; m++) {
+        const proof = inclusionProof(m, tree);
+        expect(verifyInclusion(m, n, tree[m], proof, root)).toBe(true);
+        expect(verifyInclusion(m, n, leafHash('forged'), proof, root)).toBe(false);
+        if (n > 1) expect(verifyInclusion((m + 1) % n, n, tree[m], proof, root)).toBe(false);
+        expect(verifyInclusion(m, n, tree[m], proof, leafHash('other root'))).toBe(false);
+      }
+    }
+  });
+
+  it('proves every earlier tree a prefix of every later one, and refuses a rewritten history', () => {
+    for (let n = 1; n <= 33; n++) {
+      const tree = leaves(n);
+      const root = rootHash(tree);
+      for (let m = 1; m <= n; m++) {
+        const proof = consistencyProof(m, tree);
+        const firstRoot = rootHash(tree.slice(0, m));
+        expect(verifyConsistency(m, n, firstRoot, root, proof)).toBe(true);
+        // The same size with one early leaf changed is not a prefix.
+        const rewritten = [leafHash('rewritten'), ...tree.slice(1, m)];
+        if (m < n) {
+          expect(verifyConsistency(m, n, rootHash(rewritten), root, proof)).toBe(false);
+        }
+      }
+    }
+  });
+});
