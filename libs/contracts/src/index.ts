@@ -14,6 +14,7 @@ export * from './consent/authorizations.dto';
 export * from './consent/restrictions.dto';
 export * from './consent/decision.dto';
 export * from './consent/spa-events.dto';
+export * from './consent/taxonomy';
 export * from './client/dsg-client';
 export * from './client/request-mux';
 export * from './events';

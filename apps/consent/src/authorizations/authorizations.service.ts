@@ -7,11 +7,12 @@ import {
   type FieldError,
   type RecordAuthorizationRequest,
   ValidationFailedError,
+  categoryPaths,
+  type CategoryTree,
 } from '@dsg/contracts';
 import { Outbox } from '@dsg/platform';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { categoryPaths, type CategoryTree } from '../policy/taxonomy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ageOn } from '../subjects/age';
 import { DecisionReplicas } from '../decision/decision-replicas.service';

@@ -6,13 +6,15 @@ import {
   type RuleOutcome,
   UnavailableError,
   ValidationFailedError,
+  categoryPaths,
+  type CategoryTree,
+  covers,
 } from '@dsg/contracts';
 import { Injectable } from '@nestjs/common';
 import { AuthorizationsService } from '../authorizations/authorizations.service';
 import type { Purpose, RecipientKind } from '../policy/policy-bundle';
 import { PolicyService } from '../policy/policy.service';
 import { ageBand, ageOn } from '../subjects/age';
-import { categoryPaths, type CategoryTree, covers } from '../policy/taxonomy';
 import { type LedgerFact, type SubjectFacts, SubjectFactsCache } from './subject-facts.cache';
 
 interface Bundle {

@@ -8,11 +8,12 @@ import {
   type RecordConsentRequest,
   type RedactLedgerReply,
   ValidationFailedError,
+  categoryPaths,
+  type CategoryTree,
 } from '@dsg/contracts';
 import { type Logger, Outbox, PLATFORM_LOGGER } from '@dsg/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { categoryPaths, type CategoryTree } from '../policy/taxonomy';
 import { DataSource, type EntityManager } from 'typeorm';
 import { canonicalJson } from '@dsg/contracts';
 import { DecisionReplicas } from '../decision/decision-replicas.service';

@@ -1,4 +1,11 @@
-import { canonicalJson, DsgError, type FieldError, ErrorCodes, LEGAL_BASES } from '@dsg/contracts';
+import {
+  canonicalJson,
+  DsgError,
+  type FieldError,
+  ErrorCodes,
+  LEGAL_BASES,
+  categoryPaths,
+} from '@dsg/contracts';
 import { toFieldErrors } from '@dsg/platform';
 import { plainToInstance, Type } from 'class-transformer';
 import {
@@ -15,7 +22,6 @@ import {
 } from 'class-validator';
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
-import { categoryPaths } from './taxonomy';
 
 const ID = /^[a-z][a-z0-9-]*$/;
 const ISO_PERIOD = /^P(\d+Y)?(\d+M)?(\d+D)?$/;
