@@ -8,6 +8,7 @@ import {
   type RecordConsentRequest,
   type RedactLedgerReply,
   ValidationFailedError,
+  canonicalJson,
   categoryPaths,
   type CategoryTree,
 } from '@dsg/contracts';
@@ -15,7 +16,6 @@ import { type Logger, Outbox, PLATFORM_LOGGER } from '@dsg/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
-import { canonicalJson } from '@dsg/contracts';
 import { DecisionReplicas } from '../decision/decision-replicas.service';
 
 interface LedgerRow {
