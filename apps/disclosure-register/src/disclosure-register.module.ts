@@ -1,8 +1,25 @@
 import { Module } from '@nestjs/common';
+import { loadRegisterConfig, REGISTER_CONFIG } from './config/register.config';
+import { DisclosuresController } from './disclosures/disclosures.controller';
+import { DisclosuresService } from './disclosures/disclosures.service';
+import { RegisterLog } from './log/register-log.service';
+import { PolicyClient } from './policy/policy.client';
+import { RecipientsController } from './recipients/recipients.controller';
+import { RecipientsService } from './recipients/recipients.service';
 
 /**
- * Feature modules of the disclosure-register service are imported here. The platform (configuration, NATS,
- * gRPC, database, health, system operations) is provided around it by runService.
+ * The disclosure register: recipients, the disclosure decision, and the Merkle log every
+ * decision is recorded in. The platform (configuration, NATS, gRPC, database, health, system
+ * operations) is provided around it by runService.
  */
-@Module({})
+@Module({
+  controllers: [RecipientsController, DisclosuresController],
+  providers: [
+    { provide: REGISTER_CONFIG, useFactory: () => loadRegisterConfig() },
+    PolicyClient,
+    RecipientsService,
+    RegisterLog,
+    DisclosuresService,
+  ],
+})
 export class DisclosureRegisterModule {}

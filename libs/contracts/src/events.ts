@@ -1,6 +1,7 @@
 import { AuthorizationChanged } from './consent/authorizations.dto';
 import { ConsentChanged } from './consent/ledger.dto';
 import { NotificationRequested, PolicyPublished } from './consent/policy.dto';
+import { DisclosureEvent, TreeHeadSealed } from './register/disclosures.dto';
 import type { ServiceName } from './services';
 
 /**
@@ -81,12 +82,34 @@ export const NotificationRequestedEvent = eventDef<NotificationRequested>(
   NotificationRequested,
 );
 
+export const DisclosureRecordedEvent = eventDef<DisclosureEvent>(
+  'disclosure-register',
+  'disclosure.recorded',
+  1,
+  DisclosureEvent,
+);
+export const DisclosureDeniedEvent = eventDef<DisclosureEvent>(
+  'disclosure-register',
+  'disclosure.denied',
+  1,
+  DisclosureEvent,
+);
+export const TreeHeadSealedEvent = eventDef<TreeHeadSealed>(
+  'disclosure-register',
+  'tree-head.sealed',
+  1,
+  TreeHeadSealed,
+);
+
 export const EVENTS: readonly EventDef<unknown>[] = [
   PolicyPublishedEvent as EventDef<unknown>,
   ConsentChangedEvent as EventDef<unknown>,
   AuthorizationGrantedEvent as EventDef<unknown>,
   AuthorizationRevokedEvent as EventDef<unknown>,
   NotificationRequestedEvent as EventDef<unknown>,
+  DisclosureRecordedEvent as EventDef<unknown>,
+  DisclosureDeniedEvent as EventDef<unknown>,
+  TreeHeadSealedEvent as EventDef<unknown>,
 ];
 
 /**

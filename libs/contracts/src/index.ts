@@ -15,6 +15,8 @@ export * from './consent/restrictions.dto';
 export * from './consent/decision.dto';
 export * from './consent/spa-events.dto';
 export * from './consent/taxonomy';
+export * from './register/recipients.dto';
+export * from './register/disclosures.dto';
 export * from './client/dsg-client';
 export * from './client/request-mux';
 export * from './events';

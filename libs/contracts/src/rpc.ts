@@ -37,6 +37,21 @@ import {
 import { GetSubjectRequest, SubjectReply, UpsertSubjectRequest } from './consent/subjects.dto';
 import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
 import {
+  DiscloseRequest,
+  DisclosureReceipt,
+  TreeHeadReply,
+  TreeHeadRequest,
+  VerifyLogReply,
+  VerifyLogRequest,
+} from './register/disclosures.dto';
+import {
+  GetRecipientRequest,
+  ListRecipientsReply,
+  ListRecipientsRequest,
+  RecipientReply,
+  UpsertRecipientRequest,
+} from './register/recipients.dto';
+import {
   RotateSigningKeyReply,
   RotateSigningKeyRequest,
   SigningKeysReply,
@@ -246,7 +261,49 @@ export const Rpc = {
       'query',
     ),
   },
-  'disclosure-register': { ...systemRpcs('disclosure-register') },
+  'disclosure-register': {
+    ...systemRpcs('disclosure-register'),
+    recipientUpsert: rpc(
+      'disclosure-register.recipients.upsert',
+      UpsertRecipientRequest,
+      RecipientReply,
+      'A new version of a recipient (kind, legal role, address, BAA, allowed purposes and categories); versions are never overwritten.',
+    ),
+    recipientGet: rpc(
+      'disclosure-register.recipients.get',
+      GetRecipientRequest,
+      RecipientReply,
+      'A recipient: its current version, or the version asked for.',
+      'query',
+    ),
+    recipientList: rpc(
+      'disclosure-register.recipients.list',
+      ListRecipientsRequest,
+      ListRecipientsReply,
+      'Every recipient, current versions.',
+      'query',
+    ),
+    disclose: rpc(
+      'disclosure-register.disclosures.disclose',
+      DiscloseRequest,
+      DisclosureReceipt,
+      'Checks a disclosure (recipient, BAA, minimum necessary, consent) and records it, allowed or denied; answers a signed receipt. Needs Idempotency-Key.',
+    ),
+    treeHead: rpc(
+      'disclosure-register.log.tree-head',
+      TreeHeadRequest,
+      TreeHeadReply,
+      "The newest signed tree head of the register's Merkle log.",
+      'query',
+    ),
+    verify: rpc(
+      'disclosure-register.log.verify',
+      VerifyLogRequest,
+      VerifyLogReply,
+      'Recomputes every leaf and every sealed tree head; names the first entry that does not match.',
+      'query',
+    ),
+  },
   retention: { ...systemRpcs('retention') },
   gateway: {
     ...systemRpcs('gateway'),

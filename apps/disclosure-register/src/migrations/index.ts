@@ -2,10 +2,14 @@ import type { MigrationClass } from '@dsg/platform';
 import { InitDisclosureRegisterSchema1764100000000 } from './1764100000000-init-disclosure-register-schema';
 import { DisclosureRegisterOutboxAndInbox1764200000000 } from './1764200000000-outbox-and-inbox';
 import { DisclosureRegisterSigningKeys1764300000000 } from './1764300000000-signing-keys';
+import { RegisterRecipients1765400000000 } from './1765400000000-recipients';
+import { RegisterLog1765500000000 } from './1765500000000-register-log';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
   InitDisclosureRegisterSchema1764100000000,
   DisclosureRegisterOutboxAndInbox1764200000000,
   DisclosureRegisterSigningKeys1764300000000,
+  RegisterRecipients1765400000000,
+  RegisterLog1765500000000,
 ];

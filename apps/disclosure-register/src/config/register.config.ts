@@ -1,0 +1,42 @@
+import { findUp } from '@dsg/contracts';
+import { ConfigError } from '@dsg/platform';
+import { existsSync } from 'node:fs';
+
+export interface RegisterConfig {
+  /** Recipients created at boot when they do not exist yet. */
+  recipientsSeedPath: string;
+  /** A tree head is sealed once this many entries are unsealed … */
+  sealEveryEntries: number;
+  /** … or this long after the oldest unsealed entry, whichever comes first. */
+  sealEveryMs: number;
+  /** How long a disclosure waits for the consent service before it is denied (fail closed). */
+  consentTimeoutMs: number;
+}
+
+export const REGISTER_CONFIG = Symbol('REGISTER_CONFIG');
+
+/** Variables only the disclosure register reads. */
+export function loadRegisterConfig(env: NodeJS.ProcessEnv = process.env): RegisterConfig {
+  const problems: { variable: string; problems: string[] }[] = [];
+  const path = env.RECIPIENTS_SEED_PATH || findUp('apps/disclosure-register/seed/recipients.yaml');
+  if (!existsSync(path)) {
+    problems.push({ variable: 'RECIPIENTS_SEED_PATH', problems: ['names no readable file'] });
+  }
+  const integer = (variable: string, fallback: number, min: number, max: number): number => {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push({ variable, problems: [`must be an integer from ${min} to ${max}`] });
+    }
+    return value;
+  };
+  const config = {
+    recipientsSeedPath: path,
+    sealEveryEntries: integer('SEAL_EVERY_ENTRIES', 1000, 1, 1_000_000),
+    sealEveryMs: integer('SEAL_EVERY_MS', 5000, 100, 3_600_000),
+    consentTimeoutMs: integer('CONSENT_TIMEOUT_MS', 2000, 100, 30_000),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,313 @@
+import {
+  canonicalJson,
+  type Hash,
+  leafHash,
+  nodeHash,
+  TreeHeadSealedEvent,
+  type TreeHeadReply,
+  type VerifyLogReply,
+} from '@dsg/contracts';
+import { KeyRing, type Logger, Outbox, PLATFORM_LOGGER } from '@dsg/platform';
+import {
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { createHash, randomBytes } from 'node:crypto';
+import { DataSource, type EntityManager } from 'typeorm';
+import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
+
+/** What an entry's leaf holds besides its place and commitment (never personal details). */
+export type LeafContent = Record<string, unknown>;
+
+export interface AppendedEntry {
+  entryId: string;
+  position: number;
+  leafHash: string;
+  recordedAt: string;
+}
+
+interface Frontier {
+  /** Roots of the complete subtrees, left to right, with their heights. */
+  nodes: { height: number; hash: Hash }[];
+  size: number;
+}
+
+/** One appender at a time across every instance: the log has one order. */
+const APPEND_LOCK = "pg_advisory_xact_lock(hashtext('dsg-register-append'))";
+const VERIFY_BATCH = 10_000;
+
+/**
+ * The register as a Merkle log (RFC 9162). Each entry's leaf is the canonical JSON (RFC 8785) of
+ * its content, its position and a salted commitment to its personal details, which are stored
+ * apart: redacting them later leaves the leaf, and so the log, intact. Entries are appended
+ * under one lock so every instance writes one log; tree heads are sealed and signed every
+ * SEAL_EVERY_ENTRIES entries or SEAL_EVERY_MS, in the same transaction as their
+ * `tree-head.sealed` event, which carries them out of the database to JetStream.
+ */
+@Injectable()
+export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdown {
+  private timer?: NodeJS.Timeout;
+  private sealing?: Promise<void>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly keyRing: KeyRing,
+    private readonly outbox: Outbox,
+    @Inject(REGISTER_CONFIG) private readonly config: RegisterConfig,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.sealNow(), this.config.sealEveryMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.sealing;
+  }
+
+  /**
+   * Appends entries in the caller's transaction (the caller holds nothing else of the log), at
+   * the next positions. `details` are personal and stored apart, bound by the commitment.
+   */
+  async append(
+    manager: EntityManager,
+    entries: { entryId: string; content: LeafContent; details: Record<string, unknown> }[],
+  ): Promise<AppendedEntry[]> {
+    await manager.query(`SELECT ${APPEND_LOCK}`);
+    const [{ next }] = (await manager.query(
+      'SELECT coalesce(max(position) + 1, 0)::bigint AS next FROM disclosure_register.entries',
+    )) as { next: string }[];
+    const recordedAt = new Date().toISOString();
+    const appended: AppendedEntry[] = [];
+    let position = Number(next);
+    for (const entry of entries) {
+      const salt = randomBytes(16);
+      const leaf = canonicalJson({
+        ...entry.content,
+        entryId: entry.entryId,
+        position,
+        recordedAt,
+        details: commitment(salt, entry.details),
+      });
+      const hash = leafHash(leaf);
+      await manager.query(
+        `INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [position, entry.entryId, leaf, hash, entry.details, salt, recordedAt],
+      );
+      appended.push({
+        entryId: entry.entryId,
+        position,
+        leafHash: hash.toString('hex'),
+        recordedAt,
+      });
+      position++;
+    }
+    const sealedSize = await this.sealedSize(manager);
+    if (position - sealedSize >= this.config.sealEveryEntries) {
+      setImmediate(() => void this.sealNow());
+    }
+    return appended;
+  }
+
+  /** Seals a tree head over every entry appended so far, if any is unsealed. */
+  sealNow(): Promise<void> {
+    this.sealing ??= this.seal()
+      .catch((err: unknown) => this.logger.error({ err }, 'sealing the register failed'))
+      .finally(() => (this.sealing = undefined));
+    return this.sealing;
+  }
+
+  async treeHead(): Promise<TreeHeadReply | undefined> {
+    const [row] = (await this.dataSource.query(
+      `SELECT tree_size, root_hash, sealed_at, kid, signature FROM disclosure_register.tree_heads
+        ORDER BY tree_size DESC LIMIT 1`,
+    )) as HeadRow[];
+    return row ? toHead(row) : undefined;
+  }
+
+  /**
+   * Recomputes every leaf hash and commitment, checks each entry is at its place, and every
+   * sealed tree head's root and signature; names the first entry that does not match.
+   */
+  async verify(): Promise<VerifyLogReply> {
+    const heads = (await this.dataSource.query(
+      `SELECT tree_size, root_hash, sealed_at, kid, signature FROM disclosure_register.tree_heads
+        ORDER BY tree_size`,
+    )) as HeadRow[];
+    const frontier: Frontier = { nodes: [], size: 0 };
+    let headIndex = 0;
+    let checked = 0;
+    const bad = (position: number, problem: string): VerifyLogReply => ({
+      result: 'invalid',
+      entries: frontier.size,
+      treeHeadsChecked: checked,
+      firstBadPosition: position,
+      problem,
+    });
+    // Heads over zero entries have nothing to check but their signature.
+    for (;;) {
+      const rows = (await this.dataSource.query(
+        `SELECT position, leaf, leaf_hash, details, salt FROM disclosure_register.entries
+          WHERE position >= $1 ORDER BY position LIMIT ${VERIFY_BATCH}`,
+        [frontier.size],
+      )) as EntryRow[];
+      for (const row of rows) {
+        const position = Number(row.position);
+        if (position !== frontier.size) return bad(frontier.size, 'entry missing');
+        const hash = leafHash(row.leaf);
+        if (!hash.equals(row.leaf_hash)) return bad(position, 'leaf does not match its hash');
+        let leaf: { position?: number; details?: string };
+        try {
+          leaf = JSON.parse(row.leaf) as typeof leaf;
+        } catch {
+          return bad(position, 'leaf is not JSON');
+        }
+        if (leaf.position !== position) return bad(position, 'entry is not at its place');
+        if (row.details && row.salt && commitment(row.salt, row.details) !== leaf.details) {
+          return bad(position, 'details do not match their commitment');
+        }
+        extend(frontier, hash);
+        while (headIndex < heads.length && Number(heads[headIndex].tree_size) === frontier.size) {
+          const problem = this.checkHead(heads[headIndex], frontier);
+          if (problem) return bad(position, problem);
+          headIndex++;
+          checked++;
+        }
+      }
+      if (rows.length < VERIFY_BATCH) break;
+    }
+    if (headIndex < heads.length) {
+      return bad(
+        frontier.size,
+        `tree head of ${heads[headIndex].tree_size} entries, log ends early`,
+      );
+    }
+    return { result: 'valid', entries: frontier.size, treeHeadsChecked: checked };
+  }
+
+  private checkHead(head: HeadRow, frontier: Frontier): string | undefined {
+    if (!rootOf(frontier).equals(head.root_hash)) {
+      return `root of the tree head of ${head.tree_size} entries does not match (an entry at or before this one was rewritten)`;
+    }
+    const signed = canonicalJson(signedPart(head));
+    if (!this.keyRing.verify(signed, { kid: head.kid, alg: 'EdDSA', sig: head.signature })) {
+      return `signature of the tree head of ${head.tree_size} entries does not verify`;
+    }
+    return undefined;
+  }
+
+  private async seal(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT ${APPEND_LOCK}`);
+      const [last] = (await manager.query(
+        `SELECT tree_size, frontier FROM disclosure_register.tree_heads ORDER BY tree_size DESC LIMIT 1`,
+      )) as { tree_size: string; frontier: [number, string][] }[];
+      const frontier: Frontier = last
+        ? {
+            size: Number(last.tree_size),
+            nodes: last.frontier.map(([height, hex]) => ({
+              height,
+              hash: Buffer.from(hex, 'hex'),
+            })),
+          }
+        : { size: 0, nodes: [] };
+      const rows = (await manager.query(
+        'SELECT leaf_hash FROM disclosure_register.entries WHERE position >= $1 ORDER BY position',
+        [frontier.size],
+      )) as { leaf_hash: Buffer }[];
+      if (rows.length === 0) return;
+      for (const row of rows) extend(frontier, row.leaf_hash);
+      const head = {
+        tree_size: String(frontier.size),
+        root_hash: rootOf(frontier),
+        sealed_at: new Date(),
+      };
+      const signature = this.keyRing.sign(canonicalJson(signedPart(head)));
+      await manager.query(
+        `INSERT INTO disclosure_register.tree_heads (tree_size, root_hash, sealed_at, kid, signature, frontier)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [
+          frontier.size,
+          head.root_hash,
+          head.sealed_at,
+          signature.kid,
+          signature.sig,
+          JSON.stringify(frontier.nodes.map((n) => [n.height, n.hash.toString('hex')])),
+        ],
+      );
+      await this.outbox.append(
+        manager,
+        TreeHeadSealedEvent,
+        toHead({ ...head, kid: signature.kid, signature: signature.sig }),
+      );
+    });
+  }
+
+  private async sealedSize(manager: EntityManager): Promise<number> {
+    const [row] = (await manager.query(
+      'SELECT coalesce(max(tree_size), 0)::bigint AS size FROM disclosure_register.tree_heads',
+    )) as { size: string }[];
+    return Number(row.size);
+  }
+}
+
+interface HeadRow {
+  tree_size: string;
+  root_hash: Buffer;
+  sealed_at: Date;
+  kid: string;
+  signature: string;
+}
+interface EntryRow {
+  position: string;
+  leaf: string;
+  leaf_hash: Buffer;
+  details: Record<string, unknown> | null;
+  salt: Buffer | null;
+}
+
+/** SHA-256 over the salt and the canonical JSON of the details, hex. */
+function commitment(salt: Buffer, details: Record<string, unknown>): string {
+  return createHash('sha256').update(salt).update(canonicalJson(details)).digest('hex');
+}
+
+function extend(frontier: Frontier, leaf: Hash): void {
+  let top = { height: 0, hash: leaf };
+  const nodes = frontier.nodes;
+  while (nodes.length > 0 && nodes[nodes.length - 1].height === top.height) {
+    const left = nodes.pop()!;
+    top = { height: top.height + 1, hash: nodeHash(left.hash, top.hash) };
+  }
+  nodes.push(top);
+  frontier.size++;
+}
+
+function rootOf(frontier: Frontier): Hash {
+  const nodes = frontier.nodes;
+  if (nodes.length === 0) return createHash('sha256').digest();
+  let hash = nodes[nodes.length - 1].hash;
+  for (let i = nodes.length - 2; i >= 0; i--) hash = nodeHash(nodes[i].hash, hash);
+  return hash;
+}
+
+/** What a tree head's signature covers. */
+function signedPart(head: Pick<HeadRow, 'tree_size' | 'root_hash' | 'sealed_at'>) {
+  return {
+    treeSize: Number(head.tree_size),
+    rootHash: head.root_hash.toString('hex'),
+    sealedAt: head.sealed_at.toISOString(),
+  };
+}
+
+function toHead(row: HeadRow): TreeHeadReply {
+  return {
+    ...signedPart(row),
+    kid: row.kid,
+    signature: row.signature,
+  };
+}

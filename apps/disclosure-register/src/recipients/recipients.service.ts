@@ -1,0 +1,147 @@
+import {
+  DsgError,
+  ErrorCodes,
+  type ListRecipientsReply,
+  type RecipientReply,
+  UpsertRecipientRequest,
+} from '@dsg/contracts';
+import { type Logger, PLATFORM_LOGGER, toFieldErrors } from '@dsg/platform';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import { readFileSync } from 'node:fs';
+import { DataSource } from 'typeorm';
+import { parse } from 'yaml';
+import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
+
+interface RecipientRow {
+  recipient_id: string;
+  version: number;
+  name: string;
+  kind: string;
+  legal_role: RecipientReply['legalRole'];
+  address: RecipientReply['address'];
+  baa: RecipientReply['baa'] | null;
+  allowances: RecipientReply['allowances'];
+  active: boolean;
+  reason: string;
+  changed_by: string;
+  changed_at: Date;
+}
+
+const CURRENT = `SELECT DISTINCT ON (recipient_id) * FROM disclosure_register.recipient_versions
+                  ORDER BY recipient_id, version DESC`;
+
+/**
+ * Who data goes to. Every change is a new version (the old ones stay, so an accounting names the
+ * recipient as it was when the disclosure was made). The spa's recipients are seeded at boot
+ * from the repository's seed file, once: afterwards only new versions change them.
+ */
+@Injectable()
+export class RecipientsService implements OnModuleInit {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(REGISTER_CONFIG) private readonly config: RegisterConfig,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const seed = parse(readFileSync(this.config.recipientsSeedPath, 'utf8')) as {
+      recipients?: unknown[];
+    };
+    let created = 0;
+    for (const raw of seed.recipients ?? []) {
+      const request = plainToInstance(UpsertRecipientRequest, {
+        active: true,
+        reason: 'seeded from the privacy policy',
+        ...(raw as object),
+      });
+      const errors = validateSync(request, { whitelist: true, forbidNonWhitelisted: true });
+      if (errors.length) {
+        throw new Error(
+          `recipients seed: ${toFieldErrors(errors)
+            .map((e) => e.field)
+            .join(', ')} invalid`,
+        );
+      }
+      const [row] = (await this.dataSource.query(
+        `INSERT INTO disclosure_register.recipient_versions
+           (recipient_id, version, name, kind, legal_role, address, baa, allowances, active, reason, changed_by)
+         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, 'seed')
+         ON CONFLICT (recipient_id, version) DO NOTHING RETURNING 1`,
+        this.values(request),
+      )) as unknown[];
+      if (row) created++;
+    }
+    if (created) this.logger.info({ context: 'Recipients', created }, 'recipients seeded');
+  }
+
+  async upsert(request: UpsertRecipientRequest, caller: string): Promise<RecipientReply> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `recipient:${request.recipientId}`,
+      ]);
+      await manager.query(
+        `INSERT INTO disclosure_register.recipient_versions
+           (recipient_id, version, name, kind, legal_role, address, baa, allowances, active, reason, changed_by)
+         SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+           FROM disclosure_register.recipient_versions WHERE recipient_id = $1`,
+        [...this.values(request), caller],
+      );
+    });
+    return this.get(request.recipientId);
+  }
+
+  /** The current version, or the one asked for. */
+  async get(recipientId: string, version?: number): Promise<RecipientReply> {
+    const [row] = (await this.dataSource.query(
+      version
+        ? 'SELECT * FROM disclosure_register.recipient_versions WHERE recipient_id = $1 AND version = $2'
+        : 'SELECT * FROM disclosure_register.recipient_versions WHERE recipient_id = $1 ORDER BY version DESC LIMIT 1',
+      version ? [recipientId, version] : [recipientId],
+    )) as RecipientRow[];
+    if (!row) throw new DsgError(ErrorCodes.NOT_FOUND, 'No such recipient or version');
+    return toReply(row);
+  }
+
+  /** The current version, or undefined (a disclosure to an unknown recipient is denied, POL-2). */
+  async current(recipientId: string): Promise<RecipientReply | undefined> {
+    return this.get(recipientId).catch(() => undefined);
+  }
+
+  async list(): Promise<ListRecipientsReply> {
+    const rows = (await this.dataSource.query(CURRENT)) as RecipientRow[];
+    return { recipients: rows.map(toReply) };
+  }
+
+  private values(r: UpsertRecipientRequest): unknown[] {
+    return [
+      r.recipientId,
+      r.name,
+      r.kind,
+      r.legalRole,
+      r.address,
+      r.baa ?? null,
+      JSON.stringify(r.allowances),
+      r.active,
+      r.reason,
+    ];
+  }
+}
+
+function toReply(row: RecipientRow): RecipientReply {
+  return {
+    recipientId: row.recipient_id,
+    version: row.version,
+    name: row.name,
+    kind: row.kind,
+    legalRole: row.legal_role,
+    address: row.address,
+    ...(row.baa ? { baa: row.baa } : {}),
+    allowances: row.allowances,
+    active: row.active,
+    reason: row.reason,
+    changedBy: row.changed_by,
+    changedAt: row.changed_at.toISOString(),
+  };
+}

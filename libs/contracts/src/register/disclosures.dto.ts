@@ -1,0 +1,105 @@
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
+import { LEGAL_BASES } from '../consent/decision.dto';
+import { CLIENT_ID_PATTERN } from '../consent/subjects.dto';
+import { RECIPIENT_ID_PATTERN } from './recipients.dto';
+
+/**
+ * "May I share this, and record that I did?" The calling service is known from its NATS
+ * identity; an Idempotency-Key header is required.
+ */
+export class DiscloseRequest {
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
+  clientId!: string;
+  @Matches(RECIPIENT_ID_PATTERN, { message: 'recipientId must be 1-64 of a-z, 0-9 and -' })
+  recipientId!: string;
+  @IsString() @MaxLength(64) purpose!: string;
+  @IsIn(LEGAL_BASES) legalBasis!: (typeof LEGAL_BASES)[number];
+  @IsOptional()
+  @Matches(/^[0-9a-f-]{36}$/, { message: 'authorizationId must be a UUID' })
+  authorizationId?: string;
+  /** The legal request (court order, subpoena …) a disclosure answers, where one applies. */
+  @IsOptional() @IsString() @MaxLength(128) legalRequestRef?: string;
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(50)
+  @IsString({ each: true })
+  categories!: string[];
+  /** ACC-1: a brief description of what is disclosed. Personal: kept apart from the hash. */
+  @IsString() @MinLength(3) @MaxLength(500) description!: string;
+  /** The person acting, if any (staff id). Personal: kept apart from the hash. */
+  @IsOptional() @IsString() @MaxLength(128) actingPerson?: string;
+}
+
+export const DISCLOSURE_DECISIONS = ['ALLOW', 'DENY'] as const;
+
+/** Signed by the register's key (`kid`) over the canonical JSON of every other field. */
+export class DisclosureReceipt {
+  @IsString() entryId!: string;
+  /** The entry's leaf index in the log. */
+  @IsInt() position!: number;
+  /** Hex SHA-256 leaf hash (RFC 9162) of the entry. */
+  @IsString() leafHash!: string;
+  @IsIn(DISCLOSURE_DECISIONS) decision!: (typeof DISCLOSURE_DECISIONS)[number];
+  /** Every failed rule, by rule id. */
+  @IsArray() @IsString({ each: true }) reasons!: string[];
+  /** CONSENT_UNAVAILABLE when the consent service could not answer (fail closed). */
+  @IsOptional() @IsString() code?: string;
+  @IsString() recordedAt!: string;
+  /** The entry an earlier CONSENT_UNAVAILABLE attempt under the same key made. */
+  @IsOptional() @IsString() retryOf?: string;
+  @IsString() kid!: string;
+  @IsString() signature!: string;
+}
+
+export class TreeHeadRequest {}
+
+/** A signed tree head: the log of `treeSize` entries has this root (RFC 9162). */
+export class TreeHeadReply {
+  @IsInt() treeSize!: number;
+  /** Hex SHA-256. */
+  @IsString() rootHash!: string;
+  @IsString() sealedAt!: string;
+  @IsString() kid!: string;
+  /** Over the canonical JSON of {treeSize, rootHash, sealedAt}. */
+  @IsString() signature!: string;
+}
+
+export class VerifyLogRequest {}
+
+export class VerifyLogReply {
+  @IsIn(['valid', 'invalid']) result!: 'valid' | 'invalid';
+  @IsInt() entries!: number;
+  @IsInt() treeHeadsChecked!: number;
+  /** The first entry whose content, hash or place does not match. */
+  @IsOptional() @IsInt() firstBadPosition?: number;
+  @IsOptional() @IsString() problem?: string;
+}
+
+export class DisclosureEvent {
+  @IsString() entryId!: string;
+  @IsInt() position!: number;
+  @IsString() recipientId!: string;
+  @IsString() purpose!: string;
+  @IsIn(DISCLOSURE_DECISIONS) decision!: (typeof DISCLOSURE_DECISIONS)[number];
+  @IsArray() @IsString({ each: true }) reasons!: string[];
+  @IsString() recordedAt!: string;
+}
+
+export class TreeHeadSealed {
+  @IsInt() treeSize!: number;
+  @IsString() rootHash!: string;
+  @IsString() sealedAt!: string;
+  @IsString() kid!: string;
+  @IsString() signature!: string;
+}

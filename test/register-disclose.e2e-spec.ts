@@ -1,0 +1,372 @@
+import {
+  canonicalJson,
+  type DiscloseRequest,
+  type DsgClient,
+  type DsgError,
+  ErrorCodes,
+  eventStreamName,
+} from '@dsg/contracts';
+import { verifyWithPublishedKey } from '@dsg/platform';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { connectClient } from './support/clients';
+import { e2eEnv, runtimeDataSource, sqlErrorCode } from './support/e2e-env';
+import { connectAs } from './support/nats-users';
+import { ServiceProcess } from './support/service-process';
+
+/**
+ * The disclosure register (issue 5): every disclosure checked (POL-1, POL-2, HIP-4, HIP-5 and
+ * the consent service's decision) and recorded, allowed or denied, in a verifiable log.
+ */
+describe('disclosure register: disclose, record, verify', () => {
+  const run = Date.now().toString(36);
+  const clientId = `reg-${run}`;
+  let consent: ServiceProcess;
+  let register: ServiceProcess;
+  let booking: DsgClient;
+  let ops: DsgClient;
+  let owner: Client;
+  let runtime: DataSource;
+  let key = 0;
+
+  const financing = (change: Partial<DiscloseRequest> = {}): DiscloseRequest => ({
+    clientId,
+    recipientId: 'cherry',
+    purpose: 'payments-and-memberships',
+    legalBasis: 'payment',
+    categories: ['identifiers.name', 'payment.financing'],
+    description: 'Financing application: name and requested amount',
+    ...change,
+  });
+  const disclose = (request: DiscloseRequest, idempotencyKey = `k-${run}-${key++}`) =>
+    booking.disclosureRegister.disclose(request, { idempotencyKey, retries: 0 });
+  const entries = async () =>
+    Number(
+      (await owner.query('SELECT count(*)::int AS n FROM disclosure_register.entries')).rows[0].n,
+    );
+  const entry = async (entryId: string) =>
+    (
+      await owner.query(
+        'SELECT position, leaf, details FROM disclosure_register.entries WHERE entry_id = $1',
+        [entryId],
+      )
+    ).rows[0] as { position: string; leaf: string; details: Record<string, unknown> };
+
+  beforeAll(async () => {
+    const env = { SEAL_EVERY_MS: '300', CONSENT_TIMEOUT_MS: '1500' };
+    [consent, register] = await Promise.all([
+      ServiceProcess.start('consent'),
+      ServiceProcess.start('disclosure-register', env),
+    ]);
+    await Promise.all([consent.waitReady(), register.waitReady()]);
+    booking = await connectClient('booking');
+    ops = await connectClient('ops');
+    owner = new Client({ connectionString: e2eEnv().databaseUrl });
+    await owner.connect();
+    runtime = await runtimeDataSource('disclosure-register').initialize();
+    await booking.consent.subjectUpsert({ clientId, dateOfBirth: '1988-02-03' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await booking?.close();
+    await ops?.close();
+    await owner?.end();
+    await runtime?.destroy();
+    await register?.stop();
+    await consent?.stop();
+  });
+
+  it('seeds the recipients of the privacy policy, each with kind, role and address (POL-2, ACC-1)', async () => {
+    const { recipients } = await ops.disclosureRegister.recipientList();
+    expect(recipients.map((r) => r.recipientId)).toEqual(
+      expect.arrayContaining([
+        'in-facility-professionals',
+        'card-processor',
+        'cherry',
+        'carecredit',
+        'booking-vendor',
+        'crm-vendor',
+        'law-enforcement',
+        'regulators',
+      ]),
+    );
+    for (const r of recipients) expect(r.address.city).toBeTruthy();
+  });
+
+  it('allows a disclosure within the rules, records it once, and answers a signed receipt (ACC-1)', async () => {
+    const before = await entries();
+    const receipt = await disclose(financing());
+    expect(receipt).toMatchObject({ decision: 'ALLOW', reasons: [] });
+    expect(await entries()).toBe(before + 1);
+    const row = await entry(receipt.entryId);
+    expect(Number(row.position)).toBe(receipt.position);
+    const leaf = JSON.parse(row.leaf) as Record<string, unknown>;
+    expect(leaf).toMatchObject({
+      recipient: { id: 'cherry', version: 1 },
+      purpose: 'payments-and-memberships',
+      decision: 'ALLOW',
+    });
+    // Personal details sit apart from what is hashed (ACC-1's description among them).
+    expect(row.leaf).not.toContain(clientId);
+    expect(row.details).toEqual({
+      clientId,
+      description: 'Financing application: name and requested amount',
+    });
+    const { keys } = await ops.disclosureRegister.signingKeys();
+    const { kid, signature, ...signed } = receipt;
+    expect(
+      verifyWithPublishedKey(canonicalJson(signed), { kid, alg: 'EdDSA', sig: signature }, keys),
+    ).toBe(true);
+  });
+
+  it('denies, and records once, a disclosure to an unknown or inactive recipient (POL-2)', async () => {
+    const before = await entries();
+    const unknown = await disclose(financing({ recipientId: 'data-broker' }));
+    expect(unknown.decision).toBe('DENY');
+    expect(unknown.reasons).toContain('POL-2');
+    expect(await entries()).toBe(before + 1);
+  });
+
+  it('denies a sale, whatever the recipient (POL-1)', async () => {
+    const receipt = await disclose(
+      financing({ purpose: 'sale-of-personal-information', legalBasis: 'authorization' }),
+    );
+    expect(receipt.decision).toBe('DENY');
+    expect(receipt.reasons).toContain('POL-1');
+  });
+
+  it('denies categories beyond the recipient allowance for the purpose (HIP-4)', async () => {
+    const receipt = await disclose(financing({ categories: ['health.medications'] }));
+    expect(receipt).toMatchObject({ decision: 'DENY' });
+    expect(receipt.reasons).toContain('HIP-4');
+  });
+
+  it('denies PHI to a business associate whose agreement was terminated (HIP-5)', async () => {
+    const booked = {
+      recipientId: 'booking-vendor',
+      purpose: 'scheduling-and-services',
+      legalBasis: 'treatment' as const,
+      categories: ['health.history'],
+    };
+    expect((await disclose(financing(booked))).decision).toBe('ALLOW');
+    const current = await ops.disclosureRegister.recipientGet({ recipientId: 'booking-vendor' });
+    const { version: _v, changedAt: _c, changedBy: _b, ...rest } = current;
+    await ops.disclosureRegister.recipientUpsert({
+      ...rest,
+      baa: { ...current.baa!, terminatedAt: new Date(Date.now() - 1000).toISOString() },
+      reason: 'agreement terminated by the spa',
+    });
+    const denied = await disclose(financing(booked));
+    expect(denied.decision).toBe('DENY');
+    expect(denied.reasons).toEqual(['HIP-5']);
+    // The version the earlier disclosure was checked against is kept.
+    const v1 = await ops.disclosureRegister.recipientGet({
+      recipientId: 'booking-vendor',
+      version: current.version,
+    });
+    expect(v1.baa?.terminatedAt).toBeUndefined();
+  });
+
+  it('carries the consent service decision: an opt-out denies (the stricter rule wins)', async () => {
+    await booking.consent.ledgerRecord({
+      clientId,
+      kind: 'opt-out',
+      scopeType: 'purpose',
+      scope: 'appointment-reminders',
+      method: 'web-form',
+      actor: 'self',
+      policyVersion: '2026.1',
+    });
+    const receipt = await disclose(
+      financing({
+        recipientId: 'crm-vendor',
+        purpose: 'appointment-reminders',
+        legalBasis: 'health-care-operations',
+        categories: ['identifiers.contact'],
+      }),
+    );
+    expect(receipt).toMatchObject({ decision: 'DENY', reasons: ['POL-4'] });
+  });
+
+  it('replays a key with the same request without a new entry, and refuses it with another', async () => {
+    const idempotencyKey = `replay-${run}`;
+    const first = await disclose(financing(), idempotencyKey);
+    const count = await entries();
+    await expect(disclose(financing(), idempotencyKey)).resolves.toEqual(first);
+    expect(await entries()).toBe(count);
+    const conflict = await disclose(financing({ description: 'something else' }), idempotencyKey)
+      .then(() => undefined)
+      .catch((e: DsgError) => e);
+    expect(conflict?.code).toBe(ErrorCodes.IDEMPOTENCY_CONFLICT);
+    expect(await entries()).toBe(count);
+  });
+
+  it('requires an idempotency key and refuses bad input with the field named, writing nothing', async () => {
+    const before = await entries();
+    const noKey = await booking.disclosureRegister
+      .disclose(financing(), { retries: 0, idempotencyKey: '' })
+      .catch((e: DsgError) => e);
+    expect(noKey).toMatchObject({ code: ErrorCodes.VALIDATION_FAILED });
+    const bad = await disclose({ ...financing(), categories: [] }).catch((e: DsgError) => e);
+    expect(bad).toMatchObject({
+      code: ErrorCodes.VALIDATION_FAILED,
+      fields: [expect.objectContaining({ field: 'categories' })],
+    });
+    expect(await entries()).toBe(before);
+  });
+
+  it('the runtime role cannot change or delete an entry', async () => {
+    expect(await sqlErrorCode(runtime, 'UPDATE disclosure_register.entries SET leaf = leaf')).toBe(
+      '42501',
+    );
+    expect(await sqlErrorCode(runtime, 'DELETE FROM disclosure_register.entries')).toBe('42501');
+  });
+
+  it('seals signed tree heads, the same in JetStream as in the database; verify recomputes the log', async () => {
+    let head = await ops.disclosureRegister.treeHead().catch(() => undefined);
+    const deadline = Date.now() + 10_000;
+    while ((!head || head.treeSize < (await entries())) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      head = await ops.disclosureRegister.treeHead().catch(() => undefined);
+    }
+    expect(head?.treeSize).toBe(await entries());
+    const nc = await connectAs(e2eEnv().natsUrl, 'disclosure-register');
+    try {
+      const jsm = await nc.jetstreamManager();
+      const stored = await jsm.streams.getMessage(
+        eventStreamName(e2eEnv().subjectPrefix, 'disclosure-register'),
+        {
+          last_by_subj: `${e2eEnv().subjectPrefix}.disclosure-register.events.tree-head.sealed.v1`,
+        },
+      );
+      const sealed = (stored.json() as { data: Record<string, unknown> }).data;
+      // The relay may be one head behind the newest: compare the one it carries.
+      const rows = await owner.query(
+        `SELECT encode(root_hash, 'hex') AS root FROM disclosure_register.tree_heads WHERE tree_size = $1`,
+        [sealed.treeSize],
+      );
+      expect(rows.rows[0]?.root).toBe(sealed.rootHash);
+    } finally {
+      await nc.drain();
+    }
+    await expect(ops.disclosureRegister.verify()).resolves.toMatchObject({ result: 'valid' });
+  });
+
+  it('verify names the entry a superuser changed, deleted or moved', async () => {
+    const victim = (
+      await owner.query(
+        'SELECT position, leaf FROM disclosure_register.entries ORDER BY position LIMIT 1 OFFSET 2',
+      )
+    ).rows[0] as { position: string; leaf: string };
+    const position = Number(victim.position);
+    const restore = () =>
+      owner.query('UPDATE disclosure_register.entries SET leaf = $2 WHERE position = $1', [
+        position,
+        victim.leaf,
+      ]);
+    // One byte of the leaf.
+    await owner.query('UPDATE disclosure_register.entries SET leaf = $2 WHERE position = $1', [
+      position,
+      victim.leaf.replace('"DENY"', '"ALLO"').replace('"ALLOW"', '"DENYY"'),
+    ]);
+    try {
+      await expect(ops.disclosureRegister.verify()).resolves.toMatchObject({
+        result: 'invalid',
+        firstBadPosition: position,
+      });
+    } finally {
+      await restore();
+    }
+    // The personal details, which the leaf commits to.
+    const original = (
+      await owner.query('SELECT details FROM disclosure_register.entries WHERE position = $1', [
+        position,
+      ])
+    ).rows[0].details as Record<string, unknown>;
+    await owner.query(
+      `UPDATE disclosure_register.entries SET details = details || '{"description":"forged"}' WHERE position = $1`,
+      [position],
+    );
+    try {
+      await expect(ops.disclosureRegister.verify()).resolves.toMatchObject({
+        result: 'invalid',
+        firstBadPosition: position,
+        problem: expect.stringContaining('commitment'),
+      });
+    } finally {
+      await owner.query(`UPDATE disclosure_register.entries SET details = $2 WHERE position = $1`, [
+        position,
+        original,
+      ]);
+    }
+    await expect(ops.disclosureRegister.verify()).resolves.toMatchObject({ result: 'valid' });
+
+    // Deleted, moved, truncated: each taken out and put back as it was.
+    const rows = (await owner.query('SELECT * FROM disclosure_register.entries ORDER BY position'))
+      .rows as Record<string, unknown>[];
+    const put = async (row: Record<string, unknown>, at = row.position) =>
+      owner.query(
+        `INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [at, row.entry_id, row.leaf, row.leaf_hash, row.details, row.salt, row.recorded_at],
+      );
+    // Foreign keys from the idempotency table would stop a superuser's delete: not this one.
+    await owner.query("SET session_replication_role = 'replica'");
+    try {
+      await owner.query('DELETE FROM disclosure_register.entries WHERE position = $1', [position]);
+      await expect(ops.disclosureRegister.verify()).resolves.toMatchObject({
+        result: 'invalid',
+        firstBadPosition: position,
+        problem: 'entry missing',
+      });
+      await put(rows[position]);
+
+      await owner.query('DELETE FROM disclosure_register.entries WHERE position IN ($1, $2)', [
+        position,
+        position + 1,
+      ]);
+      await put(rows[position], position + 1);
+      await put(rows[position + 1], position);
+      await expect(ops.disclosureRegister.verify()).resolves.toMatchObject({
+        result: 'invalid',
+        firstBadPosition: position,
+        problem: 'entry is not at its place',
+      });
+      await owner.query('DELETE FROM disclosure_register.entries WHERE position IN ($1, $2)', [
+        position,
+        position + 1,
+      ]);
+      await put(rows[position]);
+      await put(rows[position + 1]);
+
+      const last = rows.length - 1;
+      await owner.query('DELETE FROM disclosure_register.entries WHERE position = $1', [last]);
+      await expect(ops.disclosureRegister.verify()).resolves.toMatchObject({
+        result: 'invalid',
+        firstBadPosition: last,
+        problem: expect.stringContaining('log ends early'),
+      });
+      await put(rows[last]);
+    } finally {
+      await owner.query("SET session_replication_role = 'origin'");
+    }
+    await expect(ops.disclosureRegister.verify()).resolves.toMatchObject({ result: 'valid' });
+  });
+
+  it('denies when the consent service cannot answer (fail closed), and decides a retry afresh, linked to the first', async () => {
+    await consent.stop();
+    const idempotencyKey = `unavailable-${run}`;
+    const before = await entries();
+    const first = await disclose(financing(), idempotencyKey);
+    expect(first).toMatchObject({ decision: 'DENY', code: 'CONSENT_UNAVAILABLE' });
+    expect(await entries()).toBe(before + 1);
+    consent = await ServiceProcess.start('consent');
+    await consent.waitReady();
+    const retry = await disclose(financing(), idempotencyKey);
+    expect(retry).toMatchObject({ decision: 'ALLOW', retryOf: first.entryId });
+    expect(retry.entryId).not.toBe(first.entryId);
+    expect(await entries()).toBe(before + 2);
+    // And that answer is now the key's: a further retry replays it.
+    await expect(disclose(financing(), idempotencyKey)).resolves.toEqual(retry);
+  }, 60_000);
+});
