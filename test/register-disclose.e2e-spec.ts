@@ -233,19 +233,25 @@ describe('disclosure register: disclose, record, verify', () => {
     const nc = await connectAs(e2eEnv().natsUrl, 'disclosure-register');
     try {
       const jsm = await nc.jetstreamManager();
-      const stored = await jsm.streams.getMessage(
-        eventStreamName(e2eEnv().subjectPrefix, 'disclosure-register'),
-        {
-          last_by_subj: `${e2eEnv().subjectPrefix}.disclosure-register.events.tree-head.sealed.v1`,
-        },
-      );
-      const sealed = (stored.json() as { data: Record<string, unknown> }).data;
-      // The relay may be one head behind the newest: compare the one it carries.
+      // The relay carries each head out shortly after it is sealed: wait for the newest.
+      const published = async () =>
+        jsm.streams
+          .getMessage(eventStreamName(e2eEnv().subjectPrefix, 'disclosure-register'), {
+            last_by_subj: `${e2eEnv().subjectPrefix}.disclosure-register.events.tree-head.sealed.v1`,
+          })
+          .then((m) => (m.json() as { data: { treeSize: number; rootHash: string } }).data)
+          .catch(() => undefined);
+      let sealed = await published();
+      while (sealed?.treeSize !== head?.treeSize && Date.now() < deadline + 10_000) {
+        await new Promise((r) => setTimeout(r, 100));
+        sealed = await published();
+      }
+      expect(sealed).toMatchObject({ treeSize: head?.treeSize, rootHash: head?.rootHash });
       const rows = await owner.query(
         `SELECT encode(root_hash, 'hex') AS root FROM disclosure_register.tree_heads WHERE tree_size = $1`,
-        [sealed.treeSize],
+        [sealed?.treeSize],
       );
-      expect(rows.rows[0]?.root).toBe(sealed.rootHash);
+      expect(rows.rows[0]?.root).toBe(sealed?.rootHash);
     } finally {
       await nc.drain();
     }
@@ -368,5 +374,63 @@ describe('disclosure register: disclose, record, verify', () => {
     expect(await entries()).toBe(before + 2);
     // And that answer is now the key's: a further retry replays it.
     await expect(disclose(financing(), idempotencyKey)).resolves.toEqual(retry);
+  }, 60_000);
+
+  it('refuses to append, loudly, when its database is behind the tree heads in JetStream (a rollback)', async () => {
+    // Everything sealed and published first.
+    await new Promise((r) => setTimeout(r, 1000));
+    const head = await ops.disclosureRegister.treeHead();
+    await register.stop();
+    // A restore from before the newest tree head: it and its entries are gone.
+    const lost = await owner.query(
+      'SELECT * FROM disclosure_register.tree_heads WHERE tree_size = $1',
+      [head.treeSize],
+    );
+    await owner.query("SET session_replication_role = 'replica'");
+    await owner.query('DELETE FROM disclosure_register.tree_heads WHERE tree_size = $1', [
+      head.treeSize,
+    ]);
+    await owner.query("SET session_replication_role = 'origin'");
+    register = await ServiceProcess.start('disclosure-register', { SEAL_EVERY_MS: '300' });
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!register.lines.some((l) => l.includes('refuses to append'))) {
+        if (Date.now() > deadline) throw new Error('the register never refused');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // Up, and not ready: it says why in its readiness checks.
+      let ready: Response | undefined;
+      while (!ready && Date.now() < deadline) {
+        ready = await fetch(register.url('/health/ready')).catch(() => undefined);
+        if (!ready) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(ready?.status).toBe(503);
+      expect(
+        ((await ready?.json()) as { checks: { name: string; state: string }[] }).checks,
+      ).toContainEqual(expect.objectContaining({ name: 'register-log', state: 'down' }));
+      const before = await entries();
+      const refused = await disclose(financing()).catch((e: DsgError) => e);
+      expect(refused).toMatchObject({ code: ErrorCodes.LOG_BEHIND });
+      expect(await entries()).toBe(before);
+    } finally {
+      // Put the head back, so the rest of this run finds one log.
+      await register.stop();
+      const row = lost.rows[0] as Record<string, unknown>;
+      await owner.query(
+        `INSERT INTO disclosure_register.tree_heads (tree_size, root_hash, sealed_at, kid, signature, frontier)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [
+          row.tree_size,
+          row.root_hash,
+          row.sealed_at,
+          row.kid,
+          row.signature,
+          JSON.stringify(row.frontier),
+        ],
+      );
+      register = await ServiceProcess.start('disclosure-register', { SEAL_EVERY_MS: '300' });
+      await register.waitReady();
+    }
+    await expect(disclose(financing())).resolves.toMatchObject({ decision: 'ALLOW' });
   }, 60_000);
 });

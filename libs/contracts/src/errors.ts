@@ -19,6 +19,11 @@ export const ErrorCodes = {
   RATE_LIMITED: 'REQUEST.RATE_LIMITED',
   /** A linked identifier (e-mail, phone, device) already belongs to another subject. */
   IDENTIFIER_IN_USE: 'CONSENT.IDENTIFIER_IN_USE',
+  /**
+   * The register's database is behind the tree heads published to JetStream (a restore that
+   * rolled it back, or tampering): it refuses to append until an operator resolves it.
+   */
+  LOG_BEHIND: 'REGISTER.LOG_BEHIND',
   /** Same idempotency key, different payload. */
   IDEMPOTENCY_CONFLICT: 'REQUEST.IDEMPOTENCY_CONFLICT',
   /** No instance of the called service answered (none running, or all draining). */
@@ -128,6 +133,12 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = {
     httpStatus: 503,
     grpcStatus: GrpcStatus.UNAVAILABLE,
     retryable: true,
+  },
+  'REGISTER.LOG_BEHIND': {
+    title: 'The register refuses to append: its database is behind its published tree heads',
+    httpStatus: 503,
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
+    retryable: false,
   },
   'PLATFORM.INTERNAL': {
     title: 'Internal error',

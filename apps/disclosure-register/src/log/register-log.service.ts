@@ -1,5 +1,10 @@
 import {
   canonicalJson,
+  DsgError,
+  ErrorCodes,
+  eventStreamName,
+  eventSubject,
+  qualifySubject,
   type Hash,
   leafHash,
   nodeHash,
@@ -7,7 +12,17 @@ import {
   type TreeHeadReply,
   type VerifyLogReply,
 } from '@dsg/contracts';
-import { KeyRing, type Logger, Outbox, PLATFORM_LOGGER } from '@dsg/platform';
+import {
+  isNotFound,
+  KeyRing,
+  type Logger,
+  NatsConnectionHolder,
+  Outbox,
+  PLATFORM_CONFIG,
+  PLATFORM_LOGGER,
+  type PlatformConfig,
+  SystemService,
+} from '@dsg/platform';
 import {
   Inject,
   Injectable,
@@ -50,18 +65,70 @@ const VERIFY_BATCH = 10_000;
 export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private sealing?: Promise<void>;
+  private refused?: string;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly keyRing: KeyRing,
     private readonly outbox: Outbox,
+    private readonly nats: NatsConnectionHolder,
+    system: SystemService,
+    @Inject(PLATFORM_CONFIG) private readonly platform: PlatformConfig,
     @Inject(REGISTER_CONFIG) private readonly config: RegisterConfig,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    system.addReadinessCheck('register-log', () =>
+      this.refused
+        ? Promise.reject(new Error('appending refused: database behind published tree heads'))
+        : Promise.resolve(),
+    );
+  }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    await this.compareWithJetStream();
     this.timer = setInterval(() => void this.sealNow(), this.config.sealEveryMs);
     this.timer.unref();
+  }
+
+  /** Why appending is refused, if it is (the database is behind its published tree heads). */
+  get refusal(): string | undefined {
+    return this.refused;
+  }
+
+  /**
+   * The newest tree head published to JetStream must be in the database with the same root: if
+   * it is not, the database was restored to an earlier state (or rewritten) and appending now
+   * would fork the log. The service then refuses every append, loudly, until an operator acts.
+   */
+  private async compareWithJetStream(): Promise<void> {
+    const prefix = this.platform.nats.subjectPrefix;
+    const nc = await this.nats.connect();
+    let published: { treeSize: number; rootHash: string } | undefined;
+    try {
+      const message = await (
+        await nc.jetstreamManager()
+      ).streams.getMessage(eventStreamName(prefix, 'disclosure-register'), {
+        last_by_subj: qualifySubject(prefix, eventSubject(TreeHeadSealedEvent)),
+      });
+      published = (message.json() as { data: { treeSize: number; rootHash: string } }).data;
+    } catch (err) {
+      // No stream yet (10059) or no tree head in it (10037): nothing was published to compare.
+      const code = (err as { api_error?: { err_code?: number } }).api_error?.err_code;
+      if (!isNotFound(err) && code !== 10037) throw err;
+      return;
+    }
+    const [row] = (await this.dataSource.query(
+      `SELECT encode(root_hash, 'hex') AS root FROM disclosure_register.tree_heads WHERE tree_size = $1`,
+      [published.treeSize],
+    )) as { root: string }[];
+    if (row?.root === published.rootHash) return;
+    this.refused = row
+      ? `the database's tree head of ${published.treeSize} entries differs from the one published`
+      : `the database has no tree head of ${published.treeSize} entries, which was published: it is behind`;
+    this.logger.fatal(
+      { context: 'RegisterLog', publishedTreeSize: published.treeSize },
+      `register refuses to append: ${this.refused}`,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -77,6 +144,9 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     manager: EntityManager,
     entries: { entryId: string; content: LeafContent; details: Record<string, unknown> }[],
   ): Promise<AppendedEntry[]> {
+    if (this.refused) {
+      throw new DsgError(ErrorCodes.LOG_BEHIND, `The register refuses to append: ${this.refused}`);
+    }
     await manager.query(`SELECT ${APPEND_LOCK}`);
     const [{ next }] = (await manager.query(
       'SELECT coalesce(max(position) + 1, 0)::bigint AS next FROM disclosure_register.entries',
