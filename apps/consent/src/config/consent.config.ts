@@ -1,5 +1,5 @@
 import { findUp } from '@dsg/contracts';
-import { ConfigError } from '@dsg/platform';
+import { ConfigError, integerVariable } from '@dsg/platform';
 import { existsSync } from 'node:fs';
 
 export interface ConsentConfig {
@@ -23,15 +23,8 @@ export function loadConsentConfig(env: NodeJS.ProcessEnv = process.env): Consent
   if (!existsSync(path)) {
     problems.push({ variable: 'POLICY_BUNDLE_PATH', problems: ['names no readable file'] });
   }
-  const integer = (variable: string, fallback: number, min: number, max: number): number => {
-    const raw = env[variable];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push({ variable, problems: [`must be an integer from ${min} to ${max}`] });
-    }
-    return value;
-  };
+  const integer = (variable: string, fallback: number, min: number, max: number) =>
+    integerVariable(env, problems, variable, fallback, min, max);
   const decisionLeaseMs = integer('DECISION_LEASE_MS', 6000, 1000, 60_000);
   const decisionAckTimeoutMs = integer('DECISION_ACK_TIMEOUT_MS', 1000, 100, 10_000);
   if (problems.length) throw new ConfigError(problems);

@@ -1,5 +1,5 @@
 import { findUp } from '@dsg/contracts';
-import { ConfigError } from '@dsg/platform';
+import { ConfigError, integerVariable } from '@dsg/platform';
 import { existsSync } from 'node:fs';
 
 export interface RegisterConfig {
@@ -22,15 +22,8 @@ export function loadRegisterConfig(env: NodeJS.ProcessEnv = process.env): Regist
   if (!existsSync(path)) {
     problems.push({ variable: 'RECIPIENTS_SEED_PATH', problems: ['names no readable file'] });
   }
-  const integer = (variable: string, fallback: number, min: number, max: number): number => {
-    const raw = env[variable];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      problems.push({ variable, problems: [`must be an integer from ${min} to ${max}`] });
-    }
-    return value;
-  };
+  const integer = (variable: string, fallback: number, min: number, max: number) =>
+    integerVariable(env, problems, variable, fallback, min, max);
   const config = {
     recipientsSeedPath: path,
     sealEveryEntries: integer('SEAL_EVERY_ENTRIES', 1000, 1, 1_000_000),

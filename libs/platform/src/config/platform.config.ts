@@ -206,6 +206,27 @@ export const DEVELOPMENT_IDENTIFIER_HASH_SECRET =
 export const DEVELOPMENT_SIGNING_KEY_SECRET =
   'dsg-development-only-signing-key-secret-not-for-production';
 
+/**
+ * A service's own integer variable: the fallback when unset, else a whole number within
+ * [min, max]; a bad value is added to `problems` (reported with every other at once).
+ */
+export function integerVariable(
+  env: NodeJS.ProcessEnv,
+  problems: { variable: string; problems: string[] }[],
+  variable: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    problems.push({ variable, problems: [`must be an integer from ${min} to ${max}`] });
+  }
+  return value;
+}
+
 export class ConfigError extends Error {
   constructor(readonly variables: { variable: string; problems: string[] }[]) {
     super(
