@@ -15,7 +15,14 @@ import { AuthorizationsService } from '../authorizations/authorizations.service'
 import type { Purpose, RecipientKind } from '../policy/policy-bundle';
 import { PolicyService } from '../policy/policy.service';
 import { ageBand, ageOn } from '../subjects/age';
-import { type LedgerFact, type SubjectFacts, SubjectFactsCache } from './subject-facts.cache';
+import {
+  type ConsentStateAt,
+  type SubjectFacts,
+  SubjectFactsCache,
+  stateAt,
+} from './subject-facts.cache';
+
+const NO_STATE: ConsentStateAt = { latest: new Map(), consentState: {} };
 
 interface Bundle {
   purposes: Purpose[];
@@ -149,7 +156,7 @@ export class DecisionService {
           : `age ${age} on the date of the decision`,
     );
 
-    const { latest, consentState } = facts ? stateAt(facts, atMs) : NO_STATE;
+    const { latest, consentState } = facts ? consentStateAt(facts, atMs) : NO_STATE;
     const states = [...latest.values()];
     const state = (type: string, scope: string) => latest.get(`${type}:${scope}`);
 
@@ -285,28 +292,8 @@ export class DecisionService {
   }
 }
 
-interface StateAt {
-  latest: Map<string, LedgerFact>;
-  consentState: Record<string, string>;
-}
-const NO_STATE: StateAt = { latest: new Map(), consentState: {} };
-/** The state after the subject's last entry, computed once per loaded subject (never mutated). */
-const currentStates = new WeakMap<SubjectFacts, StateAt>();
-
-/** The latest entry per scope as of `atMs` (the ledger is held oldest first). */
-function stateAt(facts: SubjectFacts, atMs: number): StateAt {
-  const current = facts.ledger.length === 0 || atMs >= facts.ledger[facts.ledger.length - 1].at;
-  if (current) {
-    const held = currentStates.get(facts);
-    if (held) return held;
-  }
-  const latest = new Map<string, LedgerFact>();
-  for (const entry of facts.ledger) {
-    if (entry.at <= atMs) latest.set(`${entry.scopeType}:${entry.scope}`, entry);
-  }
-  const consentState: Record<string, string> = {};
-  for (const s of latest.values()) consentState[`${s.scopeType}:${s.scope || '*'}`] = s.kind;
-  const result = { latest, consentState };
-  if (current) currentStates.set(facts, result);
-  return result;
+/** The state for `atMs`: the one computed at load when nothing came after it. */
+function consentStateAt(facts: SubjectFacts, atMs: number): ConsentStateAt {
+  const last = facts.ledger.length ? facts.ledger[facts.ledger.length - 1].at : -Infinity;
+  return atMs >= last ? facts.current : stateAt(facts.ledger, atMs);
 }

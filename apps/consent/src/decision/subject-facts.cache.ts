@@ -24,12 +24,24 @@ export interface RestrictionFact {
   until: number | null;
 }
 
+/** The latest entry per scope from some moment on. */
+export interface ConsentStateAt {
+  latest: Map<string, LedgerFact>;
+  /** `<scopeType>:<scope or *>` → kind, as a decision reports it. */
+  consentState: Record<string, string>;
+}
+
 /** Everything about one subject the decision's rules read, for any moment. */
 export interface SubjectFacts {
   dob: string | null;
   /** Oldest first (occurred_at, then insertion order), as the ledger orders them. */
   ledger: LedgerFact[];
   restrictions: RestrictionFact[];
+  /**
+   * The state after the last entry, computed when the subject is loaded: a decision for now
+   * allocates nothing lasting (which keeps the collector's pauses, and so the tail, short).
+   */
+  current: ConsentStateAt;
 }
 
 type LedgerTuple = [string, string, string, string, string, number, string | null];
@@ -194,18 +206,42 @@ export class SubjectFactsCache {
   }
 }
 
+/** The latest entry per scope as of `atMs` (the ledger is held oldest first). */
+export function stateAt(ledger: readonly LedgerFact[], atMs: number): ConsentStateAt {
+  const latest = new Map<string, LedgerFact>();
+  for (const entry of ledger) {
+    if (entry.at <= atMs) latest.set(`${entry.scopeType}:${entry.scope}`, entry);
+  }
+  const consentState: Record<string, string> = {};
+  for (const s of latest.values()) consentState[`${s.scopeType}:${s.scope || '*'}`] = s.kind;
+  return { latest, consentState };
+}
+
+/** One copy of each repeated short string (kinds, scopes, methods) across 100,000s of subjects. */
+const interned = new Map<string, string>();
+function intern(value: string): string {
+  const held = interned.get(value);
+  if (held !== undefined) return held;
+  if (interned.size < 10_000) interned.set(value, value);
+  return value;
+}
+
 function toFacts(row: FactsRow): SubjectFacts {
+  const ledger = row.ledger.map(
+    ([scopeType, scope, kind, actor, method, at, parentalVerification]) => ({
+      scopeType: intern(scopeType),
+      scope: intern(scope),
+      kind: intern(kind),
+      actor: intern(actor),
+      method: intern(method),
+      at,
+      parentalVerification: parentalVerification && intern(parentalVerification),
+    }),
+  );
   return {
     dob: row.dob,
-    ledger: row.ledger.map(([scopeType, scope, kind, actor, method, at, parentalVerification]) => ({
-      scopeType,
-      scope,
-      kind,
-      actor,
-      method,
-      at,
-      parentalVerification,
-    })),
+    ledger,
+    current: stateAt(ledger, Infinity),
     restrictions: row.restrictions.map(
       ([kind, recipientKinds, purposes, categories, from, until]) => ({
         kind,
