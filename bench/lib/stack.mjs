@@ -13,7 +13,20 @@ import {
 import { natsPassword } from '../../scripts/lib/nats-users.cjs';
 import { mainOf, migrateAll, run } from '../../scripts/lib/services.mjs';
 
+const handedOut = new Set();
+
+/** A free port on loopback, never one this run handed out before (the OS may repeat one). */
 export async function freePort() {
+  for (;;) {
+    const port = await probePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function probePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);

@@ -8,7 +8,20 @@ import { natsPassword } from './nats-users';
 
 const root = join(__dirname, '..', '..');
 
+const handedOut = new Set<number>();
+
+/** A free port on loopback, never one this process handed out before (the OS may repeat one). */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await probePort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function probePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
