@@ -95,3 +95,34 @@ export async function openLoop(
   await Promise.all(pending);
   return { ...summarise(samples), rate: round(rate, 0), failed };
 }
+
+/**
+ * A request-reply scenario measured as the raw echo is, with its rows against the echo's:
+ * sequential p50, 64-concurrent throughput, and p99 at the echo's fixed rate (half its maximum).
+ */
+export async function againstEcho(call, baselines, { unit, seconds, sequentialOptions } = {}) {
+  const seq = await sequential(call, sequentialOptions);
+  const concurrent = await closedLoop(call, { concurrency: 64, seconds });
+  const fixed = await openLoop(call, { rate: baselines['nats.echo.fixedRate'].rate, seconds });
+  const rows = {
+    sequentialP50: {
+      metric: 'sequential p50 ms',
+      value: seq.p50,
+      baseline: 'nats.echo.sequential',
+      baselineValue: baselines['nats.echo.sequential'].p50,
+    },
+    concurrent: {
+      metric: `64-concurrent ${unit}`,
+      value: concurrent.throughput,
+      baseline: 'nats.echo.concurrent64',
+      baselineValue: baselines['nats.echo.concurrent64'].throughput,
+    },
+    fixedRate: {
+      metric: `p99 ms at ${fixed.rate}/s (${fixed.failed} failed)`,
+      value: fixed.p99,
+      baseline: 'nats.echo.fixedRate',
+      baselineValue: baselines['nats.echo.fixedRate'].p99,
+    },
+  };
+  return { seq, concurrent, fixed, rows };
+}

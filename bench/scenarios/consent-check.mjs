@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import pg from 'pg';
 import { natsPassword } from '../../scripts/lib/nats-users.cjs';
-import { closedLoop, openLoop, sequential } from '../lib/measure.mjs';
+import { againstEcho } from '../lib/measure.mjs';
 
 const require = createRequire(import.meta.url);
 const seconds = Number(process.env.BENCH_SECONDS || 3);
@@ -75,36 +75,21 @@ export async function run(stack, baselines) {
       legalBasis: 'health-care-operations',
     });
   try {
-    const seq = await sequential(call, { count: 1000, warmup: 200 });
-    const concurrent = await closedLoop(call, { concurrency: 64, seconds });
-    const rate = baselines['nats.echo.concurrent64'].throughput / 2;
-    const fixed = await openLoop(call, { rate, seconds });
-    const echoAtRate = baselines['nats.echo.fixedRate'];
+    const { concurrent, rows } = await againstEcho(call, baselines, {
+      unit: 'checks/s',
+      seconds,
+      sequentialOptions: { count: 1000, warmup: 200 },
+    });
     return [
+      rows.sequentialP50,
+      rows.concurrent,
       {
-        metric: 'sequential p50 ms',
-        value: seq.p50,
-        baseline: 'nats.echo.sequential',
-        baselineValue: baselines['nats.echo.sequential'].p50,
-      },
-      {
-        metric: '64-concurrent checks/s',
-        value: concurrent.throughput,
-        baseline: 'nats.echo.concurrent64',
-        baselineValue: baselines['nats.echo.concurrent64'].throughput,
-      },
-      {
-        metric: '64-concurrent checks/s (vs mux echo)',
+        metric: `64-concurrent checks/s (vs mux echo)`,
         value: concurrent.throughput,
         baseline: 'nats.echo.concurrent64.mux',
         baselineValue: baselines['nats.echo.concurrent64.mux'].throughput,
       },
-      {
-        metric: `p99 ms at ${fixed.rate}/s (${fixed.failed} failed)`,
-        value: fixed.p99,
-        baseline: 'nats.echo.fixedRate',
-        baselineValue: echoAtRate.p99,
-      },
+      rows.fixedRate,
     ];
   } finally {
     await client.close();

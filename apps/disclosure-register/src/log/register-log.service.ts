@@ -5,9 +5,10 @@ import {
   eventStreamName,
   eventSubject,
   qualifySubject,
-  type Hash,
+  type CompactRange,
+  extendRange,
   leafHash,
-  nodeHash,
+  rangeRoot,
   TreeHeadSealedEvent,
   type TreeHeadReply,
   type VerifyLogReply,
@@ -43,11 +44,7 @@ export interface AppendedEntry {
   recordedAt: string;
 }
 
-interface Frontier {
-  /** Roots of the complete subtrees, left to right, with their heights. */
-  nodes: { height: number; hash: Hash }[];
-  size: number;
-}
+type Frontier = CompactRange;
 
 /** One appender at a time across every instance: the log has one order. */
 const APPEND_LOCK = "pg_advisory_xact_lock(hashtext('dsg-register-append'))";
@@ -241,7 +238,7 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
         if (row.details && row.salt && commitment(row.salt, row.details) !== leaf.details) {
           return bad(position, 'details do not match their commitment');
         }
-        extend(frontier, hash);
+        extendRange(frontier, hash);
         while (headIndex < heads.length && Number(heads[headIndex].tree_size) === frontier.size) {
           const problem = this.checkHead(heads[headIndex], frontier);
           if (problem) return bad(position, problem);
@@ -261,7 +258,7 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private checkHead(head: HeadRow, frontier: Frontier): string | undefined {
-    if (!rootOf(frontier).equals(head.root_hash)) {
+    if (!rangeRoot(frontier).equals(head.root_hash)) {
       return `root of the tree head of ${head.tree_size} entries does not match (an entry at or before this one was rewritten)`;
     }
     const signed = canonicalJson(signedPart(head));
@@ -291,10 +288,10 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
         [frontier.size],
       )) as { leaf_hash: Buffer }[];
       if (rows.length === 0) return;
-      for (const row of rows) extend(frontier, row.leaf_hash);
+      for (const row of rows) extendRange(frontier, row.leaf_hash);
       const head = {
         tree_size: String(frontier.size),
-        root_hash: rootOf(frontier),
+        root_hash: rangeRoot(frontier),
         sealed_at: new Date(),
       };
       const signature = this.keyRing.sign(canonicalJson(signedPart(head)));
@@ -344,25 +341,6 @@ interface EntryRow {
 /** SHA-256 over the salt and the canonical JSON of the details, hex. */
 function commitment(salt: Buffer, details: Record<string, unknown>): string {
   return createHash('sha256').update(salt).update(canonicalJson(details)).digest('hex');
-}
-
-function extend(frontier: Frontier, leaf: Hash): void {
-  let top = { height: 0, hash: leaf };
-  const nodes = frontier.nodes;
-  while (nodes.length > 0 && nodes[nodes.length - 1].height === top.height) {
-    const left = nodes.pop()!;
-    top = { height: top.height + 1, hash: nodeHash(left.hash, top.hash) };
-  }
-  nodes.push(top);
-  frontier.size++;
-}
-
-function rootOf(frontier: Frontier): Hash {
-  const nodes = frontier.nodes;
-  if (nodes.length === 0) return createHash('sha256').digest();
-  let hash = nodes[nodes.length - 1].hash;
-  for (let i = nodes.length - 2; i >= 0; i--) hash = nodeHash(nodes[i].hash, hash);
-  return hash;
 }
 
 /** What a tree head's signature covers. */

@@ -27,24 +27,40 @@ export function nodeHash(left: Hash, right: Hash): Hash {
 export const EMPTY_ROOT: Hash = createHash('sha256').digest();
 
 /**
- * The root of the tree over `leaves` (leaf hashes), in one pass: completed subtrees are kept on a
- * stack and merged when two of one height meet, then folded right to left, which is the RFC's
- * recursive definition computed bottom-up.
+ * The roots of the complete subtrees of a tree's leaves so far, left to right (a "compact
+ * range"): enough to add leaves and compute the root without the leaves themselves.
  */
-export function rootHash(leaves: readonly Hash[]): Hash {
-  if (leaves.length === 0) return EMPTY_ROOT;
-  const stack: { height: number; hash: Hash }[] = [];
-  for (const leaf of leaves) {
-    let top = { height: 0, hash: leaf };
-    while (stack.length > 0 && stack[stack.length - 1].height === top.height) {
-      const left = stack.pop()!;
-      top = { height: top.height + 1, hash: nodeHash(left.hash, top.hash) };
-    }
-    stack.push(top);
+export interface CompactRange {
+  nodes: { height: number; hash: Hash }[];
+  size: number;
+}
+
+/** Adds a leaf hash: completed subtrees of one height merge as they meet. */
+export function extendRange(range: CompactRange, leaf: Hash): void {
+  let top = { height: 0, hash: leaf };
+  const nodes = range.nodes;
+  while (nodes.length > 0 && nodes[nodes.length - 1].height === top.height) {
+    const left = nodes.pop()!;
+    top = { height: top.height + 1, hash: nodeHash(left.hash, top.hash) };
   }
-  let hash = stack.pop()!.hash;
-  while (stack.length > 0) hash = nodeHash(stack.pop()!.hash, hash);
+  nodes.push(top);
+  range.size++;
+}
+
+/** The root of the range's tree: its subtrees folded right to left (RFC 9162's definition). */
+export function rangeRoot(range: CompactRange): Hash {
+  const nodes = range.nodes;
+  if (nodes.length === 0) return EMPTY_ROOT;
+  let hash = nodes[nodes.length - 1].hash;
+  for (let i = nodes.length - 2; i >= 0; i--) hash = nodeHash(nodes[i].hash, hash);
   return hash;
+}
+
+/** The root of the tree over `leaves` (leaf hashes), in one pass. */
+export function rootHash(leaves: readonly Hash[]): Hash {
+  const range: CompactRange = { nodes: [], size: 0 };
+  for (const leaf of leaves) extendRange(range, leaf);
+  return rangeRoot(range);
 }
 
 /** The largest power of two strictly below n (n > 1). */
@@ -83,6 +99,37 @@ export function consistencyProof(m: number, leaves: readonly Hash[]): Hash[] {
   return subproof(m, 0, n, true);
 }
 
+/**
+ * The walk both verifications of RFC 9162 (2.1.3.2, 2.1.4.2) make along a proof: each hash joins
+ * from the left (`fromLeft`) or the right (`fromRight`) of what has been computed so far. False
+ * when the proof is longer than the tree allows; otherwise whether it ended at the root level.
+ */
+function walk(
+  fn: number,
+  sn: number,
+  path: readonly Hash[],
+  fromLeft: (hash: Hash) => void,
+  fromRight: (hash: Hash) => void,
+): boolean {
+  for (const hash of path) {
+    if (sn === 0) return false;
+    if (fn % 2 === 1 || fn === sn) {
+      fromLeft(hash);
+      if (fn % 2 === 0) {
+        do {
+          fn >>= 1;
+          sn >>= 1;
+        } while (fn % 2 === 0 && fn !== 0);
+      }
+    } else {
+      fromRight(hash);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn === 0;
+}
+
 /** RFC 9162 2.1.3.2: does `proof` put `leaf` at `index` in the tree of `size` with `root`? */
 export function verifyInclusion(
   index: number,
@@ -92,26 +139,15 @@ export function verifyInclusion(
   root: Hash,
 ): boolean {
   if (index < 0 || index >= size) return false;
-  let fn = index;
-  let sn = size - 1;
   let r = leaf;
-  for (const p of proof) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
-      if (fn % 2 === 0) {
-        do {
-          fn >>= 1;
-          sn >>= 1;
-        } while (fn % 2 === 0 && fn !== 0);
-      }
-    } else {
-      r = nodeHash(r, p);
-    }
-    fn >>= 1;
-    sn >>= 1;
-  }
-  return sn === 0 && r.equals(root);
+  const ended = walk(
+    index,
+    size - 1,
+    proof,
+    (p) => (r = nodeHash(p, r)),
+    (p) => (r = nodeHash(r, p)),
+  );
+  return ended && r.equals(root);
 }
 
 /** RFC 9162 2.1.4.2: is the tree of `first` leaves (firstRoot) a prefix of `second`'s? */
@@ -136,22 +172,15 @@ export function verifyConsistency(
   }
   let fr = path[0];
   let sr = path[0];
-  for (const c of path.slice(1)) {
-    if (sn === 0) return false;
-    if (fn % 2 === 1 || fn === sn) {
+  const ended = walk(
+    fn,
+    sn,
+    path.slice(1),
+    (c) => {
       fr = nodeHash(c, fr);
       sr = nodeHash(c, sr);
-      if (fn % 2 === 0) {
-        do {
-          fn >>= 1;
-          sn >>= 1;
-        } while (fn % 2 === 0 && fn !== 0);
-      }
-    } else {
-      sr = nodeHash(sr, c);
-    }
-    fn >>= 1;
-    sn >>= 1;
-  }
-  return sn === 0 && fr.equals(firstRoot) && sr.equals(secondRoot);
+    },
+    (c) => (sr = nodeHash(sr, c)),
+  );
+  return ended && fr.equals(firstRoot) && sr.equals(secondRoot);
 }
