@@ -46,13 +46,17 @@ export async function natsEcho(stack) {
   try {
     const seq = await sequential(call);
     const concurrent = await closedLoop(call, { concurrency: 64, seconds });
-    const fixedRate = await openLoop(call, { rate: concurrent.throughput / 2, seconds });
+    const fixedRate = await openLoop(call, { rate: concurrent.throughput / 2 });
     const concurrentMux = await closedLoop(muxCall, { concurrency: 64, seconds });
+    // And its p99 at the same fixed rate: the stricter latency baseline (no per-request timer or
+    // error object in the caller, as in the typed client).
+    const fixedRateMux = await openLoop(muxCall, { rate: fixedRate.rate });
     return {
       'nats.echo.sequential': seq,
       'nats.echo.concurrent64': concurrent,
       'nats.echo.fixedRate': fixedRate,
       'nats.echo.concurrent64.mux': concurrentMux,
+      'nats.echo.fixedRate.mux': fixedRateMux,
     };
   } finally {
     mux.close();

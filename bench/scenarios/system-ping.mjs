@@ -31,7 +31,9 @@ export async function run(stack, baselines) {
         baselineValue: baselines['nats.echo.sequential'].p99,
       },
       rows.concurrent,
+      rows.concurrentMux,
       rows.fixedRate,
+      rows.fixedRateMux,
     ];
   } finally {
     await client.close();
