@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { BreachesController } from './breaches/breaches.controller';
+import { BreachesService } from './breaches/breaches.service';
 import { loadRegisterConfig, REGISTER_CONFIG } from './config/register.config';
 import { DisclosuresController } from './disclosures/disclosures.controller';
 import { DisclosuresService } from './disclosures/disclosures.service';
@@ -13,12 +15,13 @@ import { RecipientsService } from './recipients/recipients.service';
  * operations) is provided around it by runService.
  */
 @Module({
-  controllers: [RecipientsController, DisclosuresController],
+  controllers: [RecipientsController, DisclosuresController, BreachesController],
   providers: [
     { provide: REGISTER_CONFIG, useFactory: () => loadRegisterConfig() },
     PolicyClient,
     RecipientsService,
     RegisterLog,
+    BreachesService,
     DisclosuresService,
   ],
 })

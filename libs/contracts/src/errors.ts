@@ -24,6 +24,8 @@ export const ErrorCodes = {
    * rolled it back, or tampering): it refuses to append until an operator resolves it.
    */
   LOG_BEHIND: 'REGISTER.LOG_BEHIND',
+  /** The action does not apply in the record's current state (a breach assessment already closed). */
+  INVALID_STATE: 'REQUEST.INVALID_STATE',
   /** Same idempotency key, different payload. */
   IDEMPOTENCY_CONFLICT: 'REQUEST.IDEMPOTENCY_CONFLICT',
   /** No instance of the called service answered (none running, or all draining). */
@@ -108,6 +110,12 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = {
     title: 'The identifier is linked to another subject',
     httpStatus: 409,
     grpcStatus: GrpcStatus.ALREADY_EXISTS,
+    retryable: false,
+  },
+  'REQUEST.INVALID_STATE': {
+    title: 'The action does not apply in the current state',
+    httpStatus: 409,
+    grpcStatus: GrpcStatus.FAILED_PRECONDITION,
     retryable: false,
   },
   'REQUEST.IDEMPOTENCY_CONFLICT': {

@@ -1,6 +1,7 @@
 import { AuthorizationChanged } from './consent/authorizations.dto';
 import { ConsentChanged } from './consent/ledger.dto';
 import { NotificationRequested, PolicyPublished } from './consent/policy.dto';
+import { BreachAssessmentDecided, BreachAssessmentOpened } from './register/breaches.dto';
 import { DisclosureEvent, TreeHeadSealed } from './register/disclosures.dto';
 import type { ServiceName } from './services';
 
@@ -94,6 +95,19 @@ export const DisclosureDeniedEvent = eventDef<DisclosureEvent>(
   1,
   DisclosureEvent,
 );
+/** HIP-9: a reported disclosure failed the checks; a privacy officer must assess it. */
+export const BreachAssessmentOpenedEvent = eventDef<BreachAssessmentOpened>(
+  'disclosure-register',
+  'breach-assessment.opened',
+  1,
+  BreachAssessmentOpened,
+);
+export const BreachAssessmentDecidedEvent = eventDef<BreachAssessmentDecided>(
+  'disclosure-register',
+  'breach-assessment.decided',
+  1,
+  BreachAssessmentDecided,
+);
 export const TreeHeadSealedEvent = eventDef<TreeHeadSealed>(
   'disclosure-register',
   'tree-head.sealed',
@@ -110,6 +124,8 @@ export const EVENTS: readonly EventDef<unknown>[] = [
   DisclosureRecordedEvent as EventDef<unknown>,
   DisclosureDeniedEvent as EventDef<unknown>,
   TreeHeadSealedEvent as EventDef<unknown>,
+  BreachAssessmentOpenedEvent as EventDef<unknown>,
+  BreachAssessmentDecidedEvent as EventDef<unknown>,
 ];
 
 /**

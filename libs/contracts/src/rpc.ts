@@ -37,8 +37,20 @@ import {
 import { GetSubjectRequest, SubjectReply, UpsertSubjectRequest } from './consent/subjects.dto';
 import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
 import {
+  BreachAssessmentReply,
+  CloseBreachRequest,
+  DecideBreachRequest,
+  GetBreachRequest,
+  ListBreachesReply,
+  ListBreachesRequest,
+  NotifyBreachRequest,
+  ReviewBreachRequest,
+} from './register/breaches.dto';
+import {
   DiscloseRequest,
   DisclosureReceipt,
+  ReportDisclosureRequest,
+  ReportReceipt,
   TreeHeadReply,
   TreeHeadRequest,
   VerifyLogReply,
@@ -288,6 +300,50 @@ export const Rpc = {
       DiscloseRequest,
       DisclosureReceipt,
       'Checks a disclosure (recipient, BAA, minimum necessary, consent) and records it, allowed or denied; answers a signed receipt. Needs Idempotency-Key.',
+    ),
+    report: rpc(
+      'disclosure-register.disclosures.report',
+      ReportDisclosureRequest,
+      ReportReceipt,
+      'Records a disclosure that already happened (a business associate report, ACC-3; an emergency) after the same checks; one that fails them is flagged and opens a breach assessment (HIP-9). Needs Idempotency-Key.',
+    ),
+    breachList: rpc(
+      'disclosure-register.breaches.list',
+      ListBreachesRequest,
+      ListBreachesReply,
+      'Breach assessments (HIP-9), oldest first, optionally in one state, with deadlines and whether one is overdue. Privacy officer or auditor, through the gateway.',
+      'query',
+    ),
+    breachGet: rpc(
+      'disclosure-register.breaches.get',
+      GetBreachRequest,
+      BreachAssessmentReply,
+      'One breach assessment with its history. Privacy officer or auditor, through the gateway.',
+      'query',
+    ),
+    breachReview: rpc(
+      'disclosure-register.breaches.review',
+      ReviewBreachRequest,
+      BreachAssessmentReply,
+      'A privacy officer takes an open assessment up (open → under-review).',
+    ),
+    breachDecide: rpc(
+      'disclosure-register.breaches.decide',
+      DecideBreachRequest,
+      BreachAssessmentReply,
+      'A privacy officer decides notifiable or not, with reasons and the four-factor risk assessment (164.402).',
+    ),
+    breachNotify: rpc(
+      'disclosure-register.breaches.notify',
+      NotifyBreachRequest,
+      BreachAssessmentReply,
+      'Records a notification sent for a notifiable breach (individuals, regulator, media).',
+    ),
+    breachClose: rpc(
+      'disclosure-register.breaches.close',
+      CloseBreachRequest,
+      BreachAssessmentReply,
+      'Closes a decided assessment: not notifiable, or notifiable with individuals and regulator notified.',
     ),
     treeHead: rpc(
       'disclosure-register.log.tree-head',

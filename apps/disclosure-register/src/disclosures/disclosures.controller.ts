@@ -2,6 +2,7 @@ import {
   DiscloseRequest,
   DsgError,
   ErrorCodes,
+  ReportDisclosureRequest,
   Rpc,
   TreeHeadRequest,
   VerifyLogRequest,
@@ -22,6 +23,11 @@ export class DisclosuresController {
   @MessagePattern(Rpc['disclosure-register'].disclose.subject)
   disclose(@Payload() request: DiscloseRequest, @Ctx() ctx: NatsRpcContext) {
     return this.disclosures.disclose(request, ctx.caller, ctx.idempotencyKey);
+  }
+
+  @MessagePattern(Rpc['disclosure-register'].report.subject)
+  report(@Payload() request: ReportDisclosureRequest, @Ctx() ctx: NatsRpcContext) {
+    return this.disclosures.report(request, ctx.caller, ctx.idempotencyKey);
   }
 
   @MessagePattern(Rpc['disclosure-register'].treeHead.subject)

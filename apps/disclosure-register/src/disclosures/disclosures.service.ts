@@ -8,13 +8,17 @@ import {
   DsgClient,
   DsgError,
   ErrorCodes,
+  isRealTimestamp,
   type RecipientReply,
+  type ReportDisclosureRequest,
+  type ReportReceipt,
   ValidationFailedError,
 } from '@dsg/contracts';
 import { KeyRing, type Logger, Outbox, PLATFORM_LOGGER } from '@dsg/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { BreachesService } from '../breaches/breaches.service';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 import { RegisterLog } from '../log/register-log.service';
 import { PolicyClient, type PolicyView } from '../policy/policy.client';
@@ -32,6 +36,16 @@ interface Decision {
   recipientVersion?: number;
   policyVersion?: string;
 }
+
+/** What a report adds: when the disclosure happened and who reports it (ACC-3). */
+interface Reported {
+  occurredAt: string;
+  source: ReportDisclosureRequest['source'];
+  reportedBy?: string;
+}
+
+/** A reported disclosure dated this far ahead of the register's clock is refused. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 interface Prior {
   request_hash: string;
@@ -60,15 +74,63 @@ export class DisclosuresService {
     private readonly dsg: DsgClient,
     private readonly keyRing: KeyRing,
     private readonly outbox: Outbox,
+    private readonly breaches: BreachesService,
     @Inject(REGISTER_CONFIG) private readonly config: RegisterConfig,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {}
 
-  async disclose(
+  disclose(
     request: DiscloseRequest,
     caller: string,
     idempotencyKey: string | undefined,
   ): Promise<DisclosureReceipt> {
+    return this.record(request, caller, idempotencyKey);
+  }
+
+  /**
+   * A disclosure that already happened (ACC-3: a business associate's report; an emergency):
+   * the same checks as of when it happened, recorded the same way. One that fails them (or that
+   * cannot be checked because consent does not answer) is flagged and opens a breach assessment
+   * (HIP-9) in the same transaction.
+   */
+  async report(
+    request: ReportDisclosureRequest,
+    caller: string,
+    idempotencyKey: string | undefined,
+  ): Promise<ReportReceipt> {
+    const { occurredAt, source, reportedBy, ...disclosure } = request;
+    const problems: { field: string; constraint: string; message: string }[] = [];
+    if (!isRealTimestamp(occurredAt) || Date.parse(occurredAt) > Date.now() + CLOCK_SKEW_MS) {
+      problems.push({
+        field: 'occurredAt',
+        constraint: 'isPastTimestamp',
+        message: 'occurredAt must be a real moment, not in the future',
+      });
+    }
+    if (source === 'business-associate') {
+      const reporter = reportedBy ? await this.recipients.current(reportedBy) : undefined;
+      if (!reporter || reporter.legalRole !== 'business-associate') {
+        problems.push({
+          field: 'reportedBy',
+          constraint: 'isBusinessAssociate',
+          message: 'a business associate report names the reporting business associate (ACC-3)',
+        });
+      }
+    }
+    if (problems.length) throw new ValidationFailedError(problems);
+    return this.record(disclosure, caller, idempotencyKey, {
+      occurredAt,
+      source,
+      ...(reportedBy ? { reportedBy } : {}),
+    }) as Promise<ReportReceipt>;
+  }
+
+  private async record(
+    request: DiscloseRequest,
+    caller: string,
+    idempotencyKey: string | undefined,
+    reported?: Reported,
+  ): Promise<DisclosureReceipt | ReportReceipt> {
     if (!idempotencyKey) {
       throw new ValidationFailedError([
         {
@@ -78,11 +140,14 @@ export class DisclosuresService {
         },
       ]);
     }
-    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    const requestHash = createHash('sha256')
+      .update(canonicalJson(reported ? { ...request, ...reported } : request))
+      .digest('hex');
     const before = await this.prior(this.dataSource.manager, caller, idempotencyKey, requestHash);
     if (before && before.receipt.code !== CONSENT_UNAVAILABLE) return before.receipt;
 
-    const decision = await this.decide(request);
+    const decision = await this.decide(request, reported?.occurredAt);
+    const flagged = reported !== undefined && decision.decision === 'DENY';
     return this.dataSource.transaction(async (manager) => {
       // Concurrent retries of one key: one decides, the others find its receipt.
       await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
@@ -97,7 +162,8 @@ export class DisclosuresService {
           entryId,
           content: {
             v: 1,
-            type: 'disclosure',
+            type: reported ? 'reported-disclosure' : 'disclosure',
+            ...(reported ? { ...reported, flagged } : {}),
             caller,
             recipient: { id: request.recipientId, version: decision.recipientVersion ?? null },
             purpose: request.purpose,
@@ -118,6 +184,9 @@ export class DisclosuresService {
           },
         },
       ]);
+      const breachAssessmentId = flagged
+        ? await this.breaches.open(manager, entryId, decision.reasons, new Date(entry.recordedAt))
+        : undefined;
       const unsigned = {
         entryId,
         position: entry.position,
@@ -127,9 +196,11 @@ export class DisclosuresService {
         ...(decision.code ? { code: decision.code } : {}),
         recordedAt: entry.recordedAt,
         ...(retryOf ? { retryOf } : {}),
+        ...(reported ? { flagged } : {}),
+        ...(breachAssessmentId ? { breachAssessmentId } : {}),
       };
       const signature = this.keyRing.sign(canonicalJson(unsigned));
-      const receipt: DisclosureReceipt = {
+      const receipt: DisclosureReceipt | ReportReceipt = {
         ...unsigned,
         kid: signature.kid,
         signature: signature.sig,
@@ -140,10 +211,12 @@ export class DisclosuresService {
          ON CONFLICT (caller, key) DO UPDATE SET entry_id = excluded.entry_id, receipt = excluded.receipt`,
         [caller, idempotencyKey, requestHash, entryId, receipt],
       );
+      // A reported disclosure happened, whatever the checks say of it: it is recorded.
       await this.outbox.append(
         manager,
-        decision.decision === 'ALLOW' ? DisclosureRecordedEvent : DisclosureDeniedEvent,
+        reported || decision.decision === 'ALLOW' ? DisclosureRecordedEvent : DisclosureDeniedEvent,
         {
+          ...(reported ? { occurredAt: reported.occurredAt } : {}),
           entryId,
           position: entry.position,
           recipientId: request.recipientId,
@@ -178,7 +251,7 @@ export class DisclosuresService {
   }
 
   /** Every rule, the register's and consent's; any failure is DENY. */
-  private async decide(request: DiscloseRequest): Promise<Decision> {
+  private async decide(request: DiscloseRequest, occurredAt?: string): Promise<Decision> {
     const timeoutMs = this.config.consentTimeoutMs;
     let policy: PolicyView;
     try {
@@ -187,7 +260,8 @@ export class DisclosuresService {
       return { decision: 'DENY', reasons: [], code: CONSENT_UNAVAILABLE };
     }
     const recipient = await this.recipients.current(request.recipientId);
-    const reasons = new Set<string>(this.registerRules(request, recipient, policy));
+    const at = occurredAt ? Date.parse(occurredAt) : Date.now();
+    const reasons = new Set<string>(this.registerRules(request, recipient, policy, at));
     try {
       const consent = await this.dsg.consent.check(
         {
@@ -198,6 +272,7 @@ export class DisclosuresService {
           categories: request.categories,
           legalBasis: request.legalBasis,
           ...(request.authorizationId ? { authorizationId: request.authorizationId } : {}),
+          ...(occurredAt ? { at: occurredAt } : {}),
         },
         { timeoutMs, retries: 0 },
       );
@@ -227,6 +302,7 @@ export class DisclosuresService {
     request: DiscloseRequest,
     recipient: RecipientReply | undefined,
     policy: PolicyView,
+    now: number,
   ): string[] {
     const failed: string[] = [];
     // POL-1: a sale, never.
@@ -236,7 +312,6 @@ export class DisclosuresService {
       failed.push('POL-2');
       return failed;
     }
-    const now = Date.now();
     // HIP-5: no PHI to a business associate without an agreement in force.
     const phi = request.categories.some((c) =>
       policy.phi.some((p) => covers(p, c) || covers(c, p)),

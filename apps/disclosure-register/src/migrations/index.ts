@@ -4,6 +4,7 @@ import { DisclosureRegisterOutboxAndInbox1764200000000 } from './1764200000000-o
 import { DisclosureRegisterSigningKeys1764300000000 } from './1764300000000-signing-keys';
 import { RegisterRecipients1765400000000 } from './1765400000000-recipients';
 import { RegisterLog1765500000000 } from './1765500000000-register-log';
+import { BreachAssessments1765600000000 } from './1765600000000-breach-assessments';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -12,4 +13,5 @@ export const migrations: MigrationClass[] = [
   DisclosureRegisterSigningKeys1764300000000,
   RegisterRecipients1765400000000,
   RegisterLog1765500000000,
+  BreachAssessments1765600000000,
 ];

@@ -2,6 +2,7 @@ import {
   ArrayMaxSize,
   ArrayMinSize,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -11,7 +12,7 @@ import {
   MinLength,
 } from 'class-validator';
 import { LEGAL_BASES } from '../consent/decision.dto';
-import { CLIENT_ID_PATTERN } from '../consent/subjects.dto';
+import { CLIENT_ID_PATTERN, TIMESTAMP_PATTERN } from '../consent/subjects.dto';
 import { RECIPIENT_ID_PATTERN } from './recipients.dto';
 
 /**
@@ -41,6 +42,24 @@ export class DiscloseRequest {
   @IsOptional() @IsString() @MaxLength(128) actingPerson?: string;
 }
 
+export const REPORT_SOURCES = ['business-associate', 'emergency', 'staff'] as const;
+
+/**
+ * A disclosure that has already happened, recorded the same way (ACC-3: one a business associate
+ * made on the spa's behalf; one made in an emergency; one found later). The same checks run; a
+ * disclosure that fails them is flagged and opens a breach assessment (HIP-9).
+ */
+export class ReportDisclosureRequest extends DiscloseRequest {
+  /** When the disclosure was made. */
+  @Matches(TIMESTAMP_PATTERN, { message: 'occurredAt must be an ISO 8601 timestamp' })
+  occurredAt!: string;
+  @IsIn(REPORT_SOURCES) source!: (typeof REPORT_SOURCES)[number];
+  /** ACC-3: the business associate (a recipient id) whose report this is. */
+  @IsOptional()
+  @Matches(RECIPIENT_ID_PATTERN, { message: 'reportedBy must be 1-64 of a-z, 0-9 and -' })
+  reportedBy?: string;
+}
+
 export const DISCLOSURE_DECISIONS = ['ALLOW', 'DENY'] as const;
 
 /** Signed by the register's key (`kid`) over the canonical JSON of every other field. */
@@ -60,6 +79,15 @@ export class DisclosureReceipt {
   @IsOptional() @IsString() retryOf?: string;
   @IsString() kid!: string;
   @IsString() signature!: string;
+}
+
+/**
+ * The receipt of a reported disclosure: `decision` is what the checks say of it (DENY: it was not
+ * permitted); such a disclosure is `flagged` and names the breach assessment it opened.
+ */
+export class ReportReceipt extends DisclosureReceipt {
+  @IsBoolean() flagged!: boolean;
+  @IsOptional() @IsString() breachAssessmentId?: string;
 }
 
 export class TreeHeadRequest {}
@@ -88,6 +116,8 @@ export class VerifyLogReply {
 
 export class DisclosureEvent {
   @IsString() entryId!: string;
+  /** Present on a reported disclosure (one that had already happened). */
+  @IsOptional() @IsString() occurredAt?: string;
   @IsInt() position!: number;
   @IsString() recipientId!: string;
   @IsString() purpose!: string;
