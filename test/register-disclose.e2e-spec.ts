@@ -5,6 +5,8 @@ import {
   type DsgError,
   ErrorCodes,
   eventStreamName,
+  verifyConsistency,
+  verifyInclusion,
 } from '@dsg/contracts';
 import { verifyWithPublishedKey } from '@dsg/platform';
 import { Client } from 'pg';
@@ -256,6 +258,76 @@ describe('disclosure register: disclose, record, verify', () => {
       await nc.drain();
     }
     await expect(ops.disclosureRegister.verify()).resolves.toMatchObject({ result: 'valid' });
+  });
+
+  it('proves an entry is under a signed tree head, and an earlier head a prefix of a later one (RFC 9162)', async () => {
+    const first = await ops.disclosureRegister.treeHead();
+    const receipt = await disclose(financing({ description: 'Proof test application' }));
+    let head = first;
+    const deadline = Date.now() + 10_000;
+    while (head.treeSize <= receipt.position && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      head = await ops.disclosureRegister.treeHead();
+    }
+    const hex = (h: string) => Buffer.from(h, 'hex');
+    const inclusion = await ops.disclosureRegister.inclusionProof({ entryId: receipt.entryId });
+    expect(inclusion).toMatchObject({ position: receipt.position, leafHash: receipt.leafHash });
+    expect(inclusion.treeHead.treeSize).toBeGreaterThan(receipt.position);
+    const root = hex(inclusion.treeHead.rootHash);
+    const path = inclusion.proof.map(hex);
+    const size = inclusion.treeHead.treeSize;
+    expect(verifyInclusion(receipt.position, size, hex(receipt.leafHash), path, root)).toBe(true);
+    // The proof is of this leaf, at this place, under this root: change any and it fails.
+    const other = hex(receipt.leafHash.replace(/^./, (c) => (c === '0' ? '1' : '0')));
+    expect(verifyInclusion(receipt.position, size, other, path, root)).toBe(false);
+    if (receipt.position > 0) {
+      expect(verifyInclusion(receipt.position - 1, size, hex(receipt.leafHash), path, root)).toBe(
+        false,
+      );
+    }
+    // The head itself is signed by the register.
+    const { keys } = await ops.disclosureRegister.signingKeys();
+    const { kid, signature, ...signed } = inclusion.treeHead;
+    expect(
+      verifyWithPublishedKey(canonicalJson(signed), { kid, alg: 'EdDSA', sig: signature }, keys),
+    ).toBe(true);
+
+    const consistency = await ops.disclosureRegister.consistencyProof({
+      fromSize: first.treeSize,
+      toSize: size,
+    });
+    expect(consistency.from).toEqual(first);
+    expect(
+      verifyConsistency(
+        first.treeSize,
+        size,
+        hex(first.rootHash),
+        root,
+        consistency.proof.map(hex),
+      ),
+    ).toBe(true);
+    expect(verifyConsistency(first.treeSize, size, other, root, consistency.proof.map(hex))).toBe(
+      false,
+    );
+
+    const refused = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => e as DsgError,
+      );
+    expect(
+      await refused(
+        ops.disclosureRegister.inclusionProof({ entryId: '00000000-0000-4000-8000-000000000000' }),
+      ),
+    ).toMatchObject({ code: ErrorCodes.NOT_FOUND });
+    expect(
+      await refused(
+        ops.disclosureRegister.consistencyProof({ fromSize: size, toSize: first.treeSize }),
+      ),
+    ).toMatchObject({ code: ErrorCodes.VALIDATION_FAILED });
+    expect(await refused(ops.disclosureRegister.consistencyProof({ fromSize: 0 }))).toMatchObject({
+      code: ErrorCodes.VALIDATION_FAILED,
+    });
   });
 
   it('verify names the entry a superuser changed, deleted or moved', async () => {

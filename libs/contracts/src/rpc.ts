@@ -47,8 +47,12 @@ import {
   ReviewBreachRequest,
 } from './register/breaches.dto';
 import {
+  ConsistencyProofReply,
+  ConsistencyProofRequest,
   DiscloseRequest,
   DisclosureReceipt,
+  InclusionProofReply,
+  InclusionProofRequest,
   ReportDisclosureRequest,
   ReportReceipt,
   TreeHeadReply,
@@ -350,6 +354,20 @@ export const Rpc = {
       TreeHeadRequest,
       TreeHeadReply,
       "The newest signed tree head of the register's Merkle log.",
+      'query',
+    ),
+    inclusionProof: rpc(
+      'disclosure-register.log.inclusion-proof',
+      InclusionProofRequest,
+      InclusionProofReply,
+      "An entry's audit path to a signed tree head (RFC 9162 2.1.3): proof that the entry is in the log the head signs.",
+      'query',
+    ),
+    consistencyProof: rpc(
+      'disclosure-register.log.consistency-proof',
+      ConsistencyProofRequest,
+      ConsistencyProofReply,
+      'Proof that an earlier signed tree head is a prefix of a later one (RFC 9162 2.1.4): nothing signed was rewritten since.',
       'query',
     ),
     verify: rpc(

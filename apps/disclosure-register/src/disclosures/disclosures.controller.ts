@@ -1,7 +1,9 @@
 import {
+  ConsistencyProofRequest,
   DiscloseRequest,
   DsgError,
   ErrorCodes,
+  InclusionProofRequest,
   ReportDisclosureRequest,
   Rpc,
   TreeHeadRequest,
@@ -35,6 +37,16 @@ export class DisclosuresController {
     const head = await this.log.treeHead();
     if (!head) throw new DsgError(ErrorCodes.NOT_FOUND, 'No tree head has been sealed yet');
     return head;
+  }
+
+  @MessagePattern(Rpc['disclosure-register'].inclusionProof.subject)
+  inclusionProof(@Payload() request: InclusionProofRequest) {
+    return this.log.inclusionProof(request.entryId, request.treeSize);
+  }
+
+  @MessagePattern(Rpc['disclosure-register'].consistencyProof.subject)
+  consistencyProof(@Payload() request: ConsistencyProofRequest) {
+    return this.log.consistencyProof(request.fromSize, request.toSize);
   }
 
   @MessagePattern(Rpc['disclosure-register'].verify.subject)

@@ -1,5 +1,7 @@
 import {
   canonicalJson,
+  type ConsistencyProofReply,
+  consistencyProof,
   DsgError,
   ErrorCodes,
   eventStreamName,
@@ -7,10 +9,13 @@ import {
   qualifySubject,
   type CompactRange,
   extendRange,
+  type InclusionProofReply,
+  inclusionProof,
   leafHash,
   rangeRoot,
   TreeHeadSealedEvent,
   type TreeHeadReply,
+  ValidationFailedError,
   type VerifyLogReply,
 } from '@dsg/contracts';
 import {
@@ -195,6 +200,85 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
         ORDER BY tree_size DESC LIMIT 1`,
     )) as HeadRow[];
     return row ? toHead(row) : undefined;
+  }
+
+  /**
+   * The audit path of an entry to a sealed tree head (the newest by default). The path is
+   * computed from the leaf hashes of the head's entries (RFC 9162 2.1.3.1), read in one query.
+   */
+  async inclusionProof(entryId: string, treeSize?: number): Promise<InclusionProofReply> {
+    const [entry] = (await this.dataSource.query(
+      `SELECT position, leaf_hash FROM disclosure_register.entries WHERE entry_id = $1`,
+      [entryId],
+    )) as { position: string; leaf_hash: Buffer }[];
+    if (!entry) throw new DsgError(ErrorCodes.NOT_FOUND, 'No register entry has this id');
+    const head = await this.sealedHead(treeSize);
+    const position = Number(entry.position);
+    if (position >= head.treeSize) {
+      throw new DsgError(
+        ErrorCodes.INVALID_STATE,
+        `The entry is at position ${position}, after the tree head of ${head.treeSize} entries: it is proven once the next head is sealed`,
+      );
+    }
+    const leaves = await this.leafHashes(head.treeSize);
+    return {
+      position,
+      leafHash: entry.leaf_hash.toString('hex'),
+      proof: inclusionProof(position, leaves).map((h) => h.toString('hex')),
+      treeHead: head,
+    };
+  }
+
+  /** That the sealed head of `fromSize` entries is a prefix of the one of `toSize` (RFC 9162 2.1.4.1). */
+  async consistencyProof(fromSize: number, toSize?: number): Promise<ConsistencyProofReply> {
+    const to = await this.sealedHead(toSize);
+    const from = await this.sealedHead(fromSize);
+    if (from.treeSize > to.treeSize) {
+      throw new ValidationFailedError([
+        {
+          field: 'fromSize',
+          constraint: 'notAfterToSize',
+          message: 'fromSize must not be larger than toSize',
+        },
+      ]);
+    }
+    const leaves = await this.leafHashes(to.treeSize);
+    return {
+      proof: consistencyProof(from.treeSize, leaves).map((h) => h.toString('hex')),
+      from,
+      to,
+    };
+  }
+
+  private async sealedHead(treeSize?: number): Promise<TreeHeadReply> {
+    const [row] = (await this.dataSource.query(
+      `SELECT tree_size, root_hash, sealed_at, kid, signature FROM disclosure_register.tree_heads
+        WHERE $1::bigint IS NULL OR tree_size = $1 ORDER BY tree_size DESC LIMIT 1`,
+      [treeSize ?? null],
+    )) as HeadRow[];
+    if (!row) {
+      throw new DsgError(
+        ErrorCodes.NOT_FOUND,
+        treeSize === undefined
+          ? 'No tree head has been sealed yet'
+          : `No tree head was sealed at ${treeSize} entries`,
+      );
+    }
+    return toHead(row);
+  }
+
+  private async leafHashes(size: number): Promise<Buffer[]> {
+    const rows = (await this.dataSource.query(
+      'SELECT leaf_hash FROM disclosure_register.entries WHERE position < $1 ORDER BY position',
+      [size],
+    )) as { leaf_hash: Buffer }[];
+    if (rows.length !== size) {
+      throw new DsgError(
+        ErrorCodes.INTERNAL,
+        'The register has fewer entries than a sealed tree head: verify the log',
+      );
+    }
+    return rows.map((r) => r.leaf_hash);
   }
 
   /**

@@ -8,9 +8,12 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Min,
   MaxLength,
   MinLength,
+  ValidateNested,
 } from 'class-validator';
+import { Type } from 'class-transformer';
 import { LEGAL_BASES } from '../consent/decision.dto';
 import { CLIENT_ID_PATTERN, TIMESTAMP_PATTERN } from '../consent/subjects.dto';
 import { RECIPIENT_ID_PATTERN } from './recipients.dto';
@@ -101,6 +104,37 @@ export class TreeHeadReply {
   @IsString() kid!: string;
   /** Over the canonical JSON of {treeSize, rootHash, sealedAt}. */
   @IsString() signature!: string;
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The audit path of one entry (by id) to a sealed tree head (default: the newest). */
+export class InclusionProofRequest {
+  @Matches(UUID_PATTERN, { message: 'entryId must be a UUID' }) entryId!: string;
+  /** A sealed tree head's size; default the newest. */
+  @IsOptional() @IsInt() @Min(1) treeSize?: number;
+}
+
+/** RFC 9162 2.1.3: `proof` leads from `leafHash` at `position` to the root of `treeHead`. */
+export class InclusionProofReply {
+  @IsInt() position!: number;
+  @IsString() leafHash!: string;
+  /** Hex SHA-256 hashes, from the leaf's sibling up. */
+  @IsArray() @IsString({ each: true }) proof!: string[];
+  @ValidateNested() @Type(() => TreeHeadReply) treeHead!: TreeHeadReply;
+}
+
+/** That the log of `fromSize` entries is a prefix of the log of `toSize` (default: newest). */
+export class ConsistencyProofRequest {
+  @IsInt() @Min(1) fromSize!: number;
+  @IsOptional() @IsInt() @Min(1) toSize?: number;
+}
+
+/** RFC 9162 2.1.4: `proof` shows `from` is a prefix of `to`; both are signed tree heads. */
+export class ConsistencyProofReply {
+  @IsArray() @IsString({ each: true }) proof!: string[];
+  @ValidateNested() @Type(() => TreeHeadReply) from!: TreeHeadReply;
+  @ValidateNested() @Type(() => TreeHeadReply) to!: TreeHeadReply;
 }
 
 export class VerifyLogRequest {}
