@@ -56,17 +56,21 @@ export async function closedLoop(
     }),
   );
   let done = 0;
+  const latencies = [];
   const end = now() + seconds * 1000;
   const t0 = now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (now() < end) {
+        const started = now();
         await call();
+        latencies.push(now() - started);
         done++;
       }
     }),
   );
-  return { throughput: round(done / ((now() - t0) / 1000), 0), concurrency };
+  const { p50, p99 } = summarise(latencies);
+  return { throughput: round(done / ((now() - t0) / 1000), 0), concurrency, p50, p99 };
 }
 
 /**

@@ -1,0 +1,128 @@
+// The disclosure register (issue 5): `disclose` with 64 concurrent callers, each entry checked
+// (recipient rules and the consent service's decision) and durably committed before its receipt,
+// against the raw 16-client single-row insert rate of the same run (target 0.5×, floor 0.3×;
+// p99 at most 25 ms); then `verify` of 1,000,000 entries against a bare COPY … TO STDOUT with
+// SHA-256 of the same rows (target: at most 3× its time).
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { natsPassword } from '../../scripts/lib/nats-users.cjs';
+import { closedLoop, round } from '../lib/measure.mjs';
+
+const require = createRequire(import.meta.url);
+const seconds = Number(process.env.BENCH_SECONDS || 3);
+const verifyEntries = Number(process.env.BENCH_VERIFY_ENTRIES || 1_000_000);
+const SUBJECTS = 500;
+
+export const name = 'register.disclose';
+
+export async function run(stack, baselines) {
+  const { DsgClient } = require('../../dist/libs/contracts/src/index.js');
+  await Promise.all([stack.startService('consent'), stack.startService('disclosure-register')]);
+  const client = await DsgClient.connect({
+    caller: 'ops',
+    password: natsPassword('ops'),
+    natsUrl: stack.natsUrl,
+    subjectPrefix: stack.subjectPrefix,
+    retries: 0,
+    timeoutMs: 10_000,
+  });
+  const db = new pg.Client({ connectionString: stack.databaseUrl });
+  await db.connect();
+  try {
+    for (let s = 0; s < SUBJECTS; s++) {
+      await client.consent.subjectUpsert({ clientId: `bench-${s}`, dateOfBirth: '1980-05-05' });
+    }
+    let n = 0;
+    const disclose = () => {
+      const i = n++;
+      return client.disclosureRegister.disclose(
+        {
+          clientId: `bench-${i % SUBJECTS}`,
+          recipientId: 'cherry',
+          purpose: 'payments-and-memberships',
+          legalBasis: 'payment',
+          categories: ['identifiers.name', 'payment.financing'],
+          description: 'Financing application: name and requested amount',
+        },
+        { idempotencyKey: `bench-${stack.runId}-${i}` },
+      );
+    };
+    const loop = await closedLoop(disclose, { concurrency: 64, seconds });
+    const rows = [
+      {
+        metric: '64-concurrent disclosures/s',
+        value: loop.throughput,
+        baseline: 'postgres.insert.single16',
+        baselineValue: baselines['postgres.insert.single16'].rowsPerSecond,
+      },
+      {
+        metric: 'disclose p99 ms (64 concurrent)',
+        value: loop.p99,
+        baseline: 'issue target (ms)',
+        baselineValue: 25,
+      },
+    ];
+    rows.push(...(await verifyAgainstCopy(stack, db, client)));
+    return rows;
+  } finally {
+    await db.end();
+    await client.close();
+  }
+}
+
+/** Seeds entries straight into the log (as a restore would), then times COPY and `verify`. */
+async function verifyAgainstCopy(stack, db, client) {
+  console.log(`  seeding ${verifyEntries} register entries …`);
+  // Well-formed leaves at the next positions, hashed as the register hashes them (RFC 9162).
+  await db.query(
+    `WITH start AS (SELECT coalesce(max(position) + 1, 0) AS p FROM disclosure_register.entries),
+          leaves AS (
+            SELECT start.p + g AS position,
+                   json_build_object('v', 1, 'type', 'bench', 'position', start.p + g,
+                                     'purpose', 'payments-and-memberships')::text AS leaf
+              FROM start, generate_series(0, $1 - 1) g)
+     INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, recorded_at)
+     SELECT position, gen_random_uuid(), leaf, sha256('\\x00'::bytea || convert_to(leaf, 'UTF8')), now()
+       FROM leaves`,
+    [verifyEntries],
+  );
+  await db.query('VACUUM ANALYZE disclosure_register.entries');
+  const { rows } = await db.query('SELECT count(*)::int AS n FROM disclosure_register.entries');
+  const total = rows[0].n;
+
+  const copy = new pg.Client({ connectionString: stack.databaseUrl });
+  await copy.connect();
+  const t0 = performance.now();
+  const hash = createHash('sha256');
+  try {
+    const stream = copy.query(
+      copyStreams.to(
+        'COPY (SELECT position, leaf, leaf_hash FROM disclosure_register.entries ORDER BY position) TO STDOUT',
+      ),
+    );
+    for await (const chunk of stream) hash.update(chunk);
+  } finally {
+    await copy.end();
+  }
+  const copySeconds = (performance.now() - t0) / 1000;
+
+  const t1 = performance.now();
+  const result = await client.disclosureRegister.verify({}, { timeoutMs: 600_000 });
+  const verifySeconds = (performance.now() - t1) / 1000;
+  if (result.result !== 'valid' || result.entries !== total) {
+    throw new Error(`verify did not accept the seeded log: ${JSON.stringify(result)}`);
+  }
+  console.log(
+    `    ${total} entries: COPY + SHA-256 ${round(copySeconds, 2)} s, verify ${round(verifySeconds, 2)} s`,
+  );
+  return [
+    {
+      metric: `verify of ${total} entries, s`,
+      value: round(verifySeconds, 3),
+      baseline: 'COPY + SHA-256 of the same rows, s',
+      baselineValue: round(copySeconds, 3),
+    },
+  ];
+}
