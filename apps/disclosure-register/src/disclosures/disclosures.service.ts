@@ -9,15 +9,18 @@ import {
   DsgError,
   ErrorCodes,
   isRealTimestamp,
+  UnavailableError,
   type RecipientReply,
   type ReportDisclosureRequest,
   type ReportReceipt,
+  traceHeaders,
   ValidationFailedError,
 } from '@dsg/contracts';
-import { KeyRing, type Logger, Outbox, PLATFORM_LOGGER } from '@dsg/platform';
+import { KeyRing, type Logger, Outbox, type OutboxItem, PLATFORM_LOGGER } from '@dsg/platform';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { BreachesService } from '../breaches/breaches.service';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 import { RegisterLog } from '../log/register-log.service';
@@ -47,6 +50,36 @@ interface Reported {
 /** A reported disclosure dated this far ahead of the register's clock is refused. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+/** A decided request waiting for its batch to commit. */
+interface Pending {
+  caller: string;
+  key: string;
+  requestHash: string;
+  request: DiscloseRequest;
+  reported?: Reported;
+  part: ConsentPart;
+  /** The request's trace headers, carried onto its event. */
+  trace: Record<string, string>;
+  resolve: (receipt: DisclosureReceipt | ReportReceipt) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Entries per group commit at most. */
+const MAX_BATCH = 256;
+
+/** What the consent service said, and with which policy, before the batch. */
+interface ConsentPart {
+  /** When the disclosure is (or was) made, epoch ms. */
+  at: number;
+  /** Undefined when the policy could not be read (then `code` says why). */
+  policy?: PolicyView;
+  /** The recipient kind consent was asked about. */
+  kind?: string;
+  reasons: string[];
+  code?: string;
+  policyVersion?: string;
+}
+
 interface Prior {
   request_hash: string;
   entry_id: string;
@@ -66,6 +99,9 @@ interface Prior {
  */
 @Injectable()
 export class DisclosuresService {
+  private queue: Pending[] = [];
+  private writing = false;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly log: RegisterLog,
@@ -143,22 +179,130 @@ export class DisclosuresService {
     const requestHash = createHash('sha256')
       .update(canonicalJson(reported ? { ...request, ...reported } : request))
       .digest('hex');
-    const before = await this.prior(this.dataSource.manager, caller, idempotencyKey, requestHash);
-    if (before && before.receipt.code !== CONSENT_UNAVAILABLE) return before.receipt;
+    // A replayed key is answered in the batch (its receipt, or a conflict), not here: one round
+    // trip less for every request, and a replay is rare.
+    const part = await this.consentPart(request, reported?.occurredAt);
+    return new Promise((resolve, reject) => {
+      this.queue.push({
+        caller,
+        key: idempotencyKey,
+        requestHash,
+        request,
+        reported,
+        part,
+        trace: traceHeaders(),
+        resolve,
+        reject,
+      });
+      // Outside the request's trace: the batch belongs to every request in it.
+      if (!this.writing) context.with(ROOT_CONTEXT, () => void this.drain());
+    });
+  }
 
-    const decision = await this.decide(request, reported?.occurredAt);
-    const flagged = reported !== undefined && decision.decision === 'DENY';
-    return this.dataSource.transaction(async (manager) => {
-      // Concurrent retries of one key: one decides, the others find its receipt.
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `disclose:${caller}:${idempotencyKey}`,
-      ]);
-      const prior = await this.prior(manager, caller, idempotencyKey, requestHash);
-      if (prior && prior.receipt.code !== CONSENT_UNAVAILABLE) return prior.receipt;
-      const entryId = randomUUID();
-      const retryOf = prior?.entry_id;
-      const [entry] = await this.log.append(manager, [
-        {
+  /**
+   * Group commit: decided requests wait here while a batch is being written, then go together
+   * into one transaction under the log's lock (one commit, one fsync, for up to MAX_BATCH
+   * entries). Nothing is answered before its batch has committed. A batch that fails answers
+   * every request in it with the failure, and none of them was recorded.
+   */
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.takeBatch();
+        try {
+          const outcomes = await this.dataSource.transaction((manager) =>
+            this.writeBatch(manager, batch),
+          );
+          batch.forEach((p, i) => {
+            const outcome = outcomes[i];
+            if (outcome instanceof Error) p.reject(outcome);
+            else p.resolve(outcome);
+          });
+        } catch (err) {
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Up to MAX_BATCH requests, one per idempotency key (a repeat waits for the next batch). */
+  private takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    const rest: Pending[] = [];
+    const keys = new Set<string>();
+    for (const p of this.queue) {
+      const key = `${p.caller}\u0000${p.key}`;
+      if (batch.length < MAX_BATCH && !keys.has(key)) {
+        keys.add(key);
+        batch.push(p);
+      } else {
+        rest.push(p);
+      }
+    }
+    this.queue = rest;
+    return batch;
+  }
+
+  private async writeBatch(
+    manager: EntityManager,
+    batch: Pending[],
+  ): Promise<(DisclosureReceipt | ReportReceipt | Error)[]> {
+    // Under the log's lock every earlier append of any instance has committed: a key recorded
+    // meanwhile (a concurrent retry) is found here and answered with its receipt.
+    await this.log.lock(manager);
+    const priorRows = (await manager.query(
+      `SELECT k.caller, k.key, k.request_hash, k.entry_id, k.receipt
+         FROM disclosure_register.idempotency_keys k
+         JOIN unnest($1::text[], $2::text[]) AS b(caller, key) USING (caller, key)`,
+      [batch.map((p) => p.caller), batch.map((p) => p.key)],
+    )) as (Prior & { caller: string; key: string })[];
+    const priors = new Map(priorRows.map((r) => [`${r.caller}\u0000${r.key}`, r]));
+    const recipients = await this.recipients.currentIn(
+      manager,
+      batch.map((p) => p.request.recipientId),
+    );
+    const outcomes: (DisclosureReceipt | ReportReceipt | Error | undefined)[] = [];
+    const fresh: {
+      index: number;
+      entryId: string;
+      retryOf?: string;
+      flagged: boolean;
+      decision: Decision;
+    }[] = [];
+    batch.forEach((p, index) => {
+      const prior = priors.get(`${p.caller}\u0000${p.key}`);
+      if (prior && prior.request_hash !== p.requestHash) {
+        outcomes[index] = new DsgError(
+          ErrorCodes.IDEMPOTENCY_CONFLICT,
+          'This Idempotency-Key was used for another disclosure',
+        );
+      } else if (prior && prior.receipt.code !== CONSENT_UNAVAILABLE) {
+        outcomes[index] = prior.receipt;
+      } else {
+        const decision = this.final(p.request, p.part, recipients.get(p.request.recipientId));
+        if (decision instanceof Error) {
+          outcomes[index] = decision;
+          return;
+        }
+        fresh.push({
+          index,
+          entryId: randomUUID(),
+          retryOf: prior?.entry_id,
+          flagged: p.reported !== undefined && decision.decision === 'DENY',
+          decision,
+        });
+      }
+    });
+    if (fresh.length === 0) return outcomes as (DisclosureReceipt | ReportReceipt | Error)[];
+
+    const appended = await this.log.append(
+      manager,
+      fresh.map(({ index, entryId, retryOf, flagged, decision }) => {
+        const { caller, request, reported } = batch[index];
+        return {
           entryId,
           content: {
             v: 1,
@@ -182,8 +326,15 @@ export class DisclosuresService {
             description: request.description,
             ...(request.actingPerson ? { actingPerson: request.actingPerson } : {}),
           },
-        },
-      ]);
+        };
+      }),
+    );
+    const keys: { caller: string; key: string; hash: string; entryId: string; receipt: unknown }[] =
+      [];
+    const events: OutboxItem[] = [];
+    for (const [i, { index, entryId, retryOf, flagged, decision }] of fresh.entries()) {
+      const { caller, key, requestHash, request, reported, trace } = batch[index];
+      const entry = appended[i];
       const breachAssessmentId = flagged
         ? await this.breaches.open(manager, entryId, decision.reasons, new Date(entry.recordedAt))
         : undefined;
@@ -200,22 +351,15 @@ export class DisclosuresService {
         ...(breachAssessmentId ? { breachAssessmentId } : {}),
       };
       const signature = this.keyRing.sign(canonicalJson(unsigned));
-      const receipt: DisclosureReceipt | ReportReceipt = {
-        ...unsigned,
-        kid: signature.kid,
-        signature: signature.sig,
-      };
-      await manager.query(
-        `INSERT INTO disclosure_register.idempotency_keys (caller, key, request_hash, entry_id, receipt)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (caller, key) DO UPDATE SET entry_id = excluded.entry_id, receipt = excluded.receipt`,
-        [caller, idempotencyKey, requestHash, entryId, receipt],
-      );
+      const receipt = { ...unsigned, kid: signature.kid, signature: signature.sig };
+      outcomes[index] = receipt;
+      keys.push({ caller, key, hash: requestHash, entryId, receipt });
       // A reported disclosure happened, whatever the checks say of it: it is recorded.
-      await this.outbox.append(
-        manager,
-        reported || decision.decision === 'ALLOW' ? DisclosureRecordedEvent : DisclosureDeniedEvent,
-        {
+      events.push({
+        def: (reported || decision.decision === 'ALLOW'
+          ? DisclosureRecordedEvent
+          : DisclosureDeniedEvent) as OutboxItem['def'],
+        data: {
           ...(reported ? { occurredAt: reported.occurredAt } : {}),
           entryId,
           position: entry.position,
@@ -225,48 +369,47 @@ export class DisclosuresService {
           reasons: decision.reasons,
           recordedAt: entry.recordedAt,
         },
-      );
-      return receipt;
-    });
-  }
-
-  private async prior(
-    manager: DataSource['manager'],
-    caller: string,
-    key: string,
-    requestHash: string,
-  ): Promise<Prior | undefined> {
-    const [row] = (await manager.query(
-      `SELECT request_hash, entry_id, receipt FROM disclosure_register.idempotency_keys
-        WHERE caller = $1 AND key = $2`,
-      [caller, key],
-    )) as Prior[];
-    if (row && row.request_hash !== requestHash) {
-      throw new DsgError(
-        ErrorCodes.IDEMPOTENCY_CONFLICT,
-        'This Idempotency-Key was used for another disclosure',
-      );
+        headers: trace,
+      });
     }
-    return row;
+    await manager.query(
+      `INSERT INTO disclosure_register.idempotency_keys (caller, key, request_hash, entry_id, receipt)
+       SELECT caller, key, request_hash, entry_id, receipt::jsonb
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[])
+              AS k(caller, key, request_hash, entry_id, receipt)
+       ON CONFLICT (caller, key) DO UPDATE SET entry_id = excluded.entry_id, receipt = excluded.receipt`,
+      [
+        keys.map((k) => k.caller),
+        keys.map((k) => k.key),
+        keys.map((k) => k.hash),
+        keys.map((k) => k.entryId),
+        keys.map((k) => JSON.stringify(k.receipt)),
+      ],
+    );
+    await this.outbox.appendMany(manager, events);
+    return outcomes as (DisclosureReceipt | ReportReceipt | Error)[];
   }
 
-  /** Every rule, the register's and consent's; any failure is DENY. */
-  private async decide(request: DiscloseRequest, occurredAt?: string): Promise<Decision> {
+  /**
+   * The consent service's part of the decision, asked before the batch (over NATS, for the
+   * recipient's kind as recently known). The register's own rules are applied in the batch, under
+   * the log's lock, to the recipient versions committed then (see final()).
+   */
+  private async consentPart(request: DiscloseRequest, occurredAt?: string): Promise<ConsentPart> {
     const timeoutMs = this.config.consentTimeoutMs;
+    const at = occurredAt ? Date.parse(occurredAt) : Date.now();
     let policy: PolicyView;
     try {
       policy = await this.policy.current(timeoutMs);
     } catch {
-      return { decision: 'DENY', reasons: [], code: CONSENT_UNAVAILABLE };
+      return { at, reasons: [], code: CONSENT_UNAVAILABLE };
     }
-    const recipient = await this.recipients.current(request.recipientId);
-    const at = occurredAt ? Date.parse(occurredAt) : Date.now();
-    const reasons = new Set<string>(this.registerRules(request, recipient, policy, at));
+    const kind = (await this.recipients.kindHint(request.recipientId)) ?? request.recipientId;
     try {
       const consent = await this.dsg.consent.check(
         {
           clientId: request.clientId,
-          recipientKind: recipient?.kind ?? request.recipientId,
+          recipientKind: kind,
           recipientId: request.recipientId,
           purpose: request.purpose,
           categories: request.categories,
@@ -276,11 +419,11 @@ export class DisclosuresService {
         },
         { timeoutMs, retries: 0 },
       );
-      for (const reason of consent.reasons) reasons.add(reason.rule);
       return {
-        decision: reasons.size === 0 ? 'ALLOW' : 'DENY',
-        reasons: [...reasons].sort(),
-        recipientVersion: recipient?.version,
+        at,
+        policy,
+        kind,
+        reasons: consent.reasons.map((r) => r.rule),
         policyVersion: consent.policyVersion,
       };
     } catch (err) {
@@ -289,13 +432,37 @@ export class DisclosuresService {
         { context: 'Disclose', code: (err as DsgError).code },
         'consent did not answer: disclosure denied (fail closed)',
       );
-      return {
-        decision: 'DENY',
-        reasons: [...reasons].sort(),
-        code: CONSENT_UNAVAILABLE,
-        recipientVersion: recipient?.version,
-      };
+      return { at, policy, kind, reasons: [], code: CONSENT_UNAVAILABLE };
     }
+  }
+
+  /**
+   * Every rule, the register's and consent's; any failure is DENY (the stricter rule wins).
+   * `recipient` is the version committed when the batch took the log's lock. If its kind is not
+   * the one consent was asked about, the request is refused as retryable and nothing recorded.
+   */
+  private final(
+    request: DiscloseRequest,
+    part: ConsentPart,
+    recipient: RecipientReply | undefined,
+  ): Decision | Error {
+    if (part.kind !== undefined && part.kind !== (recipient?.kind ?? request.recipientId)) {
+      return new UnavailableError(
+        ErrorCodes.UNAVAILABLE,
+        'The recipient changed while the disclosure was being decided; retry',
+      );
+    }
+    const reasons = new Set(
+      part.policy ? this.registerRules(request, recipient, part.policy, part.at) : [],
+    );
+    for (const reason of part.reasons) reasons.add(reason);
+    return {
+      decision: reasons.size === 0 && !part.code ? 'ALLOW' : 'DENY',
+      reasons: [...reasons].sort(),
+      ...(part.code ? { code: part.code } : {}),
+      recipientVersion: recipient?.version,
+      policyVersion: part.policyVersion,
+    };
   }
 
   private registerRules(

@@ -139,51 +139,67 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /**
+   * Takes the log's append lock for the caller's transaction: from here to its commit, no other
+   * instance appends, and whatever the caller reads is what every earlier append committed.
+   */
+  async lock(manager: EntityManager): Promise<void> {
+    if (this.refused) {
+      throw new DsgError(ErrorCodes.LOG_BEHIND, `The register refuses to append: ${this.refused}`);
+    }
+    await manager.query(`SELECT ${APPEND_LOCK}`);
+  }
+
+  /**
    * Appends entries in the caller's transaction (the caller holds nothing else of the log), at
-   * the next positions. `details` are personal and stored apart, bound by the commitment.
+   * the next positions, in one statement. `details` are personal and stored apart, bound by the
+   * commitment.
    */
   async append(
     manager: EntityManager,
     entries: { entryId: string; content: LeafContent; details: Record<string, unknown> }[],
   ): Promise<AppendedEntry[]> {
-    if (this.refused) {
-      throw new DsgError(ErrorCodes.LOG_BEHIND, `The register refuses to append: ${this.refused}`);
-    }
-    await manager.query(`SELECT ${APPEND_LOCK}`);
+    await this.lock(manager);
     const [{ next }] = (await manager.query(
       'SELECT coalesce(max(position) + 1, 0)::bigint AS next FROM disclosure_register.entries',
     )) as { next: string }[];
     const recordedAt = new Date().toISOString();
-    const appended: AppendedEntry[] = [];
-    let position = Number(next);
-    for (const entry of entries) {
+    const first = Number(next);
+    const rows = entries.map((entry, i) => {
       const salt = randomBytes(16);
       const leaf = canonicalJson({
         ...entry.content,
         entryId: entry.entryId,
-        position,
+        position: first + i,
         recordedAt,
         details: commitment(salt, entry.details),
       });
-      const hash = leafHash(leaf);
-      await manager.query(
-        `INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [position, entry.entryId, leaf, hash, entry.details, salt, recordedAt],
-      );
-      appended.push({
-        entryId: entry.entryId,
-        position,
-        leafHash: hash.toString('hex'),
+      return { entry, salt, leaf, hash: leafHash(leaf) };
+    });
+    await manager.query(
+      `INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
+       SELECT position, entry_id, leaf, leaf_hash, details::jsonb, salt, $7
+         FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bytea[], $5::text[], $6::bytea[])
+              AS e(position, entry_id, leaf, leaf_hash, details, salt)`,
+      [
+        rows.map((_, i) => first + i),
+        rows.map((r) => r.entry.entryId),
+        rows.map((r) => r.leaf),
+        rows.map((r) => r.hash),
+        rows.map((r) => JSON.stringify(r.entry.details)),
+        rows.map((r) => r.salt),
         recordedAt,
-      });
-      position++;
-    }
-    const sealedSize = await this.sealedSize(manager);
-    if (position - sealedSize >= this.config.sealEveryEntries) {
+      ],
+    );
+    const end = first + rows.length;
+    if (end - (await this.sealedSize(manager)) >= this.config.sealEveryEntries) {
       setImmediate(() => void this.sealNow());
     }
-    return appended;
+    return rows.map((r, i) => ({
+      entryId: r.entry.entryId,
+      position: first + i,
+      leafHash: r.hash.toString('hex'),
+      recordedAt,
+    }));
   }
 
   /** Seals a tree head over every entry appended so far, if any is unsealed. */

@@ -10,7 +10,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { readFileSync } from 'node:fs';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { parse } from 'yaml';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 
@@ -29,6 +29,9 @@ interface RecipientRow {
   changed_at: Date;
 }
 
+/** How long a recipient's kind is taken from memory before asking consent (see kindHint). */
+const KIND_HINT_TTL_MS = 5000;
+
 const CURRENT = `SELECT DISTINCT ON (recipient_id) * FROM disclosure_register.recipient_versions
                   ORDER BY recipient_id, version DESC`;
 
@@ -39,6 +42,8 @@ const CURRENT = `SELECT DISTINCT ON (recipient_id) * FROM disclosure_register.re
  */
 @Injectable()
 export class RecipientsService implements OnModuleInit {
+  private readonly kinds = new Map<string, { kind: string | undefined; at: number }>();
+
   constructor(
     private readonly dataSource: DataSource,
     @Inject(REGISTER_CONFIG) private readonly config: RegisterConfig,
@@ -89,6 +94,7 @@ export class RecipientsService implements OnModuleInit {
         [...this.values(request), caller],
       );
     });
+    this.kinds.delete(request.recipientId);
     return this.get(request.recipientId);
   }
 
@@ -107,6 +113,31 @@ export class RecipientsService implements OnModuleInit {
   /** The current version, or undefined (a disclosure to an unknown recipient is denied, POL-2). */
   async current(recipientId: string): Promise<RecipientReply | undefined> {
     return this.get(recipientId).catch(() => undefined);
+  }
+
+  /**
+   * The current versions of these recipients, read in the caller's transaction (a disclosure
+   * batch reads them under the log's lock, so it sees every change committed before it).
+   */
+  async currentIn(manager: EntityManager, ids: string[]): Promise<Map<string, RecipientReply>> {
+    const rows = (await manager.query(
+      `SELECT DISTINCT ON (recipient_id) * FROM disclosure_register.recipient_versions
+        WHERE recipient_id = ANY($1) ORDER BY recipient_id, version DESC`,
+      [[...new Set(ids)]],
+    )) as RecipientRow[];
+    return new Map(rows.map((r) => [r.recipient_id, toReply(r)]));
+  }
+
+  /**
+   * A recipient's kind as of a few seconds ago, for asking consent before the batch reads the
+   * recipient itself; the batch refuses a decision whose kind turned out to differ.
+   */
+  async kindHint(recipientId: string): Promise<string | undefined> {
+    const held = this.kinds.get(recipientId);
+    if (held && performance.now() - held.at < KIND_HINT_TTL_MS) return held.kind;
+    const kind = (await this.current(recipientId))?.kind;
+    this.kinds.set(recipientId, { kind, at: performance.now() });
+    return kind;
   }
 
   async list(): Promise<ListRecipientsReply> {

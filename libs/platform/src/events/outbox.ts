@@ -23,6 +23,54 @@ export class Outbox {
   ): Promise<EventEnvelope<T>> {
     return appendEvent(manager, this.config.service.schema, def, data, headers);
   }
+
+  /** Several events in one statement; see appendEvents. */
+  appendMany(manager: EntityManager, items: readonly OutboxItem[]): Promise<EventEnvelope[]> {
+    return appendEvents(manager, this.config.service.schema, items);
+  }
+}
+
+/** One event of a batch, with the trace headers of the request it belongs to. */
+export interface OutboxItem<T = unknown> {
+  def: EventDef<T>;
+  data: T;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Many events in one statement (a batch of requests committed together). Each keeps the trace
+ * headers it was given: the active context here is the batch's, not the request's.
+ */
+export async function appendEvents(
+  manager: Pick<EntityManager, 'query'>,
+  schema: string,
+  items: readonly OutboxItem[],
+): Promise<EventEnvelope[]> {
+  if (items.length === 0) return [];
+  const occurredAt = new Date().toISOString();
+  const envelopes: EventEnvelope[] = items.map(({ def, data }) => ({
+    id: randomUUID(),
+    type: def.type,
+    schemaVersion: def.schemaVersion,
+    source: def.source,
+    occurredAt,
+    data,
+  }));
+  await manager.query(
+    `INSERT INTO ${ident(schema)}.outbox (id, subject, type, schema_version, envelope, headers)
+     SELECT id, subject, type, schema_version, envelope::jsonb, headers::jsonb
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[])
+            AS e(id, subject, type, schema_version, envelope, headers)`,
+    [
+      envelopes.map((e) => e.id),
+      items.map((i) => eventSubject(i.def)),
+      items.map((i) => i.def.type),
+      items.map((i) => i.def.schemaVersion),
+      envelopes.map((e) => JSON.stringify(e)),
+      items.map((i) => JSON.stringify(i.headers ?? {})),
+    ],
+  );
+  return envelopes;
 }
 
 /** The statement behind Outbox.append, usable where Nest's container is not (tools, tests). */
