@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BreachesController } from './breaches/breaches.controller';
 import { BreachesService } from './breaches/breaches.service';
+import { ConsentChecks } from './consent/consent-checks';
 import { loadRegisterConfig, REGISTER_CONFIG } from './config/register.config';
 import { DisclosuresController } from './disclosures/disclosures.controller';
 import { DisclosuresService } from './disclosures/disclosures.service';
@@ -22,6 +23,7 @@ import { RecipientsService } from './recipients/recipients.service';
     RecipientsService,
     RegisterLog,
     BreachesService,
+    ConsentChecks,
     DisclosuresService,
   ],
 })

@@ -5,7 +5,6 @@ import {
   DisclosureDeniedEvent,
   type DisclosureReceipt,
   DisclosureRecordedEvent,
-  DsgClient,
   DsgError,
   ErrorCodes,
   isRealTimestamp,
@@ -23,6 +22,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { BreachesService } from '../breaches/breaches.service';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
+import { ConsentChecks } from '../consent/consent-checks';
 import { RegisterLog } from '../log/register-log.service';
 import { PolicyClient, type PolicyView } from '../policy/policy.client';
 import { RecipientsService } from '../recipients/recipients.service';
@@ -107,10 +107,10 @@ export class DisclosuresService {
     private readonly log: RegisterLog,
     private readonly recipients: RecipientsService,
     private readonly policy: PolicyClient,
-    private readonly dsg: DsgClient,
     private readonly keyRing: KeyRing,
     private readonly outbox: Outbox,
     private readonly breaches: BreachesService,
+    private readonly consentChecks: ConsentChecks,
     @Inject(REGISTER_CONFIG) private readonly config: RegisterConfig,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {}
@@ -406,19 +406,16 @@ export class DisclosuresService {
     }
     const kind = (await this.recipients.kindHint(request.recipientId)) ?? request.recipientId;
     try {
-      const consent = await this.dsg.consent.check(
-        {
-          clientId: request.clientId,
-          recipientKind: kind,
-          recipientId: request.recipientId,
-          purpose: request.purpose,
-          categories: request.categories,
-          legalBasis: request.legalBasis,
-          ...(request.authorizationId ? { authorizationId: request.authorizationId } : {}),
-          ...(occurredAt ? { at: occurredAt } : {}),
-        },
-        { timeoutMs, retries: 0 },
-      );
+      const consent = await this.consentChecks.check({
+        clientId: request.clientId,
+        recipientKind: kind,
+        recipientId: request.recipientId,
+        purpose: request.purpose,
+        categories: request.categories,
+        legalBasis: request.legalBasis,
+        ...(request.authorizationId ? { authorizationId: request.authorizationId } : {}),
+        ...(occurredAt ? { at: occurredAt } : {}),
+      });
       return {
         at,
         policy,
