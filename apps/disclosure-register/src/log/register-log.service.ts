@@ -66,6 +66,8 @@ const VERIFY_BATCH = 10_000;
 @Injectable()
 export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
+  /** Transactions (their managers) holding the append lock: it is taken once per transaction. */
+  private readonly locked = new WeakSet<EntityManager>();
   /** The log size this instance last sealed, or asked a seal for. */
   private sealedUpTo = 0;
   private sealing?: Promise<void>;
@@ -148,7 +150,9 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     if (this.refused) {
       throw new DsgError(ErrorCodes.LOG_BEHIND, `The register refuses to append: ${this.refused}`);
     }
+    if (this.locked.has(manager)) return;
     await manager.query(`SELECT ${APPEND_LOCK}`);
+    this.locked.add(manager);
   }
 
   /**
