@@ -11,6 +11,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { TIMESTAMP_PATTERN } from '../consent/subjects.dto';
+import { UUID_PATTERN } from './disclosures.dto';
 
 /**
  * HIP-9: an impermissible disclosure starts a breach assessment (45 CFR 164.402-.408; Civ. Code
@@ -21,7 +22,6 @@ import { TIMESTAMP_PATTERN } from '../consent/subjects.dto';
 export const BREACH_STATES = ['open', 'under-review', 'decided', 'closed'] as const;
 export type BreachState = (typeof BREACH_STATES)[number];
 export const BREACH_AUDIENCES = ['individuals', 'regulator', 'media'] as const;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * The four factors of 45 CFR 164.402(2): a disclosure is presumed a breach unless a risk
@@ -43,7 +43,7 @@ export class ListBreachesRequest {
 }
 
 export class GetBreachRequest {
-  @Matches(UUID, { message: 'assessmentId must be a UUID' }) assessmentId!: string;
+  @Matches(UUID_PATTERN, { message: 'assessmentId must be a UUID' }) assessmentId!: string;
 }
 
 /** A privacy officer takes the assessment up (open → under-review). */

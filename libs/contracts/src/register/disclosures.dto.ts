@@ -106,7 +106,8 @@ export class TreeHeadReply {
   @IsString() signature!: string;
 }
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A UUID as PostgreSQL and randomUUID() write it (entries, breach assessments). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** The audit path of one entry (by id) to a sealed tree head (default: the newest). */
 export class InclusionProofRequest {
