@@ -2,6 +2,7 @@
 // subject prefix, and built services started as separate processes, as in production.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import {
   DEFAULT_DATABASE_URL,
@@ -13,6 +14,7 @@ import {
 import { natsPassword } from '../../scripts/lib/nats-users.cjs';
 import { mainOf, migrateAll, run } from '../../scripts/lib/services.mjs';
 
+const require = createRequire(import.meta.url);
 const handedOut = new Set();
 
 /** A free port on loopback, never one this run handed out before (the OS may repeat one). */
@@ -88,6 +90,19 @@ export async function startBenchStack() {
     throw new Error(`${name} did not become ready`);
   }
 
+  /** The typed client as the operators' NATS user, built from dist (scenarios call services). */
+  async function opsClient(options = {}) {
+    const { DsgClient } = require('../../dist/libs/contracts/src/index.js');
+    return DsgClient.connect({
+      caller: 'ops',
+      password: natsPassword('ops'),
+      natsUrl,
+      subjectPrefix,
+      retries: 0,
+      ...options,
+    });
+  }
+
   async function stop() {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(
@@ -97,5 +112,5 @@ export async function startBenchStack() {
     await stopInfra();
   }
 
-  return { runId, databaseUrl, natsUrl, subjectPrefix, startService, stop };
+  return { runId, databaseUrl, natsUrl, subjectPrefix, startService, opsClient, stop };
 }

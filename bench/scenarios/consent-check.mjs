@@ -2,12 +2,9 @@
 // entries each (BENCH_SUBJECTS to change), compared with the raw echo of the same run.
 // Issue 4's targets: closed loop ≥ 0.60 of the echo's throughput (floor 0.45); open loop at half
 // the echo's maximum with p99 ≤ 2× the echo's p99 at that rate.
-import { createRequire } from 'node:module';
 import pg from 'pg';
-import { natsPassword } from '../../scripts/lib/nats-users.cjs';
 import { againstEcho } from '../lib/measure.mjs';
 
-const require = createRequire(import.meta.url);
 const seconds = Number(process.env.BENCH_SECONDS || 3);
 const subjects = Number(process.env.BENCH_SUBJECTS || 100_000);
 
@@ -46,7 +43,6 @@ async function seed(databaseUrl) {
 }
 
 export async function run(stack, baselines) {
-  const { DsgClient } = require('../../dist/libs/contracts/src/index.js');
   // The first start publishes the policy version the seeded entries name. The seed goes straight
   // into the tables, behind the service's back, so the service is started again to load it (as
   // a replica does at boot) before anything is measured.
@@ -58,13 +54,7 @@ export async function run(stack, baselines) {
     first.exitCode !== null ? resolve() : first.once('exit', resolve),
   );
   await stack.startService('consent');
-  const client = await DsgClient.connect({
-    caller: 'ops',
-    password: natsPassword('ops'),
-    natsUrl: stack.natsUrl,
-    subjectPrefix: stack.subjectPrefix,
-    retries: 0,
-  });
+  const client = await stack.opsClient();
   let i = 0;
   const call = () =>
     client.consent.check({

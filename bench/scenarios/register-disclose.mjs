@@ -4,13 +4,10 @@
 // p99 at most 25 ms); then `verify` of 1,000,000 entries against a bare COPY … TO STDOUT with
 // SHA-256 of the same rows (target: at most 3× its time).
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { natsPassword } from '../../scripts/lib/nats-users.cjs';
 import { closedLoop, round } from '../lib/measure.mjs';
 
-const require = createRequire(import.meta.url);
 const seconds = Number(process.env.BENCH_SECONDS || 3);
 const verifyEntries = Number(process.env.BENCH_VERIFY_ENTRIES || 1_000_000);
 const SUBJECTS = 500;
@@ -18,16 +15,8 @@ const SUBJECTS = 500;
 export const name = 'register.disclose';
 
 export async function run(stack, baselines) {
-  const { DsgClient } = require('../../dist/libs/contracts/src/index.js');
   await Promise.all([stack.startService('consent'), stack.startService('disclosure-register')]);
-  const client = await DsgClient.connect({
-    caller: 'ops',
-    password: natsPassword('ops'),
-    natsUrl: stack.natsUrl,
-    subjectPrefix: stack.subjectPrefix,
-    retries: 0,
-    timeoutMs: 10_000,
-  });
+  const client = await stack.opsClient({ timeoutMs: 10_000 });
   const db = new pg.Client({ connectionString: stack.databaseUrl });
   await db.connect();
   try {

@@ -1,24 +1,14 @@
 // A service round trip through the platform: typed client → NATS → NatsRpcServer → validation
 // pipe → handler → reply, against the consent service as a separate process.
-import { createRequire } from 'node:module';
-import { natsPassword } from '../../scripts/lib/nats-users.cjs';
 import { againstEcho } from '../lib/measure.mjs';
 
-const require = createRequire(import.meta.url);
 const seconds = Number(process.env.BENCH_SECONDS || 3);
 
 export const name = 'consent.system.ping';
 
 export async function run(stack, baselines) {
-  const { DsgClient } = require('../../dist/libs/contracts/src/index.js');
   await stack.startService('consent');
-  const client = await DsgClient.connect({
-    caller: 'ops',
-    password: natsPassword('ops'),
-    natsUrl: stack.natsUrl,
-    subjectPrefix: stack.subjectPrefix,
-    retries: 0,
-  });
+  const client = await stack.opsClient();
   const call = () => client.consent.ping({ payload: 'x'.repeat(64) });
   try {
     const { seq, rows } = await againstEcho(call, baselines, { unit: 'req/s', seconds });
