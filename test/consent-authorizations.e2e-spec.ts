@@ -179,6 +179,12 @@ describe('consent: authorizations (HIP-1, HIP-2, CMI-2, KID-2)', () => {
       receivedVia: 'in-writing',
     });
     expect(again.revokedAt).toBe(revoked.revokedAt);
+    // Announced once, by the first revocation.
+    const { rows } = await owner.query(
+      `SELECT 1 FROM consent.outbox WHERE type = 'authorization.revoked' AND envelope->'data'->>'authorizationId' = $1`,
+      [auth.authorizationId],
+    );
+    expect(rows).toHaveLength(1);
   });
 
   it('expires at its end date', async () => {
