@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 /**
  * The Merkle tree of RFC 9162 (Certificate Transparency 2.0), section 2.1: leaf and node hashes
@@ -15,12 +15,23 @@ export function leafHash(leaf: Uint8Array | string): Hash {
     .digest();
 }
 
+/**
+ * leafHash of `bytes[start, end)` without copying it: the byte before `start` (which the caller
+ * no longer needs) is overwritten with the leaf prefix and the whole hashed in one call.
+ */
+export function leafHashInPlace(bytes: Buffer, start: number, end: number): Hash {
+  bytes[start - 1] = 0;
+  return hash('sha256', bytes.subarray(start - 1, end), 'buffer');
+}
+
+// Nodes are hashed in one call over a reused buffer: 0x01, left, right (synchronous, so safe).
+const node = Buffer.alloc(65);
+node[0] = 1;
+
 export function nodeHash(left: Hash, right: Hash): Hash {
-  return createHash('sha256')
-    .update(Buffer.from([1]))
-    .update(left)
-    .update(right)
-    .digest();
+  node.set(left, 1);
+  node.set(right, 33);
+  return hash('sha256', node, 'buffer');
 }
 
 /** SHA-256 of the empty string: the root of the empty tree. */
@@ -37,14 +48,24 @@ export interface CompactRange {
 
 /** Adds a leaf hash: completed subtrees of one height merge as they meet. */
 export function extendRange(range: CompactRange, leaf: Hash): void {
-  let top = { height: 0, hash: leaf };
-  const nodes = range.nodes;
+  pushSubtree(range.nodes, { height: 0, hash: leaf });
+  range.size++;
+}
+
+/**
+ * Adds the root of a complete subtree of 2^height leaves to a range's nodes (which must end at a
+ * multiple of 2^height leaves), merging as `extendRange` does.
+ */
+export function pushSubtree(
+  nodes: CompactRange['nodes'],
+  subtree: { height: number; hash: Hash },
+): void {
+  let top = subtree;
   while (nodes.length > 0 && nodes[nodes.length - 1].height === top.height) {
     const left = nodes.pop()!;
     top = { height: top.height + 1, hash: nodeHash(left.hash, top.hash) };
   }
   nodes.push(top);
-  range.size++;
 }
 
 /** The root of the range's tree: its subtrees folded right to left (RFC 9162's definition). */
