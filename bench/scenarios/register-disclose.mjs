@@ -64,16 +64,25 @@ export async function run(stack, baselines) {
 /** Seeds entries straight into the log (as a restore would), then times COPY and `verify`. */
 async function verifyAgainstCopy(stack, db, client) {
   console.log(`  seeding ${verifyEntries} register entries …`);
-  // Well-formed leaves at the next positions, hashed as the register hashes them (RFC 9162).
+  // Entries shaped as the register writes them (a leaf of ~450 bytes of canonical JSON, personal
+  // details apart with their salted commitment), at the next positions, hashed as RFC 9162 says.
   await db.query(
     `WITH start AS (SELECT coalesce(max(position) + 1, 0) AS p FROM disclosure_register.entries),
+          base AS (
+            SELECT start.p + g AS position, gen_random_uuid() AS entry_id,
+                   decode(md5(random()::text), 'hex') AS salt,
+                   '{"clientId":"bench-' || (g % 500) || '","description":"Financing application: name and requested amount"}' AS details
+              FROM start, generate_series(0, $1 - 1) g),
           leaves AS (
-            SELECT start.p + g AS position,
-                   json_build_object('v', 1, 'type', 'bench', 'position', start.p + g,
-                                     'purpose', 'payments-and-memberships')::text AS leaf
-              FROM start, generate_series(0, $1 - 1) g)
-     INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, recorded_at)
-     SELECT position, gen_random_uuid(), leaf, sha256('\\x00'::bytea || convert_to(leaf, 'UTF8')), now()
+            SELECT base.*,
+                   '{"caller":"bench","categories":["identifiers.name","payment.financing"],"decision":"ALLOW","details":"'
+                   || encode(sha256(salt || convert_to(details, 'UTF8')), 'hex')
+                   || '","entryId":"' || entry_id || '","legalBasis":"payment","policyVersion":"1.0.0","position":'
+                   || position || ',"purpose":"payments-and-memberships","reasons":["POL-1","POL-2","HIP-4","HIP-5","CCP-2"],'
+                   || '"recipient":{"id":"cherry","version":1},"recordedAt":"2026-11-26T00:00:00.000Z","type":"disclosure","v":1}' AS leaf
+              FROM base)
+     INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
+     SELECT position, entry_id, leaf, sha256('\\x00'::bytea || convert_to(leaf, 'UTF8')), details::jsonb, salt, now()
        FROM leaves`,
     [verifyEntries],
   );
@@ -88,7 +97,7 @@ async function verifyAgainstCopy(stack, db, client) {
   try {
     const stream = copy.query(
       copyStreams.to(
-        'COPY (SELECT position, leaf, leaf_hash FROM disclosure_register.entries ORDER BY position) TO STDOUT',
+        'COPY (SELECT position, leaf, leaf_hash, details, salt FROM disclosure_register.entries ORDER BY position) TO STDOUT',
       ),
     );
     for await (const chunk of stream) hash.update(chunk);

@@ -9,6 +9,7 @@ import {
   qualifySubject,
   type CompactRange,
   extendRange,
+  pushSubtree,
   type InclusionProofReply,
   inclusionProof,
   leafHash,
@@ -35,9 +36,21 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import type { PoolClient } from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
+import {
+  type BatchResult,
+  commitment,
+  CopyBatcher,
+  type Nodes,
+  VERIFY_BATCH_ROWS,
+  VERIFY_COPY_SQL,
+} from './verify-batch';
+import { VerifyWorkers } from './verify-workers';
 
 /** What an entry's leaf holds besides its place and commitment (never personal details). */
 export type LeafContent = Record<string, unknown>;
@@ -53,7 +66,6 @@ type Frontier = CompactRange;
 
 /** One appender at a time across every instance: the log has one order. */
 const APPEND_LOCK = "pg_advisory_xact_lock(hashtext('dsg-register-append'))";
-const VERIFY_BATCH = 10_000;
 
 /**
  * The register as a Merkle log (RFC 9162). Each entry's leaf is the canonical JSON (RFC 8785) of
@@ -308,62 +320,82 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
 
   /**
    * Recomputes every leaf hash and commitment, checks each entry is at its place, and every
-   * sealed tree head's root and signature; names the first entry that does not match.
+   * sealed tree head's root and signature; names the first entry that does not match. The
+   * entries are streamed (COPY, binary) in batches to worker threads, which check them in
+   * parallel; the batches' subtrees are folded here, in order, and each head checked as the
+   * fold reaches its size. Memory stays bounded: at most two batches per worker are in flight.
    */
   async verify(): Promise<VerifyLogReply> {
     const heads = (await this.dataSource.query(
       `SELECT tree_size, root_hash, sealed_at, kid, signature FROM disclosure_register.tree_heads
         ORDER BY tree_size`,
     )) as HeadRow[];
-    const frontier: Frontier = { nodes: [], size: 0 };
-    let headIndex = 0;
+    const sizes = heads.map((h) => Number(h.tree_size));
+    const nodes: Nodes = [];
+    let size = 0;
     let checked = 0;
     const bad = (position: number, problem: string): VerifyLogReply => ({
       result: 'invalid',
-      entries: frontier.size,
+      entries: size,
       treeHeadsChecked: checked,
       firstBadPosition: position,
       problem,
     });
-    // Heads over zero entries have nothing to check but their signature.
-    for (;;) {
-      const rows = (await this.dataSource.query(
-        `SELECT position, leaf, leaf_hash, details, salt FROM disclosure_register.entries
-          WHERE position >= $1 ORDER BY position LIMIT ${VERIFY_BATCH}`,
-        [frontier.size],
-      )) as EntryRow[];
-      for (const row of rows) {
-        const position = Number(row.position);
-        if (position !== frontier.size) return bad(frontier.size, 'entry missing');
-        const hash = leafHash(row.leaf);
-        if (!hash.equals(row.leaf_hash)) return bad(position, 'leaf does not match its hash');
-        let leaf: { position?: number; details?: string };
-        try {
-          leaf = JSON.parse(row.leaf) as typeof leaf;
-        } catch {
-          return bad(position, 'leaf is not JSON');
-        }
-        if (leaf.position !== position) return bad(position, 'entry is not at its place');
-        if (row.details && row.salt && commitment(row.salt, row.details) !== leaf.details) {
-          return bad(position, 'details do not match their commitment');
-        }
-        extendRange(frontier, hash);
-        while (headIndex < heads.length && Number(heads[headIndex].tree_size) === frontier.size) {
-          const problem = this.checkHead(heads[headIndex], frontier);
-          if (problem) return bad(position, problem);
-          headIndex++;
-          checked++;
+    // Folds a batch's result into the log; an answer if it found the first bad entry.
+    const fold = (result: BatchResult): VerifyLogReply | undefined => {
+      for (const snapshot of result.snapshots) {
+        const at = [...nodes];
+        for (const node of snapshot.nodes) pushSubtree(at, node);
+        const problem = this.checkHead(heads[checked], { nodes: at, size: snapshot.size });
+        if (problem) return bad(snapshot.size - 1, problem);
+        checked++;
+      }
+      for (const node of result.nodes) pushSubtree(nodes, node);
+      size += result.checked;
+      return result.bad ? bad(result.bad.position, result.bad.problem) : undefined;
+    };
+
+    const driver = this.dataSource.driver as PostgresDriver;
+    const [connection, release] = (await driver.obtainMasterConnection()) as [
+      PoolClient,
+      (destroy?: unknown) => void,
+    ];
+    const workers = new VerifyWorkers();
+    let finished = false;
+    try {
+      const inFlight: Promise<BatchResult>[] = [];
+      let first = 0;
+      const dispatch = (bytes: Buffer) => {
+        const end = first + VERIFY_BATCH_ROWS;
+        const headSizes = sizes.filter((s) => s > first && s <= end);
+        inFlight.push(workers.run({ first, bytes, headSizes }));
+        first = end;
+      };
+      const batcher = new CopyBatcher();
+      const stream = connection.query(copyTo(VERIFY_COPY_SQL));
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        for (const batch of batcher.push(chunk)) dispatch(batch);
+        while (inFlight.length >= workers.count * 2) {
+          const answer = fold(await inFlight.shift()!);
+          if (answer) return answer;
         }
       }
-      if (rows.length < VERIFY_BATCH) break;
+      const last = batcher.finish();
+      if (last) dispatch(last);
+      for (const result of inFlight) {
+        const answer = fold(await result);
+        if (answer) return answer;
+      }
+      finished = true;
+    } finally {
+      // A COPY left unread cannot go back to the pool: the connection is closed instead.
+      release(finished ? undefined : true);
+      await workers.close();
     }
-    if (headIndex < heads.length) {
-      return bad(
-        frontier.size,
-        `tree head of ${heads[headIndex].tree_size} entries, log ends early`,
-      );
+    if (checked < heads.length) {
+      return bad(size, `tree head of ${heads[checked].tree_size} entries, log ends early`);
     }
-    return { result: 'valid', entries: frontier.size, treeHeadsChecked: checked };
+    return { result: 'valid', entries: size, treeHeadsChecked: checked };
   }
 
   private checkHead(head: HeadRow, frontier: Frontier): string | undefined {
@@ -431,18 +463,6 @@ interface HeadRow {
   sealed_at: Date;
   kid: string;
   signature: string;
-}
-interface EntryRow {
-  position: string;
-  leaf: string;
-  leaf_hash: Buffer;
-  details: Record<string, unknown> | null;
-  salt: Buffer | null;
-}
-
-/** SHA-256 over the salt and the canonical JSON of the details, hex. */
-function commitment(salt: Buffer, details: Record<string, unknown>): string {
-  return createHash('sha256').update(salt).update(canonicalJson(details)).digest('hex');
 }
 
 /** What a tree head's signature covers. */
