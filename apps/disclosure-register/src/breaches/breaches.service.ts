@@ -66,8 +66,8 @@ export class BreachesService {
     entryId: string,
     reasons: string[],
     discoveredAt: Date,
+    id: string = randomUUID(),
   ): Promise<string> {
-    const id = randomUUID();
     const due = new Date(discoveredAt.getTime() + NOTIFY_WITHIN_DAYS * DAY_MS);
     await manager.query(
       `INSERT INTO disclosure_register.breach_assessments

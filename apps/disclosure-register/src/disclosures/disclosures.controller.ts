@@ -9,18 +9,30 @@ import {
   TreeHeadRequest,
   VerifyLogRequest,
 } from '@dsg/contracts';
-import { NatsRpcContext } from '@dsg/platform';
-import { Controller } from '@nestjs/common';
+import { DirectHandlers, NatsRpcContext } from '@dsg/platform';
+import { Controller, type OnModuleInit } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { RegisterLog } from '../log/register-log.service';
 import { DisclosuresService } from './disclosures.service';
 
+/**
+ * The register over NATS. `disclose` and `report` are on every sharing service's path, so they
+ * are dispatched directly (DirectHandlers: the same validation and error mapping, without Nest's
+ * per-call pipeline); the caller is the NATS user the server authenticated.
+ */
 @Controller()
-export class DisclosuresController {
+export class DisclosuresController implements OnModuleInit {
   constructor(
     private readonly disclosures: DisclosuresService,
     private readonly log: RegisterLog,
+    private readonly direct: DirectHandlers,
   ) {}
+
+  onModuleInit(): void {
+    const rpc = Rpc['disclosure-register'];
+    this.direct.register(rpc.disclose, (request, ctx) => this.disclose(request, ctx));
+    this.direct.register(rpc.report, (request, ctx) => this.report(request, ctx));
+  }
 
   @MessagePattern(Rpc['disclosure-register'].disclose.subject)
   disclose(@Payload() request: DiscloseRequest, @Ctx() ctx: NatsRpcContext) {

@@ -15,7 +15,14 @@ import {
   traceHeaders,
   ValidationFailedError,
 } from '@dsg/contracts';
-import { KeyRing, type Logger, Outbox, type OutboxItem, PLATFORM_LOGGER } from '@dsg/platform';
+import {
+  combineStatements,
+  KeyRing,
+  type Logger,
+  Outbox,
+  type OutboxItem,
+  PLATFORM_LOGGER,
+} from '@dsg/platform';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
@@ -23,7 +30,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { BreachesService } from '../breaches/breaches.service';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 import { ConsentChecks } from '../consent/consent-checks';
-import { RegisterLog } from '../log/register-log.service';
+import { NEXT_POSITION, RegisterLog } from '../log/register-log.service';
 import { PolicyClient, type PolicyView } from '../policy/policy.client';
 import { RecipientsService } from '../recipients/recipients.service';
 
@@ -251,19 +258,28 @@ export class DisclosuresService {
     batch: Pending[],
   ): Promise<(DisclosureReceipt | ReportReceipt | Error)[]> {
     // Under the log's lock every earlier append of any instance has committed: a key recorded
-    // meanwhile (a concurrent retry) is found here and answered with its receipt.
+    // meanwhile (a concurrent retry) is found here and answered with its receipt. What the batch
+    // needs to know is read in one statement: the next position, the keys, the recipients.
     await this.log.lock(manager);
-    const priorRows = (await manager.query(
-      `SELECT k.caller, k.key, k.request_hash, k.entry_id, k.receipt
-         FROM disclosure_register.idempotency_keys k
-         JOIN unnest($1::text[], $2::text[]) AS b(caller, key) USING (caller, key)`,
-      [batch.map((p) => p.caller), batch.map((p) => p.key)],
-    )) as (Prior & { caller: string; key: string })[];
-    const priors = new Map(priorRows.map((r) => [`${r.caller}\u0000${r.key}`, r]));
-    const recipients = await this.recipients.currentIn(
-      manager,
-      batch.map((p) => p.request.recipientId),
-    );
+    const [read] = (await manager.query(
+      `SELECT ${NEXT_POSITION} AS next,
+              (SELECT coalesce(json_agg(k), '[]') FROM (
+                 SELECT k.caller, k.key, k.request_hash, k.entry_id, k.receipt
+                   FROM disclosure_register.idempotency_keys k
+                   JOIN unnest($1::text[], $2::text[]) AS b(caller, key) USING (caller, key)) k) AS priors,
+              ${RecipientsService.currentInJson('$3')} AS recipients`,
+      [
+        batch.map((p) => p.caller),
+        batch.map((p) => p.key),
+        [...new Set(batch.map((p) => p.request.recipientId))],
+      ],
+    )) as {
+      next: string;
+      priors: (Prior & { caller: string; key: string })[];
+      recipients: unknown[];
+    }[];
+    const priors = new Map(read.priors.map((r) => [`${r.caller}\u0000${r.key}`, r]));
+    const recipients = RecipientsService.fromJsonRows(read.recipients);
     const outcomes: (DisclosureReceipt | ReportReceipt | Error | undefined)[] = [];
     const fresh: {
       index: number;
@@ -298,8 +314,8 @@ export class DisclosuresService {
     });
     if (fresh.length === 0) return outcomes as (DisclosureReceipt | ReportReceipt | Error)[];
 
-    const appended = await this.log.append(
-      manager,
+    const { statement: append, appended } = this.log.appendStatement(
+      Number(read.next),
       fresh.map(({ index, entryId, retryOf, flagged, decision }) => {
         const { caller, request, reported } = batch[index];
         return {
@@ -332,12 +348,15 @@ export class DisclosuresService {
     const keys: { caller: string; key: string; hash: string; entryId: string; receipt: unknown }[] =
       [];
     const events: OutboxItem[] = [];
+    const breaches: { id: string; entryId: string; decision: Decision; at: string }[] = [];
     for (const [i, { index, entryId, retryOf, flagged, decision }] of fresh.entries()) {
       const { caller, key, requestHash, request, reported, trace } = batch[index];
       const entry = appended[i];
-      const breachAssessmentId = flagged
-        ? await this.breaches.open(manager, entryId, decision.reasons, new Date(entry.recordedAt))
-        : undefined;
+      // Opened once the entry it points to is written (below).
+      const breachAssessmentId = flagged ? randomUUID() : undefined;
+      if (breachAssessmentId) {
+        breaches.push({ id: breachAssessmentId, entryId, decision, at: entry.recordedAt });
+      }
       const unsigned = {
         entryId,
         position: entry.position,
@@ -372,21 +391,30 @@ export class DisclosuresService {
         headers: trace,
       });
     }
-    await manager.query(
-      `INSERT INTO disclosure_register.idempotency_keys (caller, key, request_hash, entry_id, receipt)
+    // The entries, their keys and their events: one statement, one round trip.
+    const written = combineStatements([
+      append,
+      {
+        sql: `INSERT INTO disclosure_register.idempotency_keys (caller, key, request_hash, entry_id, receipt)
        SELECT caller, key, request_hash, entry_id, receipt::jsonb
          FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[])
               AS k(caller, key, request_hash, entry_id, receipt)
        ON CONFLICT (caller, key) DO UPDATE SET entry_id = excluded.entry_id, receipt = excluded.receipt`,
-      [
-        keys.map((k) => k.caller),
-        keys.map((k) => k.key),
-        keys.map((k) => k.hash),
-        keys.map((k) => k.entryId),
-        keys.map((k) => JSON.stringify(k.receipt)),
-      ],
-    );
-    await this.outbox.appendMany(manager, events);
+        params: [
+          keys.map((k) => k.caller),
+          keys.map((k) => k.key),
+          keys.map((k) => k.hash),
+          keys.map((k) => k.entryId),
+          keys.map((k) => JSON.stringify(k.receipt)),
+        ],
+      },
+      this.outbox.statementFor(events).statement,
+    ]);
+    await manager.query(written.sql, written.params);
+    for (const b of breaches) {
+      await this.breaches.open(manager, b.entryId, b.decision.reasons, new Date(b.at), b.id);
+    }
+    this.log.appended(appended[appended.length - 1].position + 1);
     return outcomes as (DisclosureReceipt | ReportReceipt | Error)[];
   }
 

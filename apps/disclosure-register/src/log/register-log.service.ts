@@ -28,6 +28,7 @@ import {
   PLATFORM_CONFIG,
   PLATFORM_LOGGER,
   type PlatformConfig,
+  type Statement,
   SystemService,
 } from '@dsg/platform';
 import {
@@ -66,6 +67,10 @@ type Frontier = CompactRange;
 
 /** One appender at a time across every instance: the log has one order. */
 const APPEND_LOCK = "pg_advisory_xact_lock(hashtext('dsg-register-append'))";
+
+/** An expression: the position the next entry takes (read it under the append lock). */
+export const NEXT_POSITION =
+  '(SELECT coalesce(max(position) + 1, 0) FROM disclosure_register.entries)::bigint';
 
 /**
  * The register as a Merkle log (RFC 9162). Each entry's leaf is the canonical JSON (RFC 8785) of
@@ -168,38 +173,33 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /**
-   * Appends entries in the caller's transaction (the caller holds nothing else of the log), at
-   * the next positions, in one statement. `details` are personal and stored apart, bound by the
-   * commitment.
+   * The statement that appends entries at `next` onwards (read under the lock with NEXT_POSITION),
+   * for the caller to run in its transaction, alone or with its own writes (combineStatements).
+   * `details` are personal and stored apart, bound by the commitment.
    */
-  async append(
-    manager: EntityManager,
+  appendStatement(
+    next: number,
     entries: { entryId: string; content: LeafContent; details: Record<string, unknown> }[],
-  ): Promise<AppendedEntry[]> {
-    await this.lock(manager);
-    const [{ next }] = (await manager.query(
-      'SELECT coalesce(max(position) + 1, 0)::bigint AS next FROM disclosure_register.entries',
-    )) as { next: string }[];
+  ): { statement: Statement; appended: AppendedEntry[] } {
     const recordedAt = new Date().toISOString();
-    const first = Number(next);
     const rows = entries.map((entry, i) => {
       const salt = randomBytes(16);
       const leaf = canonicalJson({
         ...entry.content,
         entryId: entry.entryId,
-        position: first + i,
+        position: next + i,
         recordedAt,
         details: commitment(salt, entry.details),
       });
       return { entry, salt, leaf, hash: leafHash(leaf) };
     });
-    await manager.query(
-      `INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
+    const statement = {
+      sql: `INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
        SELECT position, entry_id, leaf, leaf_hash, details::jsonb, salt, $7
          FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bytea[], $5::text[], $6::bytea[])
               AS e(position, entry_id, leaf, leaf_hash, details, salt)`,
-      [
-        rows.map((_, i) => first + i),
+      params: [
+        rows.map((_, i) => next + i),
         rows.map((r) => r.entry.entryId),
         rows.map((r) => r.leaf),
         rows.map((r) => r.hash),
@@ -207,20 +207,27 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
         rows.map((r) => r.salt),
         recordedAt,
       ],
-    );
-    const end = first + rows.length;
-    // Seals are counted in memory (this instance's last seal): a trigger, not a guarantee; the
-    // timer seals every SEAL_EVERY_MS whatever happens.
+    };
+    return {
+      statement,
+      appended: rows.map((r, i) => ({
+        entryId: r.entry.entryId,
+        position: next + i,
+        leafHash: r.hash.toString('hex'),
+        recordedAt,
+      })),
+    };
+  }
+
+  /**
+   * Call once the append statement has run: seals are counted in memory (this instance's last
+   * seal), a trigger, not a guarantee; the timer seals every SEAL_EVERY_MS whatever happens.
+   */
+  appended(end: number): void {
     if (end - this.sealedUpTo >= this.config.sealEveryEntries) {
       this.sealedUpTo = end;
       setImmediate(() => void this.sealNow());
     }
-    return rows.map((r, i) => ({
-      entryId: r.entry.entryId,
-      position: first + i,
-      leafHash: r.hash.toString('hex'),
-      recordedAt,
-    }));
   }
 
   /** Seals a tree head over every entry appended so far, if any is unsealed. */

@@ -10,7 +10,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { readFileSync } from 'node:fs';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { parse } from 'yaml';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 
@@ -26,7 +26,8 @@ interface RecipientRow {
   active: boolean;
   reason: string;
   changed_by: string;
-  changed_at: Date;
+  /** A Date from a row, a string from JSON. */
+  changed_at: Date | string;
 }
 
 /** How long a recipient's kind is taken from memory before asking consent (see kindHint). */
@@ -116,16 +117,19 @@ export class RecipientsService implements OnModuleInit {
   }
 
   /**
-   * The current versions of these recipients, read in the caller's transaction (a disclosure
-   * batch reads them under the log's lock, so it sees every change committed before it).
+   * An expression: the current versions of the recipients whose ids are the text[] parameter
+   * `param`, as one JSON array, for a statement that reads more than this (a disclosure batch
+   * reads them under the log's lock, so it sees every change committed before it). The rows are
+   * turned into replies by `fromJsonRows`.
    */
-  async currentIn(manager: EntityManager, ids: string[]): Promise<Map<string, RecipientReply>> {
-    const rows = (await manager.query(
-      `SELECT DISTINCT ON (recipient_id) * FROM disclosure_register.recipient_versions
-        WHERE recipient_id = ANY($1) ORDER BY recipient_id, version DESC`,
-      [[...new Set(ids)]],
-    )) as RecipientRow[];
-    return new Map(rows.map((r) => [r.recipient_id, toReply(r)]));
+  static currentInJson(param: string): string {
+    return `(SELECT coalesce(json_agg(r), '[]') FROM (
+              SELECT DISTINCT ON (recipient_id) * FROM disclosure_register.recipient_versions
+               WHERE recipient_id = ANY(${param}) ORDER BY recipient_id, version DESC) r)`;
+  }
+
+  static fromJsonRows(rows: unknown[]): Map<string, RecipientReply> {
+    return new Map((rows as RecipientRow[]).map((r) => [r.recipient_id, toReply(r)]));
   }
 
   /**
@@ -173,6 +177,6 @@ function toReply(row: RecipientRow): RecipientReply {
     active: row.active,
     reason: row.reason,
     changedBy: row.changed_by,
-    changedAt: row.changed_at.toISOString(),
+    changedAt: new Date(row.changed_at).toISOString(),
   };
 }

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import type { PlatformConfig } from '../config/platform.config';
 import { ident } from '../database/migration-helpers';
+import type { Statement } from '../database/statement';
 import { PLATFORM_CONFIG } from '../tokens';
 
 /**
@@ -28,6 +29,11 @@ export class Outbox {
   appendMany(manager: EntityManager, items: readonly OutboxItem[]): Promise<EventEnvelope[]> {
     return appendEvents(manager, this.config.service.schema, items);
   }
+
+  /** The statement appendMany would run, to be run with the caller's own (combineStatements). */
+  statementFor(items: readonly OutboxItem[]): { statement: Statement; envelopes: EventEnvelope[] } {
+    return eventsStatement(this.config.service.schema, items);
+  }
 }
 
 /** One event of a batch, with the trace headers of the request it belongs to. */
@@ -47,6 +53,16 @@ export async function appendEvents(
   items: readonly OutboxItem[],
 ): Promise<EventEnvelope[]> {
   if (items.length === 0) return [];
+  const { statement, envelopes } = eventsStatement(schema, items);
+  await manager.query(statement.sql, statement.params);
+  return envelopes;
+}
+
+/** The statement appendEvents runs, for a caller that runs it together with its own writes. */
+export function eventsStatement(
+  schema: string,
+  items: readonly OutboxItem[],
+): { statement: Statement; envelopes: EventEnvelope[] } {
   const occurredAt = new Date().toISOString();
   const envelopes: EventEnvelope[] = items.map(({ def, data }) => ({
     id: randomUUID(),
@@ -56,12 +72,12 @@ export async function appendEvents(
     occurredAt,
     data,
   }));
-  await manager.query(
-    `INSERT INTO ${ident(schema)}.outbox (id, subject, type, schema_version, envelope, headers)
+  const statement = {
+    sql: `INSERT INTO ${ident(schema)}.outbox (id, subject, type, schema_version, envelope, headers)
      SELECT id, subject, type, schema_version, envelope::jsonb, headers::jsonb
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[])
             AS e(id, subject, type, schema_version, envelope, headers)`,
-    [
+    params: [
       envelopes.map((e) => e.id),
       items.map((i) => eventSubject(i.def)),
       items.map((i) => i.def.type),
@@ -69,8 +85,8 @@ export async function appendEvents(
       envelopes.map((e) => JSON.stringify(e)),
       items.map((i) => JSON.stringify(i.headers ?? {})),
     ],
-  );
-  return envelopes;
+  };
+  return { statement, envelopes };
 }
 
 /** The statement behind Outbox.append, usable where Nest's container is not (tools, tests). */
