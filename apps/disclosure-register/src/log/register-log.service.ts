@@ -417,8 +417,11 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async seal(): Promise<void> {
+    // A log that may have forked (see compareWithJetStream) gets no new head: one sealed and
+    // published now would make the next start's comparison pass, and hide the rollback.
+    if (this.refused) return;
     await this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT ${APPEND_LOCK}`);
+      await this.lock(manager);
       const [last] = (await manager.query(
         `SELECT tree_size, frontier FROM disclosure_register.tree_heads ORDER BY tree_size DESC LIMIT 1`,
       )) as { tree_size: string; frontier: [number, string][] }[];
