@@ -214,6 +214,13 @@ describe('disclosure register: disclose, record, verify', () => {
       code: ErrorCodes.VALIDATION_FAILED,
       fields: [expect.objectContaining({ field: 'categories' })],
     });
+    // ACC-1: a description says something; the error names the field, not the value.
+    const terse = await disclose({ ...financing(), description: 'ok' }).catch((e: DsgError) => e);
+    expect(terse).toMatchObject({
+      code: ErrorCodes.VALIDATION_FAILED,
+      fields: [expect.objectContaining({ field: 'description' })],
+    });
+    expect(JSON.stringify(terse)).not.toContain('"ok"');
     expect(await entries()).toBe(before);
   });
 
@@ -484,6 +491,15 @@ describe('disclosure register: disclose, record, verify', () => {
       const refused = await disclose(financing()).catch((e: DsgError) => e);
       expect(refused).toMatchObject({ code: ErrorCodes.LOG_BEHIND });
       expect(await entries()).toBe(before);
+      // Nor does it seal a head over the rolled-back log, which would hide the rollback from
+      // the next start's comparison: several seal intervals pass, and no head is added.
+      const heads = async () =>
+        Number(
+          (await owner.query('SELECT count(*) AS n FROM disclosure_register.tree_heads')).rows[0].n,
+        );
+      const headsBefore = await heads();
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(await heads()).toBe(headsBefore);
     } finally {
       // Put the head back, so the rest of this run finds one log.
       await register.stop();
