@@ -23,4 +23,34 @@ describe('category taxonomy', () => {
     expect(leaves('health', known)).toEqual(['health.medications', 'health.allergies']);
     expect(leaves('payment.card', known)).toEqual(['payment.card']);
   });
+  it('covers exactly as segment-by-segment comparison does', () => {
+    const bySegments = (rule: string, requested: string) => {
+      const r = rule.split('.');
+      const q = requested.split('.');
+      return r.length <= q.length && r.every((segment, i) => segment === q[i]);
+    };
+    const paths = [
+      '',
+      '.',
+      'a',
+      'ab',
+      'a.b',
+      'a.bc',
+      'ab.c',
+      'a.b.c',
+      'a..b',
+      'health',
+      'health-records',
+      'health.x',
+    ];
+    for (const rule of paths) {
+      for (const requested of paths) {
+        expect([rule, requested, covers(rule, requested)]).toEqual([
+          rule,
+          requested,
+          bySegments(rule, requested),
+        ]);
+      }
+    }
+  });
 });

@@ -4,10 +4,16 @@
  * `health-records` is not under `health` (segments, not string prefixes).
  */
 export function covers(rule: string, requested: string): boolean {
-  const r = rule.split('.');
-  const q = requested.split('.');
-  return r.length <= q.length && r.every((segment, i) => segment === q[i]);
+  // The same as comparing the split segments, without allocating them (a decision's hot path).
+  return (
+    requested === rule ||
+    (requested.length > rule.length &&
+      requested.charCodeAt(rule.length) === DOT &&
+      requested.startsWith(rule))
+  );
 }
+
+const DOT = '.'.charCodeAt(0);
 
 /** The requested path and every known path beneath it; empty when the path is unknown. */
 export function expand(requested: string, known: readonly string[]): string[] {

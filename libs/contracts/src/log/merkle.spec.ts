@@ -3,6 +3,7 @@ import {
   consistencyProof,
   EMPTY_ROOT,
   inclusionProof,
+  inclusionProofs,
   leafHash,
   nodeHash,
   rootHash,
@@ -47,6 +48,19 @@ describe('Merkle tree (RFC 9162)', () => {
         expect(verifyInclusion(m, n, leafHash('forged'), proof, root)).toBe(false);
         if (n > 1) expect(verifyInclusion((m + 1) % n, n, tree[m], proof, root)).toBe(false);
         expect(verifyInclusion(m, n, tree[m], proof, leafHash('other root'))).toBe(false);
+      }
+    }
+  });
+
+  it('gives, in one pass, the root and the same audit path for every leaf as inclusionProof', () => {
+    expect(inclusionProofs([])).toEqual({ root: EMPTY_ROOT, proofs: [] });
+    for (let n = 1; n <= 40; n++) {
+      const tree = leaves(n);
+      const { root, proofs } = inclusionProofs(tree);
+      expect(root).toEqual(referenceRoot(tree));
+      for (let m = 0; m < n; m++) {
+        expect(proofs[m]).toEqual(inclusionProof(m, tree));
+        expect(verifyInclusion(m, n, tree[m], proofs[m], root)).toBe(true);
       }
     }
   });
