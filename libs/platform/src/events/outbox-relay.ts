@@ -8,7 +8,9 @@ import {
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { headers as natsHeaders, type JetStreamClient } from 'nats';
+import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { ident } from '../database/migration-helpers';
 import type { Logger } from '../logging/logger';
 
@@ -20,12 +22,24 @@ export interface OutboxRelayOptions {
   logger: Logger;
   pollIntervalMs: number;
   batchSize: number;
+  /**
+   * After a pass that found rows but fewer than a batch, the relay waits this long before the
+   * next (default 10 ms), so that under a steady trickle it publishes batches, not rows one pass
+   * each: every pass is two round trips to the database whatever it carries.
+   */
+  gatherMs?: number;
 }
+
+/** Default of OutboxRelayOptions.gatherMs. */
+const GATHER_MS = 10;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface OutboxRow {
   id: string;
   subject: string;
-  envelope: unknown;
+  /** The envelope's JSON text, published as it is. */
+  envelope: string;
   headers: Record<string, string>;
 }
 
@@ -72,37 +86,59 @@ export class OutboxRelay {
     );
   }
 
-  private pass(dataSource: DataSource, schema: string, batchSize: number): Promise<number> {
-    return dataSource.transaction(async (manager) => {
-      const rows = (await manager.query(
-        `SELECT id, subject, envelope, headers FROM ${ident(schema)}.outbox
-          WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [batchSize],
-      )) as OutboxRow[];
-      if (rows.length === 0) return 0;
+  /**
+   * Two round trips: the transaction begins with the SELECT that locks the rows, and the UPDATE
+   * that marks them published ends with the COMMIT (simple-protocol statements, so the ids are
+   * written into the UPDATE; they are UUIDs the database gave, checked as such).
+   */
+  private async pass(dataSource: DataSource, schema: string, batchSize: number): Promise<number> {
+    const table = `${ident(schema)}.outbox`;
+    const driver = dataSource.driver as PostgresDriver;
+    const [client, release] = (await driver.obtainMasterConnection()) as [
+      PoolClient,
+      (destroy?: unknown) => void,
+    ];
+    let destroy = false;
+    try {
+      const results = (await client.query(
+        `BEGIN; SELECT id, subject, envelope::text AS envelope, headers FROM ${table}
+          WHERE published_at IS NULL ORDER BY seq LIMIT ${Number(batchSize)} FOR UPDATE SKIP LOCKED`,
+      )) as unknown as { rows: OutboxRow[] }[];
+      const rows = results[1].rows;
+      if (rows.length === 0) {
+        await client.query('COMMIT');
+        return 0;
+      }
       const js = this.options.jetstream();
       // Published in order on one connection, acknowledged asynchronously. Only the run of rows
       // up to the first failure is marked: the rest are published again on the next pass (as
       // duplicates JetStream drops), so the stream's order follows the outbox's.
-      const results = await Promise.allSettled(rows.map((row) => this.publish(js, row)));
-      const firstFailure = results.findIndex((r) => r.status === 'rejected');
+      const outcomes = await Promise.allSettled(rows.map((row) => this.publish(js, row)));
+      const firstFailure = outcomes.findIndex((r) => r.status === 'rejected');
       const published = (firstFailure === -1 ? rows : rows.slice(0, firstFailure)).map((r) => r.id);
-      const failure =
-        firstFailure === -1 ? undefined : (results[firstFailure] as PromiseRejectedResult);
-      if (published.length > 0) {
-        await manager.query(
-          `UPDATE ${ident(schema)}.outbox SET published_at = now() WHERE id = ANY($1::uuid[])`,
-          [published],
-        );
-      }
-      if (failure) {
+      if (!published.every((id) => UUID.test(id))) throw new Error('outbox row id is not a UUID');
+      await client.query(
+        published.length > 0
+          ? `UPDATE ${table} SET published_at = now() WHERE id = ANY('{${published.join(',')}}'::uuid[]); COMMIT`
+          : 'COMMIT',
+      );
+      if (firstFailure !== -1) {
         this.options.logger.warn(
-          { err: failure.reason, unpublished: rows.length - published.length },
+          {
+            err: (outcomes[firstFailure] as PromiseRejectedResult).reason,
+            unpublished: rows.length - published.length,
+          },
           'outbox relay: publish failed; will retry',
         );
       }
       return published.length;
-    });
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => (destroy = true));
+      throw err;
+    } finally {
+      // A connection whose transaction could not be ended is closed, not given back to the pool.
+      release(destroy || undefined);
+    }
   }
 
   private async publish(js: JetStreamClient, row: OutboxRow): Promise<void> {
@@ -119,7 +155,7 @@ export class OutboxRelay {
         const h = natsHeaders();
         for (const [key, value] of Object.entries(row.headers ?? {})) h.set(key, value);
         injectTraceContext(h);
-        await js.publish(subject, this.encoder.encode(JSON.stringify(row.envelope)), {
+        await js.publish(subject, this.encoder.encode(row.envelope), {
           msgID: row.id,
           headers: h,
           timeout: 5000,
@@ -140,7 +176,11 @@ export class OutboxRelay {
         this.options.logger.warn({ err }, 'outbox relay pass failed');
         backoff = Math.min(backoff * 2, 10_000);
       }
-      if (published === 0 && !this.stopping) await this.sleep(backoff);
+      if (this.stopping) break;
+      if (published === 0) await this.sleep(backoff);
+      else if (published < this.options.batchSize) {
+        await this.sleep(this.options.gatherMs ?? GATHER_MS);
+      }
     }
   }
 
