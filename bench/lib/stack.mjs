@@ -43,7 +43,8 @@ export async function startBenchStack() {
   const serverUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
   const natsUrl = process.env.NATS_URL || DEFAULT_NATS_URL;
   const stopInfra = await ensureInfrastructure({ databaseUrl: serverUrl, natsUrl });
-  await run('npm', ['run', '--silent', 'build']);
+  // BENCH_NO_BUILD=1 runs dist as it is (for a build already made, or instrumented by hand).
+  if (!process.env.BENCH_NO_BUILD) await run('npm', ['run', '--silent', 'build']);
   const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const url = new URL(serverUrl);
   url.pathname = `/dsg_bench_${runId}`;
