@@ -1,5 +1,6 @@
 import {
   canonicalJson,
+  receiptSignedMessage,
   type DiscloseRequest,
   type DsgClient,
   type DsgError,
@@ -114,11 +115,18 @@ describe('disclosure register: disclose, record, verify', () => {
       clientId,
       description: 'Financing application: name and requested amount',
     });
+    // The receipt is signed with its batch: its path leads to the root the signature covers.
     const { keys } = await ops.disclosureRegister.signingKeys();
-    const { kid, signature, ...signed } = receipt;
-    expect(
-      verifyWithPublishedKey(canonicalJson(signed), { kid, alg: 'EdDSA', sig: signature }, keys),
-    ).toBe(true);
+    const { kid, signature } = receipt;
+    const message = receiptSignedMessage(receipt);
+    expect(message).toBeDefined();
+    expect(verifyWithPublishedKey(message!, { kid, alg: 'EdDSA', sig: signature }, keys)).toBe(
+      true,
+    );
+    const forged = receiptSignedMessage({ ...receipt, decision: 'DENY' });
+    expect(verifyWithPublishedKey(forged!, { kid, alg: 'EdDSA', sig: signature }, keys)).toBe(
+      false,
+    );
   });
 
   it('denies, and records once, a disclosure to an unknown or inactive recipient (POL-2)', async () => {

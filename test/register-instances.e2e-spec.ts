@@ -111,6 +111,53 @@ describe('disclosure register: two instances, one killed mid-load', () => {
     await expect(booking.disclosureRegister.verify()).resolves.toMatchObject({ result: 'valid' });
   });
 
+  it('decides on the recipient as it is now, though another instance changed it since this one last read it', async () => {
+    // Both instances append for cherry, and so remember its version. Then a new version
+    // committed elsewhere (here by SQL, as another instance's change would be) makes cherry
+    // inactive: a disclosure to it must be denied (POL-2), by whichever instance takes it, and
+    // recorded against the new version.
+    const [handledByA, handledByB] = [await handled(a), await handled(b)];
+    for (let n = 900; (await handled(a)) === handledByA || (await handled(b)) === handledByB; n++) {
+      expect(n).toBeLessThan(1000);
+      await Promise.all([disclose(n), disclose(n + 1000)]);
+      n++;
+    }
+    const { rows } = await owner.query(
+      `INSERT INTO disclosure_register.recipient_versions
+         (recipient_id, version, name, kind, legal_role, address, baa, allowances, active, reason, changed_by)
+       SELECT recipient_id, version + 1, name, kind, legal_role, address, baa, allowances, false,
+              'suspended by the test', 'test'
+         FROM disclosure_register.recipient_versions WHERE recipient_id = 'cherry'
+        ORDER BY version DESC LIMIT 1
+       RETURNING version`,
+    );
+    const suspended = rows[0].version as number;
+    try {
+      for (let n = 3000; n < 3004; n++) {
+        const receipt = await disclose(n);
+        expect(receipt).toMatchObject({ decision: 'DENY', reasons: ['POL-2'] });
+        const { rows: leaf } = await owner.query(
+          'SELECT leaf FROM disclosure_register.entries WHERE entry_id = $1',
+          [receipt.entryId],
+        );
+        expect(JSON.parse(leaf[0].leaf as string).recipient).toEqual({
+          id: 'cherry',
+          version: suspended,
+        });
+      }
+    } finally {
+      await owner.query(
+        `INSERT INTO disclosure_register.recipient_versions
+           (recipient_id, version, name, kind, legal_role, address, baa, allowances, active, reason, changed_by)
+         SELECT recipient_id, version + 1, name, kind, legal_role, address, baa, allowances, true,
+                'restored by the test', 'test'
+           FROM disclosure_register.recipient_versions WHERE recipient_id = 'cherry' AND version = $1`,
+        [suspended],
+      );
+    }
+    await expectOneLog();
+  });
+
   it('an instance killed mid-load loses no entry whose receipt was sent; retries neither lose nor duplicate', async () => {
     const receipts = new Map<number, DisclosureReceipt>();
     const failed: number[] = [];

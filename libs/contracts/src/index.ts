@@ -17,6 +17,7 @@ export * from './consent/spa-events.dto';
 export * from './consent/taxonomy';
 export * from './register/recipients.dto';
 export * from './register/disclosures.dto';
+export * from './register/receipts';
 export * from './register/breaches.dto';
 export * from './client/dsg-client';
 export * from './client/request-mux';

@@ -9,6 +9,8 @@ import {
   ErrorCodes,
   isRealTimestamp,
   UnavailableError,
+  type ReceiptBody,
+  receiptBatch,
   type RecipientReply,
   type ReportDisclosureRequest,
   type ReportReceipt,
@@ -22,6 +24,7 @@ import {
   Outbox,
   type OutboxItem,
   PLATFORM_LOGGER,
+  type Statement,
 } from '@dsg/platform';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Inject, Injectable } from '@nestjs/common';
@@ -30,7 +33,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { BreachesService } from '../breaches/breaches.service';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 import { ConsentChecks } from '../consent/consent-checks';
-import { NEXT_POSITION, RegisterLog } from '../log/register-log.service';
+import { type AppendedEntry, NEXT_POSITION, RegisterLog } from '../log/register-log.service';
 import { PolicyClient, type PolicyView } from '../policy/policy.client';
 import { RecipientsService } from '../recipients/recipients.service';
 
@@ -73,6 +76,20 @@ interface Pending {
 
 /** Entries per group commit at most. */
 const MAX_BATCH = 256;
+
+/** Attempts of a locked append whose position another instance's optimistic append took. */
+const LOCKED_ATTEMPTS = 5;
+
+type Outcome = DisclosureReceipt | ReportReceipt | Error;
+
+/** A request of the batch to be recorded, and what was decided. */
+interface Fresh {
+  index: number;
+  entryId: string;
+  retryOf?: string;
+  flagged: boolean;
+  decision: Decision;
+}
 
 /** What the consent service said, and with which policy, before the batch. */
 interface ConsentPart {
@@ -208,9 +225,11 @@ export class DisclosuresService {
 
   /**
    * Group commit: decided requests wait here while a batch is being written, then go together
-   * into one transaction under the log's lock (one commit, one fsync, for up to MAX_BATCH
-   * entries). Nothing is answered before its batch has committed. A batch that fails answers
-   * every request in it with the failure, and none of them was recorded.
+   * into one commit (one fsync) of up to MAX_BATCH entries. Nothing is answered before its batch
+   * has committed. A batch is first appended optimistically, in one statement without the log's
+   * lock (appendOptimistically); when that cannot be tried, or its assumptions turned out wrong,
+   * it is appended under the lock (appendLocked). A batch that fails answers every request in it
+   * with the failure, and none of them was recorded.
    */
   private async drain(): Promise<void> {
     this.writing = true;
@@ -218,9 +237,8 @@ export class DisclosuresService {
       while (this.queue.length > 0) {
         const batch = this.takeBatch();
         try {
-          const outcomes = await this.dataSource.transaction((manager) =>
-            this.writeBatch(manager, batch),
-          );
+          const outcomes =
+            (await this.appendOptimistically(batch)) ?? (await this.appendLocked(batch));
           batch.forEach((p, i) => {
             const outcome = outcomes[i];
             if (outcome instanceof Error) p.reject(outcome);
@@ -253,14 +271,73 @@ export class DisclosuresService {
     return batch;
   }
 
-  private async writeBatch(
-    manager: EntityManager,
-    batch: Pending[],
-  ): Promise<(DisclosureReceipt | ReportReceipt | Error)[]> {
-    // Under the log's lock every earlier append of any instance has committed: a key recorded
-    // meanwhile (a concurrent retry) is found here and answered with its receipt. What the batch
-    // needs to know is read in one statement: the next position, the keys, the recipients.
+  /**
+   * The batch in one statement, committed on its own (one round trip), assuming what this
+   * instance last saw: the log's next position (its own last append), the recipients' current
+   * versions (as last read under the lock), and that no key of the batch was used before. The
+   * statement takes the append lock only if it is free (never waiting for it, so never in a
+   * deadlock), checks all three on its snapshot (append_guard), and the primary key refuses a
+   * position taken meanwhile by another instance; if anything does not hold, nothing of it is
+   * written and the answer is undefined: the batch is then appended under the lock, which
+   * re-reads everything. So is a batch with a flagged report (its breach assessment is written
+   * after its entry) or a decision refused as retryable. An unknown outcome (the connection lost
+   * at commit) is safe too: the locked append finds the keys, and answers their receipts.
+   */
+  private async appendOptimistically(batch: Pending[]): Promise<Outcome[] | undefined> {
+    const next = this.log.nextHint;
+    if (next === undefined) return undefined;
+    const ids = [...new Set(batch.map((p) => p.request.recipientId))];
+    const recipients = this.recipients.lastReadOf(ids);
+    if (!recipients) return undefined;
+    const { outcomes, fresh } = this.decide(batch, new Map(), recipients);
+    if (fresh.length < batch.length || fresh.some((f) => f.flagged)) return undefined;
+    const { statements, appended } = this.writes(next, batch, fresh, outcomes, 'new');
+    const guard: Statement = {
+      // s1 is the keys' INSERT (combineStatements names the statements s0, s1, … in order).
+      sql: `SELECT disclosure_register.append_guard(
+                   (SELECT count(*) FROM s1) = $1
+               AND ${RegisterLog.appendHolds('$2')}
+               AND ${RecipientsService.unchanged('$3', '$4')})`,
+      params: [fresh.length, next, ids, ids.map((id) => recipients.get(id)?.version ?? null)],
+    };
+    const written = combineStatements([...statements, guard]);
+    try {
+      await this.dataSource.query(written.sql, written.params);
+    } catch (err) {
+      this.log.forgetNext();
+      this.recipients.forget();
+      this.logger.debug(
+        { context: 'Disclose', code: sqlState(err) },
+        'optimistic append did not hold: the batch is appended under the lock',
+      );
+      return undefined;
+    }
+    this.log.appended(appended[appended.length - 1].position + 1);
+    return outcomes as Outcome[];
+  }
+
+  /**
+   * The batch in a transaction under the log's lock. An optimistic append holds the same lock
+   * while it commits, or fails, so the position read here is free; should the primary key still
+   * refuse it, the batch is tried again, a few times.
+   */
+  private async appendLocked(batch: Pending[]): Promise<Outcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.dataSource.transaction((manager) => this.writeBatch(manager, batch));
+      } catch (err) {
+        if (attempt >= LOCKED_ATTEMPTS || !isPositionTaken(err)) throw err;
+      }
+    }
+  }
+
+  private async writeBatch(manager: EntityManager, batch: Pending[]): Promise<Outcome[]> {
+    // Under the log's lock every earlier locked append of any instance has committed: a key
+    // recorded meanwhile (a concurrent retry) is found here and answered with its receipt. What
+    // the batch needs to know is read in one statement: the next position, the keys, the
+    // recipients.
     await this.log.lock(manager);
+    const ids = [...new Set(batch.map((p) => p.request.recipientId))];
     const [read] = (await manager.query(
       `SELECT ${NEXT_POSITION} AS next,
               (SELECT coalesce(json_agg(k), '[]') FROM (
@@ -268,11 +345,7 @@ export class DisclosuresService {
                    FROM disclosure_register.idempotency_keys k
                    JOIN unnest($1::text[], $2::text[]) AS b(caller, key) USING (caller, key)) k) AS priors,
               ${RecipientsService.currentInJson('$3')} AS recipients`,
-      [
-        batch.map((p) => p.caller),
-        batch.map((p) => p.key),
-        [...new Set(batch.map((p) => p.request.recipientId))],
-      ],
+      [batch.map((p) => p.caller), batch.map((p) => p.key), ids],
     )) as {
       next: string;
       priors: (Prior & { caller: string; key: string })[];
@@ -280,14 +353,38 @@ export class DisclosuresService {
     }[];
     const priors = new Map(read.priors.map((r) => [`${r.caller}\u0000${r.key}`, r]));
     const recipients = RecipientsService.fromJsonRows(read.recipients);
-    const outcomes: (DisclosureReceipt | ReportReceipt | Error | undefined)[] = [];
-    const fresh: {
-      index: number;
-      entryId: string;
-      retryOf?: string;
-      flagged: boolean;
-      decision: Decision;
-    }[] = [];
+    this.recipients.remember(ids, recipients);
+    const { outcomes, fresh } = this.decide(batch, priors, recipients);
+    if (fresh.length === 0) return outcomes as Outcome[];
+
+    const { statements, appended, breaches } = this.writes(
+      Number(read.next),
+      batch,
+      fresh,
+      outcomes,
+      'new-or-retried',
+    );
+    // The entries, their keys and their events: one statement, one round trip.
+    const written = combineStatements(statements);
+    await manager.query(written.sql, written.params);
+    for (const b of breaches) {
+      await this.breaches.open(manager, b.entryId, b.decision.reasons, new Date(b.at), b.id);
+    }
+    this.log.appended(appended[appended.length - 1].position + 1);
+    return outcomes as Outcome[];
+  }
+
+  /**
+   * Each request's answer where it has one already (a replayed key's receipt, a conflict, a
+   * refusal), and the decisions of those to be recorded.
+   */
+  private decide(
+    batch: Pending[],
+    priors: Map<string, Prior>,
+    recipients: Map<string, RecipientReply>,
+  ): { outcomes: Outcome[]; fresh: Fresh[] } {
+    const outcomes: Outcome[] = [];
+    const fresh: Fresh[] = [];
     batch.forEach((p, index) => {
       const prior = priors.get(`${p.caller}\u0000${p.key}`);
       if (prior && prior.request_hash !== p.requestHash) {
@@ -312,10 +409,27 @@ export class DisclosuresService {
         });
       }
     });
-    if (fresh.length === 0) return outcomes as (DisclosureReceipt | ReportReceipt | Error)[];
+    return { outcomes, fresh };
+  }
 
+  /**
+   * The statements recording `fresh` from position `next`: entries, keys, events (in that
+   * order). Fills in their receipts. Keys are 'new' (a key already used makes its INSERT return
+   * fewer rows) or 'new-or-retried' (a retry after CONSENT_UNAVAILABLE takes the key over).
+   */
+  private writes(
+    next: number,
+    batch: Pending[],
+    fresh: Fresh[],
+    outcomes: Outcome[],
+    keysAre: 'new' | 'new-or-retried',
+  ): {
+    statements: Statement[];
+    appended: AppendedEntry[];
+    breaches: { id: string; entryId: string; decision: Decision; at: string }[];
+  } {
     const { statement: append, appended } = this.log.appendStatement(
-      Number(read.next),
+      next,
       fresh.map(({ index, entryId, retryOf, flagged, decision }) => {
         const { caller, request, reported } = batch[index];
         return {
@@ -345,19 +459,16 @@ export class DisclosuresService {
         };
       }),
     );
-    const keys: { caller: string; key: string; hash: string; entryId: string; receipt: unknown }[] =
-      [];
-    const events: OutboxItem[] = [];
     const breaches: { id: string; entryId: string; decision: Decision; at: string }[] = [];
-    for (const [i, { index, entryId, retryOf, flagged, decision }] of fresh.entries()) {
-      const { caller, key, requestHash, request, reported, trace } = batch[index];
+    const bodies: ReceiptBody[] = fresh.map(({ index, entryId, retryOf, flagged, decision }, i) => {
+      const { reported } = batch[index];
       const entry = appended[i];
-      // Opened once the entry it points to is written (below).
+      // Opened once the entry it points to is written.
       const breachAssessmentId = flagged ? randomUUID() : undefined;
       if (breachAssessmentId) {
         breaches.push({ id: breachAssessmentId, entryId, decision, at: entry.recordedAt });
       }
-      const unsigned = {
+      return {
         entryId,
         position: entry.position,
         leafHash: entry.leafHash,
@@ -369,8 +480,22 @@ export class DisclosuresService {
         ...(reported ? { flagged } : {}),
         ...(breachAssessmentId ? { breachAssessmentId } : {}),
       };
-      const signature = this.keyRing.sign(canonicalJson(unsigned));
-      const receipt = { ...unsigned, kid: signature.kid, signature: signature.sig };
+    });
+    // One signature for the batch's receipts; each carries its path to what was signed.
+    const { message, batches } = receiptBatch(bodies);
+    const signature = this.keyRing.sign(message);
+    const keys: { caller: string; key: string; hash: string; entryId: string; receipt: unknown }[] =
+      [];
+    const events: OutboxItem[] = [];
+    for (const [i, { index, entryId, decision }] of fresh.entries()) {
+      const { caller, key, requestHash, request, reported, trace } = batch[index];
+      const entry = appended[i];
+      const receipt = {
+        ...(bodies[i] as Omit<ReportReceipt, 'batch' | 'kid' | 'signature'>),
+        batch: batches[i],
+        kid: signature.kid,
+        signature: signature.sig,
+      };
       outcomes[index] = receipt;
       keys.push({ caller, key, hash: requestHash, entryId, receipt });
       // A reported disclosure happened, whatever the checks say of it: it is recorded.
@@ -391,37 +516,35 @@ export class DisclosuresService {
         headers: trace,
       });
     }
-    // The entries, their keys and their events: one statement, one round trip.
-    const written = combineStatements([
-      append,
-      {
-        sql: `INSERT INTO disclosure_register.idempotency_keys (caller, key, request_hash, entry_id, receipt)
+    const keysInsert: Statement = {
+      sql: `INSERT INTO disclosure_register.idempotency_keys (caller, key, request_hash, entry_id, receipt)
        SELECT caller, key, request_hash, entry_id, receipt::jsonb
          FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[])
               AS k(caller, key, request_hash, entry_id, receipt)
-       ON CONFLICT (caller, key) DO UPDATE SET entry_id = excluded.entry_id, receipt = excluded.receipt`,
-        params: [
-          keys.map((k) => k.caller),
-          keys.map((k) => k.key),
-          keys.map((k) => k.hash),
-          keys.map((k) => k.entryId),
-          keys.map((k) => JSON.stringify(k.receipt)),
-        ],
-      },
-      this.outbox.statementFor(events).statement,
-    ]);
-    await manager.query(written.sql, written.params);
-    for (const b of breaches) {
-      await this.breaches.open(manager, b.entryId, b.decision.reasons, new Date(b.at), b.id);
-    }
-    this.log.appended(appended[appended.length - 1].position + 1);
-    return outcomes as (DisclosureReceipt | ReportReceipt | Error)[];
+       ${
+         keysAre === 'new'
+           ? 'ON CONFLICT (caller, key) DO NOTHING RETURNING 1'
+           : 'ON CONFLICT (caller, key) DO UPDATE SET entry_id = excluded.entry_id, receipt = excluded.receipt'
+       }`,
+      params: [
+        keys.map((k) => k.caller),
+        keys.map((k) => k.key),
+        keys.map((k) => k.hash),
+        keys.map((k) => k.entryId),
+        keys.map((k) => JSON.stringify(k.receipt)),
+      ],
+    };
+    return {
+      statements: [append, keysInsert, this.outbox.statementFor(events).statement],
+      appended,
+      breaches,
+    };
   }
 
   /**
    * The consent service's part of the decision, asked before the batch (over NATS, for the
-   * recipient's kind as recently known). The register's own rules are applied in the batch, under
-   * the log's lock, to the recipient versions committed then (see final()).
+   * recipient's kind as recently known). The register's own rules are applied in the batch, to
+   * the recipient versions current when it is written (see final()).
    */
   private async consentPart(request: DiscloseRequest, occurredAt?: string): Promise<ConsentPart> {
     const timeoutMs = this.config.consentTimeoutMs;
@@ -463,7 +586,7 @@ export class DisclosuresService {
 
   /**
    * Every rule, the register's and consent's; any failure is DENY (the stricter rule wins).
-   * `recipient` is the version committed when the batch took the log's lock. If its kind is not
+   * `recipient` is the version current when the batch is written. If its kind is not
    * the one consent was asked about, the request is refused as retryable and nothing recorded.
    */
   private final(
@@ -531,4 +654,17 @@ function baaInForce(recipient: RecipientReply, now: number): boolean {
   if (baa.expiresAt && Date.parse(baa.expiresAt) <= now) return false;
   if (baa.terminatedAt && Date.parse(baa.terminatedAt) <= now) return false;
   return true;
+}
+
+/** The SQLSTATE of a failed statement, if it has one. */
+function sqlState(err: unknown): string | undefined {
+  const e = err as { code?: unknown; driverError?: { code?: unknown } };
+  const code = e.driverError?.code ?? e.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The primary key refused an entry: its position was taken by an append of another instance. */
+function isPositionTaken(err: unknown): boolean {
+  const e = err as { driverError?: { constraint?: unknown } };
+  return sqlState(err) === '23505' && e.driverError?.constraint === 'entries_pkey';
 }

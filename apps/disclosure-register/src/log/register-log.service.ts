@@ -67,6 +67,8 @@ type Frontier = CompactRange;
 
 /** One appender at a time across every instance: the log has one order. */
 const APPEND_LOCK = "pg_advisory_xact_lock(hashtext('dsg-register-append'))";
+/** The same lock if it is free now, without waiting (an optimistic append; see appendHolds). */
+const APPEND_TRY_LOCK = "pg_try_advisory_xact_lock(hashtext('dsg-register-append'))";
 
 /** An expression: the position the next entry takes (read it under the append lock). */
 export const NEXT_POSITION =
@@ -89,6 +91,8 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
   private sealedUpTo = 0;
   private sealing?: Promise<void>;
   private refused?: string;
+  /** The position after this instance's last append: where its next optimistic append goes. */
+  private next?: number;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -164,12 +168,42 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
    * instance appends, and whatever the caller reads is what every earlier append committed.
    */
   async lock(manager: EntityManager): Promise<void> {
-    if (this.refused) {
-      throw new DsgError(ErrorCodes.LOG_BEHIND, `The register refuses to append: ${this.refused}`);
-    }
+    this.assertAppendable();
     if (this.locked.has(manager)) return;
     await manager.query(`SELECT ${APPEND_LOCK}`);
     this.locked.add(manager);
+  }
+
+  /** Throws LOG_BEHIND while appending is refused (see compareWithJetStream). */
+  assertAppendable(): void {
+    if (this.refused) {
+      throw new DsgError(ErrorCodes.LOG_BEHIND, `The register refuses to append: ${this.refused}`);
+    }
+  }
+
+  /**
+   * Where this instance's next append would go if no other instance appended since its last:
+   * the position an optimistic append (one statement, not waiting for the lock) assumes, and
+   * states with `appendHolds`. Undefined until this instance has appended, and after `forgetNext`.
+   */
+  get nextHint(): number | undefined {
+    return this.refused ? undefined : this.next;
+  }
+
+  /** An optimistic append failed: the next one takes the lock and reads the position. */
+  forgetNext(): void {
+    this.next = undefined;
+  }
+
+  /**
+   * A condition for an optimistic append at the bigint parameter `param`, true when the append
+   * lock was free (it is then held to the commit, so a locked append waits for this one, then
+   * reads what it wrote) and, on the statement's snapshot, the log's next position is `param`.
+   * With it the log stays contiguous: every append (locked or not) starts right after an entry
+   * committed before it began, and the primary key refuses a second entry at any position.
+   */
+  static appendHolds(param: string): string {
+    return `${APPEND_TRY_LOCK} AND ${NEXT_POSITION} = ${param}::bigint`;
   }
 
   /**
@@ -224,6 +258,7 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
    * seal), a trigger, not a guarantee; the timer seals every SEAL_EVERY_MS whatever happens.
    */
   appended(end: number): void {
+    this.next = end;
     if (end - this.sealedUpTo >= this.config.sealEveryEntries) {
       this.sealedUpTo = end;
       setImmediate(() => void this.sealNow());

@@ -5,6 +5,7 @@ import { DisclosureRegisterSigningKeys1764300000000 } from './1764300000000-sign
 import { RegisterRecipients1765400000000 } from './1765400000000-recipients';
 import { RegisterLog1765500000000 } from './1765500000000-register-log';
 import { BreachAssessments1765600000000 } from './1765600000000-breach-assessments';
+import { RegisterAppendGuard1765700000000 } from './1765700000000-append-guard';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -14,4 +15,5 @@ export const migrations: MigrationClass[] = [
   RegisterRecipients1765400000000,
   RegisterLog1765500000000,
   BreachAssessments1765600000000,
+  RegisterAppendGuard1765700000000,
 ];

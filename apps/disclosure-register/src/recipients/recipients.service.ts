@@ -44,6 +44,11 @@ const CURRENT = `SELECT DISTINCT ON (recipient_id) * FROM disclosure_register.re
 @Injectable()
 export class RecipientsService implements OnModuleInit {
   private readonly kinds = new Map<string, { kind: string | undefined; at: number }>();
+  /**
+   * The current versions last read under the log's lock (null: no such recipient), for an
+   * optimistic append, whose statement checks they are still current (`unchanged`).
+   */
+  private readonly lastRead = new Map<string, RecipientReply | null>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -96,6 +101,7 @@ export class RecipientsService implements OnModuleInit {
       );
     });
     this.kinds.delete(request.recipientId);
+    this.lastRead.delete(request.recipientId);
     return this.get(request.recipientId);
   }
 
@@ -130,6 +136,40 @@ export class RecipientsService implements OnModuleInit {
 
   static fromJsonRows(rows: unknown[]): Map<string, RecipientReply> {
     return new Map((rows as RecipientRow[]).map((r) => [r.recipient_id, toReply(r)]));
+  }
+
+  /** Remembers the current versions of `ids` as read (`current`, from currentInJson). */
+  remember(ids: Iterable<string>, current: Map<string, RecipientReply>): void {
+    for (const id of ids) this.lastRead.set(id, current.get(id) ?? null);
+  }
+
+  /** The versions last read of every one of `ids`, or undefined if one was never read. */
+  lastReadOf(ids: Iterable<string>): Map<string, RecipientReply> | undefined {
+    const found = new Map<string, RecipientReply>();
+    for (const id of ids) {
+      const held = this.lastRead.get(id);
+      if (held === undefined) return undefined;
+      if (held) found.set(id, held);
+    }
+    return found;
+  }
+
+  /** Forgets every version read: an optimistic append found one changed. */
+  forget(): void {
+    this.lastRead.clear();
+  }
+
+  /**
+   * A condition: the recipients whose ids are the text[] parameter `ids` are, on the statement's
+   * snapshot, at the versions of the int[] parameter `versions` (null: the recipient does not
+   * exist). An optimistic append decided on those versions states it with append_guard.
+   */
+  static unchanged(ids: string, versions: string): string {
+    return `NOT EXISTS (
+              SELECT 1 FROM unnest(${ids}::text[], ${versions}::int[]) AS g(id, version)
+               WHERE g.version IS DISTINCT FROM (
+                     SELECT max(r.version) FROM disclosure_register.recipient_versions r
+                      WHERE r.recipient_id = g.id))`;
   }
 
   /**

@@ -69,7 +69,21 @@ export class ReportDisclosureRequest extends DiscloseRequest {
 
 export const DISCLOSURE_DECISIONS = ['ALLOW', 'DENY'] as const;
 
-/** Signed by the register's key (`kid`) over the canonical JSON of every other field. */
+/** A receipt's place in the batch signed with it, and its audit path to the batch's root. */
+export class ReceiptBatch {
+  /** Receipts in the batch. */
+  @IsInt() @Min(1) size!: number;
+  /** This receipt's leaf index among them. */
+  @IsInt() @Min(0) index!: number;
+  /** Hex SHA-256 hashes, from the leaf up (RFC 9162 2.1.3.1). */
+  @IsArray() @IsString({ each: true }) proof!: string[];
+}
+
+/**
+ * Signed by the register's key (`kid`), a batch at a time (see receipts.ts): `signature` is over
+ * the canonical JSON of `{receipts: root, size}`, where root is the Merkle root of the batch's
+ * receipts, which `batch.proof` leads this one's leaf to. `receiptSignedMessage` computes it.
+ */
 export class DisclosureReceipt {
   @IsString() entryId!: string;
   /** The entry's leaf index in the log. */
@@ -84,6 +98,7 @@ export class DisclosureReceipt {
   @IsString() recordedAt!: string;
   /** The entry an earlier CONSENT_UNAVAILABLE attempt under the same key made. */
   @IsOptional() @IsString() retryOf?: string;
+  @ValidateNested() @Type(() => ReceiptBatch) batch!: ReceiptBatch;
   @IsString() kid!: string;
   @IsString() signature!: string;
 }
