@@ -73,6 +73,17 @@ describe('disclosure register: two instances, one killed mid-load', () => {
     return line ? Number(line.split(' ').at(-1)) : 0;
   };
 
+  /** Batches an instance committed by `path` (optimistic: one statement; locked). */
+  const batches = async (instance: ServiceProcess, path: 'optimistic' | 'locked') => {
+    const text = await (await fetch(instance.url('/metrics'))).text();
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`dsg_register_batches_total{path="${path}"}`));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+  const allBatches = async (path: 'optimistic' | 'locked') =>
+    (await batches(a, path)) + (await batches(b, path));
+
   beforeAll(async () => {
     const env = { SEAL_EVERY_MS: '200' };
     [consent, a, b] = await Promise.all([
@@ -106,6 +117,10 @@ describe('disclosure register: two instances, one killed mid-load', () => {
     // Both instances took part (NATS spreads the queue group's requests between them).
     expect(await handled(a)).toBeGreaterThan(0);
     expect(await handled(b)).toBeGreaterThan(0);
+    // Most batches went in one statement; those that found the other instance's appends first
+    // went under the lock.
+    expect(await allBatches('optimistic')).toBeGreaterThan(0);
+    expect(await allBatches('locked')).toBeGreaterThan(0);
     await expectOneLog();
     await expectRecorded(receipts);
     await expect(booking.disclosureRegister.verify()).resolves.toMatchObject({ result: 'valid' });
@@ -132,6 +147,7 @@ describe('disclosure register: two instances, one killed mid-load', () => {
        RETURNING version`,
     );
     const suspended = rows[0].version as number;
+    const lockedBefore = await allBatches('locked');
     try {
       for (let n = 3000; n < 3004; n++) {
         const receipt = await disclose(n);
@@ -145,6 +161,9 @@ describe('disclosure register: two instances, one killed mid-load', () => {
           version: suspended,
         });
       }
+      // Its optimistic statement refused (the recipient, or the log, had changed since the
+      // instance last read them), the batch was appended under the lock, on the new version.
+      expect(await allBatches('locked')).toBeGreaterThan(lockedBefore);
     } finally {
       await owner.query(
         `INSERT INTO disclosure_register.recipient_versions

@@ -21,6 +21,7 @@ import {
   combineStatements,
   KeyRing,
   type Logger,
+  MetricsService,
   Outbox,
   type OutboxItem,
   PLATFORM_LOGGER,
@@ -29,6 +30,7 @@ import {
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
+import { Counter } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import { BreachesService } from '../breaches/breaches.service';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
@@ -125,6 +127,8 @@ interface Prior {
 export class DisclosuresService {
   private queue: Pending[] = [];
   private writing = false;
+  /** Batches appended, by how (operators watch the locked share: instances contending). */
+  private readonly appends: Counter<'path'>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -137,7 +141,15 @@ export class DisclosuresService {
     private readonly consentChecks: ConsentChecks,
     @Inject(REGISTER_CONFIG) private readonly config: RegisterConfig,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.appends = new Counter({
+      name: 'dsg_register_batches_total',
+      help: 'Disclosure batches committed, by path: optimistic (one statement) or locked',
+      labelNames: ['path'],
+      registers: [metrics.registry],
+    });
+  }
 
   disclose(
     request: DiscloseRequest,
@@ -237,8 +249,12 @@ export class DisclosuresService {
       while (this.queue.length > 0) {
         const batch = this.takeBatch();
         try {
-          const outcomes =
-            (await this.appendOptimistically(batch)) ?? (await this.appendLocked(batch));
+          let outcomes = await this.appendOptimistically(batch);
+          if (outcomes) this.appends.inc({ path: 'optimistic' });
+          else {
+            outcomes = await this.appendLocked(batch);
+            this.appends.inc({ path: 'locked' });
+          }
           batch.forEach((p, i) => {
             const outcome = outcomes[i];
             if (outcome instanceof Error) p.reject(outcome);
