@@ -128,6 +128,27 @@ describe('transactional outbox, relay and inbox', () => {
     expect(count).toBe(0);
   }, 120_000);
 
+  it('publishes in the outbox order, each event once, with two relays running on one outbox', async () => {
+    // A second replica of the service relays the same outbox (one relays at a time: a lock per
+    // outbox, taken only if free); the events written one transaction after another still arrive
+    // once each, in the order written.
+    const second = await ServiceProcess.start('consent', {
+      NATS_URL: nats.url,
+      OUTBOX_POLL_INTERVAL_MS: '10',
+    });
+    try {
+      await second.waitReady();
+      const before = received.length;
+      const written: string[] = [];
+      for (let batch = 0; batch < 30; batch++) written.push(...(await append(20)));
+      await until(() => received.length - before >= written.length, `${written.length} deliveries`);
+      await new Promise((r) => setTimeout(r, 500)); // anything extra would arrive now
+      expect(received.slice(before)).toEqual(written);
+    } finally {
+      await second.stop('SIGTERM');
+    }
+  }, 120_000);
+
   it('does not skip a row whose transaction commits after later rows were published', async () => {
     const runner = writer.createQueryRunner();
     await runner.connect();

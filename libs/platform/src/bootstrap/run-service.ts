@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DsgClient, protoRoot, SERVICES, type ServiceName } from '@dsg/contracts';
+import { DsgClient, inboxPrefixFor, protoRoot, SERVICES, type ServiceName } from '@dsg/contracts';
 import { type INestApplication, type INestMicroservice, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
@@ -191,7 +191,8 @@ export async function startService(
 
   const relay = new OutboxRelay({
     dataSource: app.get(DataSource),
-    jetstream: () => nats.connection.jetstream(),
+    connection: () => nats.connection,
+    inboxPrefix: inboxPrefixFor(config.nats.user),
     schema: config.service.schema,
     subjectPrefix: config.nats.subjectPrefix,
     logger,

@@ -3,11 +3,12 @@ import {
   injectTraceContext,
   inSpan,
   qualifySubject,
+  RequestMux,
   SpanKind,
 } from '@dsg/contracts';
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
-import { headers as natsHeaders, type JetStreamClient } from 'nats';
+import { headers as natsHeaders, type NatsConnection } from 'nats';
 import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
@@ -16,7 +17,10 @@ import type { Logger } from '../logging/logger';
 
 export interface OutboxRelayOptions {
   dataSource: DataSource;
-  jetstream: () => JetStreamClient;
+  /** The service's NATS connection (JetStream publishes are requests on it). */
+  connection: () => NatsConnection;
+  /** The inbox prefix the service's NATS user may subscribe to (its PubAcks arrive there). */
+  inboxPrefix: string;
   schema: string;
   subjectPrefix: string;
   logger: Logger;
@@ -33,6 +37,9 @@ export interface OutboxRelayOptions {
 /** Default of OutboxRelayOptions.gatherMs. */
 const GATHER_MS = 10;
 
+/** How long a publish waits for JetStream's acknowledgement. */
+const PUBLISH_TIMEOUT_MS = 5000;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 interface OutboxRow {
@@ -44,19 +51,23 @@ interface OutboxRow {
 }
 
 /**
- * Publishes committed outbox rows to JetStream. Each pass takes the oldest unpublished rows with
- * FOR UPDATE SKIP LOCKED, publishes them with Nats-Msg-Id = row id, and marks the acknowledged
- * ones published in the same transaction. There is no "last published" cursor: a row whose
- * transaction commits after later rows were published is simply unpublished on the next pass,
- * so nothing is skipped. A crash between the PubAck and the commit republishes the row: JetStream
- * drops it as a duplicate within its window, and consumers' inboxes drop it after that.
- * Several replicas may run relays at once; SKIP LOCKED keeps them off each other's rows.
+ * Publishes committed outbox rows to JetStream. Each pass takes the oldest unpublished rows,
+ * publishes them with Nats-Msg-Id = row id, and marks the acknowledged ones published in the same
+ * transaction. There is no "last published" cursor: a row whose transaction commits after later
+ * rows were published is simply unpublished on the next pass, so nothing is skipped. A crash
+ * between the PubAck and the commit republishes the row: JetStream drops it as a duplicate within
+ * its window, and consumers' inboxes drop it after that. Every replica runs a relay, but one
+ * relays at a time: a pass runs under a transaction-level advisory lock of the service's outbox,
+ * taken only if it is free (the others' passes find nothing to do). So the stream's order follows
+ * the outbox's across replicas, and no row needs a lock of its own (a row lock is a write).
  */
 export class OutboxRelay {
   private running?: Promise<void>;
   private stopping = false;
   private wake?: () => void;
   private readonly encoder = new TextEncoder();
+  private readonly decoder = new TextDecoder();
+  private mux?: { on: NatsConnection; mux: RequestMux };
 
   constructor(private readonly options: OutboxRelayOptions) {}
 
@@ -72,6 +83,8 @@ export class OutboxRelay {
     this.wake?.();
     await this.running;
     this.running = undefined;
+    this.mux?.mux.close();
+    this.mux = undefined;
   }
 
   /**
@@ -87,11 +100,13 @@ export class OutboxRelay {
   }
 
   /**
-   * Two round trips: the transaction begins with the SELECT that locks the rows, and the UPDATE
-   * that marks them published ends with the COMMIT (simple-protocol statements, so the ids are
-   * written into the UPDATE; they are UUIDs the database gave, checked as such).
+   * Two round trips: the transaction begins with the SELECT that takes the relay's lock and reads
+   * the rows, and the UPDATE that marks them published ends with the COMMIT (simple-protocol
+   * statements, so the ids are written into the UPDATE; they are UUIDs the database gave, checked
+   * as such).
    */
   private async pass(dataSource: DataSource, schema: string, batchSize: number): Promise<number> {
+    // ident refuses anything but [a-z0-9_], so the schema is also safe inside the literal below.
     const table = `${ident(schema)}.outbox`;
     const driver = dataSource.driver as PostgresDriver;
     const [client, release] = (await driver.obtainMasterConnection()) as [
@@ -102,18 +117,20 @@ export class OutboxRelay {
     try {
       const results = (await client.query(
         `BEGIN; SELECT id, subject, envelope::text AS envelope, headers FROM ${table}
-          WHERE published_at IS NULL ORDER BY seq LIMIT ${Number(batchSize)} FOR UPDATE SKIP LOCKED`,
+          WHERE published_at IS NULL
+            AND (SELECT pg_try_advisory_xact_lock(hashtext('${schema}.outbox-relay')))
+          ORDER BY seq LIMIT ${Number(batchSize)}`,
       )) as unknown as { rows: OutboxRow[] }[];
       const rows = results[1].rows;
       if (rows.length === 0) {
         await client.query('COMMIT');
         return 0;
       }
-      const js = this.options.jetstream();
+      const mux = this.requests();
       // Published in order on one connection, acknowledged asynchronously. Only the run of rows
       // up to the first failure is marked: the rest are published again on the next pass (as
       // duplicates JetStream drops), so the stream's order follows the outbox's.
-      const outcomes = await Promise.allSettled(rows.map((row) => this.publish(js, row)));
+      const outcomes = await Promise.allSettled(rows.map((row) => this.publish(mux, row)));
       const firstFailure = outcomes.findIndex((r) => r.status === 'rejected');
       const published = (firstFailure === -1 ? rows : rows.slice(0, firstFailure)).map((r) => r.id);
       if (!published.every((id) => UUID.test(id))) throw new Error('outbox row id is not a UUID');
@@ -141,7 +158,21 @@ export class OutboxRelay {
     }
   }
 
-  private async publish(js: JetStreamClient, row: OutboxRow): Promise<void> {
+  /**
+   * A JetStream publish is a request to the stream's subject answered with a PubAck; they are
+   * made through a RequestMux (one inbox subscription, no per-request stack capture, which
+   * nats.js's own publish makes for every message) on the service's connection.
+   */
+  private requests(): RequestMux {
+    const nc = this.options.connection();
+    if (this.mux?.on !== nc) {
+      this.mux?.mux.close();
+      this.mux = { on: nc, mux: new RequestMux(nc, this.options.inboxPrefix) };
+    }
+    return this.mux.mux;
+  }
+
+  private async publish(mux: RequestMux, row: OutboxRow): Promise<void> {
     const subject = qualifySubject(this.options.subjectPrefix, row.subject);
     await inSpan(
       `${row.subject} publish`,
@@ -155,11 +186,22 @@ export class OutboxRelay {
         const h = natsHeaders();
         for (const [key, value] of Object.entries(row.headers ?? {})) h.set(key, value);
         injectTraceContext(h);
-        await js.publish(subject, this.encoder.encode(row.envelope), {
-          msgID: row.id,
-          headers: h,
-          timeout: 5000,
-        });
+        h.set('Nats-Msg-Id', row.id);
+        const ack = await mux.request(
+          subject,
+          this.encoder.encode(row.envelope),
+          PUBLISH_TIMEOUT_MS,
+          h,
+        );
+        const reply = JSON.parse(this.decoder.decode(ack.data)) as {
+          error?: { code?: number; err_code?: number; description?: string };
+          seq?: number;
+        };
+        if (reply.error || typeof reply.seq !== 'number') {
+          throw new Error(
+            `JetStream refused the event: ${reply.error?.description ?? 'no acknowledgement'} (${reply.error?.err_code ?? reply.error?.code ?? 'no code'})`,
+          );
+        }
       },
       extractTraceContext(row.headers),
     );
