@@ -72,18 +72,23 @@ export function eventsStatement(
     occurredAt,
     data,
   }));
+  // One JSON parameter for all the rows (one JSON.stringify, nothing escaped element by element).
   const statement = {
     sql: `INSERT INTO ${ident(schema)}.outbox (id, subject, type, schema_version, envelope, headers)
-     SELECT id, subject, type, schema_version, envelope::jsonb, headers::jsonb
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[])
-            AS e(id, subject, type, schema_version, envelope, headers)`,
+     SELECT id, subject, type, schema_version, envelope, headers
+       FROM json_to_recordset($1::json)
+            AS e(id uuid, subject text, type text, schema_version int, envelope jsonb, headers jsonb)`,
     params: [
-      envelopes.map((e) => e.id),
-      items.map((i) => eventSubject(i.def)),
-      items.map((i) => i.def.type),
-      items.map((i) => i.def.schemaVersion),
-      envelopes.map((e) => JSON.stringify(e)),
-      items.map((i) => JSON.stringify(i.headers ?? {})),
+      JSON.stringify(
+        envelopes.map((envelope, i) => ({
+          id: envelope.id,
+          subject: eventSubject(items[i].def),
+          type: items[i].def.type,
+          schema_version: items[i].def.schemaVersion,
+          envelope,
+          headers: items[i].headers ?? {},
+        })),
+      ),
     ],
   };
   return { statement, envelopes };
