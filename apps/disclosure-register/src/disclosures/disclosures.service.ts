@@ -31,7 +31,9 @@ import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
+import type { PoolClient } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { BreachesService } from '../breaches/breaches.service';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 import { ConsentChecks } from '../consent/consent-checks';
@@ -78,6 +80,27 @@ interface Pending {
 
 /** Entries per group commit at most. */
 const MAX_BATCH = 256;
+
+/**
+ * Optimistic batches sent to the database before the first of them has committed: one being
+ * committed while the next is built and waits behind it on the connection.
+ */
+const PIPELINE_DEPTH = 2;
+
+/** The connection optimistic appends go through, one after another. */
+interface Appender {
+  client: PoolClient;
+  release: (destroy?: unknown) => void;
+  /** The connection failed: it is closed, not given back to the pool. */
+  broken: boolean;
+}
+
+/** An optimistic batch sent, and the assumptions it was sent on (see `generation`). */
+interface InFlight {
+  batch: Pending[];
+  generation: number;
+  written: Promise<Outcome[] | undefined>;
+}
 
 /** Attempts of a locked append whose position another instance's optimistic append took. */
 const LOCKED_ATTEMPTS = 5;
@@ -127,6 +150,8 @@ interface Prior {
 export class DisclosuresService {
   private queue: Pending[] = [];
   private writing = false;
+  /** Counts failed optimistic appends: batches sent before the last failure assumed wrongly. */
+  private generation = 0;
   /** Batches appended, by how (operators watch the locked share: instances contending). */
   private readonly appends: Counter<'path'>;
 
@@ -236,20 +261,40 @@ export class DisclosuresService {
   }
 
   /**
-   * Group commit: decided requests wait here while a batch is being written, then go together
+   * Group commit: decided requests wait here while batches are being written, then go together
    * into one commit (one fsync) of up to MAX_BATCH entries. Nothing is answered before its batch
    * has committed. A batch is first appended optimistically, in one statement without the log's
-   * lock (appendOptimistically); when that cannot be tried, or its assumptions turned out wrong,
-   * it is appended under the lock (appendLocked). A batch that fails answers every request in it
-   * with the failure, and none of them was recorded.
+   * lock (appendOptimistically); up to PIPELINE_DEPTH of those are sent one after another on one
+   * connection, each at the positions after the one before, so the database commits one while
+   * the next is being built. When a batch cannot be tried so, or its assumptions turned out
+   * wrong, it is appended under the lock (appendLocked), in its turn; no new batch is sent before
+   * those sent on the wrong assumptions are settled. A batch that fails answers every request in
+   * it with the failure, and none of them was recorded.
    */
   private async drain(): Promise<void> {
     this.writing = true;
+    const inFlight: InFlight[] = [];
+    let appender: Appender | undefined;
     try {
-      while (this.queue.length > 0) {
-        const batch = this.takeBatch();
+      appender = await this.obtainAppender();
+      for (;;) {
+        while (
+          appender &&
+          !appender.broken &&
+          inFlight.length < PIPELINE_DEPTH &&
+          this.queue.length > 0 &&
+          this.log.nextHint !== undefined &&
+          inFlight.every((f) => f.generation === this.generation)
+        ) {
+          const batch = this.takeBatch();
+          const generation = this.generation;
+          inFlight.push({ batch, generation, written: this.appendOptimistically(appender, batch) });
+        }
+        const head = inFlight.shift();
+        if (!head && this.queue.length === 0) break;
+        const batch = head?.batch ?? this.takeBatch();
         try {
-          let outcomes = await this.appendOptimistically(batch);
+          let outcomes = head ? await head.written : undefined;
           if (outcomes) this.appends.inc({ path: 'optimistic' });
           else {
             outcomes = await this.appendLocked(batch);
@@ -265,7 +310,27 @@ export class DisclosuresService {
         }
       }
     } finally {
+      appender?.release(appender.broken || undefined);
       this.writing = false;
+    }
+  }
+
+  /** The connection optimistic appends are sent on, held while batches keep coming. */
+  private async obtainAppender(): Promise<Appender | undefined> {
+    const driver = this.dataSource.driver as PostgresDriver;
+    try {
+      const [client, release] = (await driver.obtainMasterConnection()) as [
+        PoolClient,
+        (destroy?: unknown) => void,
+      ];
+      return { client, release, broken: false };
+    } catch (err) {
+      // Without it every batch takes the locked path, which reports the database's state.
+      this.logger.warn(
+        { context: 'Disclose', code: sqlState(err) },
+        'no connection for optimistic appends',
+      );
+      return undefined;
     }
   }
 
@@ -299,14 +364,19 @@ export class DisclosuresService {
    * after its entry) or a decision refused as retryable. An unknown outcome (the connection lost
    * at commit) is safe too: the locked append finds the keys, and answers their receipts.
    */
-  private async appendOptimistically(batch: Pending[]): Promise<Outcome[] | undefined> {
-    const next = this.log.nextHint;
-    if (next === undefined) return undefined;
+  private async appendOptimistically(
+    appender: Appender,
+    batch: Pending[],
+  ): Promise<Outcome[] | undefined> {
+    // Synchronous up to the query, which queues it on the appender's connection behind the
+    // batches sent before: so they run in the order their positions were reserved.
     const ids = [...new Set(batch.map((p) => p.request.recipientId))];
     const recipients = this.recipients.lastReadOf(ids);
     if (!recipients) return undefined;
     const { outcomes, fresh } = this.decide(batch, new Map(), recipients);
     if (fresh.length < batch.length || fresh.some((f) => f.flagged)) return undefined;
+    const next = this.log.reserve(fresh.length);
+    if (next === undefined) return undefined;
     const { statements, appended } = this.writes(next, batch, fresh, outcomes, 'new');
     const guard: Statement = {
       // s1 is the keys' INSERT (combineStatements names the statements s0, s1, … in order).
@@ -318,17 +388,26 @@ export class DisclosuresService {
     };
     const written = combineStatements([...statements, guard]);
     try {
-      await this.dataSource.query(written.sql, written.params);
+      // A named statement: parsed and planned once per connection, not for every batch.
+      await appender.client.query({
+        name: preparedName(written.sql),
+        text: written.sql,
+        values: written.params,
+      });
     } catch (err) {
+      const state = sqlState(err);
+      // No SQLSTATE: the connection itself failed; the batches behind it fail the same way.
+      if (state === undefined) appender.broken = true;
+      this.generation++;
       this.log.forgetNext();
       this.recipients.forget();
       this.logger.debug(
-        { context: 'Disclose', code: sqlState(err) },
+        { context: 'Disclose', code: state },
         'optimistic append did not hold: the batch is appended under the lock',
       );
       return undefined;
     }
-    this.log.appended(appended[appended.length - 1].position + 1);
+    this.log.committed(appended[appended.length - 1].position + 1);
     return outcomes as Outcome[];
   }
 
@@ -534,20 +613,24 @@ export class DisclosuresService {
     }
     const keysInsert: Statement = {
       sql: `INSERT INTO disclosure_register.idempotency_keys (caller, key, request_hash, entry_id, receipt)
-       SELECT caller, key, request_hash, entry_id, receipt::jsonb
-         FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::text[])
-              AS k(caller, key, request_hash, entry_id, receipt)
+       SELECT caller, key, request_hash, entry_id, receipt
+         FROM json_to_recordset($1::json)
+              AS k(caller text, key text, request_hash text, entry_id uuid, receipt jsonb)
        ${
          keysAre === 'new'
            ? 'ON CONFLICT (caller, key) DO NOTHING RETURNING 1'
            : 'ON CONFLICT (caller, key) DO UPDATE SET entry_id = excluded.entry_id, receipt = excluded.receipt'
        }`,
       params: [
-        keys.map((k) => k.caller),
-        keys.map((k) => k.key),
-        keys.map((k) => k.hash),
-        keys.map((k) => k.entryId),
-        keys.map((k) => JSON.stringify(k.receipt)),
+        JSON.stringify(
+          keys.map((k) => ({
+            caller: k.caller,
+            key: k.key,
+            request_hash: k.hash,
+            entry_id: k.entryId,
+            receipt: k.receipt,
+          })),
+        ),
       ],
     };
     return {
@@ -670,6 +753,18 @@ function baaInForce(recipient: RecipientReply, now: number): boolean {
   if (baa.expiresAt && Date.parse(baa.expiresAt) <= now) return false;
   if (baa.terminatedAt && Date.parse(baa.terminatedAt) <= now) return false;
   return true;
+}
+
+const preparedNames = new Map<string, string>();
+
+/** A prepared statement's name for `sql` (the same text, the same name, on every connection). */
+function preparedName(sql: string): string {
+  let name = preparedNames.get(sql);
+  if (!name) {
+    name = `dsg_append_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
 }
 
 /** The SQLSTATE of a failed statement, if it has one. */

@@ -190,6 +190,17 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     return this.refused ? undefined : this.next;
   }
 
+  /**
+   * Takes `count` positions from the hint for an optimistic append sent before the previous one
+   * has committed (they run in order on one connection): returns where it goes, and moves the
+   * hint past it. Undefined when there is no hint.
+   */
+  reserve(count: number): number | undefined {
+    const at = this.nextHint;
+    if (at !== undefined) this.next = at + count;
+    return at;
+  }
+
   /** An optimistic append failed: the next one takes the lock and reads the position. */
   forgetNext(): void {
     this.next = undefined;
@@ -227,18 +238,24 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
       });
       return { entry, salt, leaf, hash: leafHash(leaf) };
     });
+    // The rows as one JSON parameter: one JSON.stringify, where arrays of text would be escaped
+    // element by element (and the details stringified one by one) on the service's event loop.
     const statement = {
       sql: `INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
-       SELECT position, entry_id, leaf, leaf_hash, details::jsonb, salt, $7
-         FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::bytea[], $5::text[], $6::bytea[])
-              AS e(position, entry_id, leaf, leaf_hash, details, salt)`,
+       SELECT position, entry_id, leaf, decode(leaf_hash, 'hex'), details, decode(salt, 'hex'), $2::timestamptz
+         FROM json_to_recordset($1::json)
+              AS e(position bigint, entry_id uuid, leaf text, leaf_hash text, details jsonb, salt text)`,
       params: [
-        rows.map((_, i) => next + i),
-        rows.map((r) => r.entry.entryId),
-        rows.map((r) => r.leaf),
-        rows.map((r) => r.hash),
-        rows.map((r) => JSON.stringify(r.entry.details)),
-        rows.map((r) => r.salt),
+        JSON.stringify(
+          rows.map((r, i) => ({
+            position: next + i,
+            entry_id: r.entry.entryId,
+            leaf: r.leaf,
+            leaf_hash: r.hash.toString('hex'),
+            details: r.entry.details,
+            salt: r.salt.toString('hex'),
+          })),
+        ),
         recordedAt,
       ],
     };
@@ -254,11 +271,19 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /**
-   * Call once the append statement has run: seals are counted in memory (this instance's last
-   * seal), a trigger, not a guarantee; the timer seals every SEAL_EVERY_MS whatever happens.
+   * Call once a locked append has committed: the hint moves to its end (see `committed`).
    */
   appended(end: number): void {
     this.next = end;
+    this.committed(end);
+  }
+
+  /**
+   * Call once an append ending at `end` has committed (an optimistic one reserved its positions
+   * before, so the hint stays). Seals are counted in memory (this instance's last seal), a
+   * trigger, not a guarantee; the timer seals every SEAL_EVERY_MS whatever happens.
+   */
+  committed(end: number): void {
     if (end - this.sealedUpTo >= this.config.sealEveryEntries) {
       this.sealedUpTo = end;
       setImmediate(() => void this.sealNow());
