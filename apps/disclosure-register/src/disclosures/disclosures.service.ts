@@ -29,7 +29,7 @@ import {
 } from '@dsg/platform';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, hash, randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
 import type { PoolClient } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -237,9 +237,11 @@ export class DisclosuresService {
         },
       ]);
     }
-    const requestHash = createHash('sha256')
-      .update(canonicalJson(reported ? { ...request, ...reported } : request))
-      .digest('hex');
+    const requestHash = hash(
+      'sha256',
+      canonicalJson(reported ? { ...request, ...reported } : request),
+      'hex',
+    );
     // A replayed key is answered in the batch (its receipt, or a conflict), not here: one round
     // trip less for every request, and a replay is rare.
     const part = await this.consentPart(request, reported?.occurredAt);

@@ -227,8 +227,10 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     entries: { entryId: string; content: LeafContent; details: Record<string, unknown> }[],
   ): { statement: Statement; appended: AppendedEntry[] } {
     const recordedAt = new Date().toISOString();
+    // The salts of the batch from one call to the random source.
+    const salts = randomBytes(16 * entries.length);
     const rows = entries.map((entry, i) => {
-      const salt = randomBytes(16);
+      const salt = salts.subarray(16 * i, 16 * (i + 1));
       const leaf = canonicalJson({
         ...entry.content,
         entryId: entry.entryId,

@@ -29,6 +29,15 @@ describe('Merkle tree (RFC 9162)', () => {
         .update(Buffer.from([0]))
         .digest('hex'),
     );
+    // A leaf given as text hashes as its UTF-8 bytes would (non-ASCII included).
+    for (const text of ['{"a":1}', 'Zoë — 診療', '']) {
+      expect(leafHash(text)).toEqual(leafHash(Buffer.from(text, 'utf8')));
+      expect(leafHash(text)).toEqual(
+        createHash('sha256')
+          .update(Buffer.concat([Buffer.from([0]), Buffer.from(text, 'utf8')]))
+          .digest(),
+      );
+    }
     expect(EMPTY_ROOT.toString('hex')).toBe(
       'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
     );

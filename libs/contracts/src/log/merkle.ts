@@ -9,6 +9,8 @@ import { createHash, hash } from 'node:crypto';
 export type Hash = Buffer;
 
 export function leafHash(leaf: Uint8Array | string): Hash {
+  // One call, no Hash object: a string's leaf prefix is the character U+0000 (one zero byte).
+  if (typeof leaf === 'string') return hash('sha256', `\u0000${leaf}`, 'buffer');
   return createHash('sha256')
     .update(Buffer.from([0]))
     .update(leaf)
