@@ -20,4 +20,5 @@ COPY --from=build --chown=node:node /app/libs/contracts/proto ./libs/contracts/p
 COPY --from=build --chown=node:node /app/apps/consent/policy ./apps/consent/policy
 USER node
 ENV SERVICE=gateway
-CMD ["sh", "-c", "exec node dist/apps/${SERVICE}/src/main.js serve"]
+# --max-semi-space-size: the same flags as SERVICE_NODE_ARGS in scripts/lib/services.mjs
+CMD ["sh", "-c", "exec node --max-semi-space-size=64 dist/apps/${SERVICE}/src/main.js serve"]

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL, ensureInfrastructure } from './lib/infra.mjs';
 import { natsPassword } from './lib/nats-users.cjs';
-import { descriptors, mainOf, migrateAll, run } from './lib/services.mjs';
+import { descriptors, mainOf, migrateAll, run, SERVICE_NODE_ARGS } from './lib/services.mjs';
 
 const env = {
   ...process.env,
@@ -56,7 +56,7 @@ try {
   await migrateAll(env);
   const services = descriptors();
   for (const service of services) {
-    const child = spawn(process.execPath, [mainOf(service.name), 'serve'], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_ARGS, mainOf(service.name), 'serve'], {
       env: {
         ...env,
         NATS_PASSWORD: process.env.NATS_PASSWORD || natsPassword(service.name),

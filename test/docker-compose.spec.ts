@@ -148,4 +148,13 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/NODE_ENV=production/);
     expect(runtime).toMatch(/dist\/apps\/\$\{SERVICE\}\/src\/main\.js/);
   });
+
+  it('runs node with the flags npm start and the benchmark give every service', () => {
+    const services = readFileSync(join(root, 'scripts/lib/services.mjs'), 'utf8');
+    const list = /export const SERVICE_NODE_ARGS = \[([^\]]*)\]/.exec(services)?.[1];
+    const flags = [...(list ?? '').matchAll(/'([^']+)'/g)].map((m) => m[1]);
+    expect(flags.length).toBeGreaterThan(0);
+    const cmd = /^CMD .*$/m.exec(stages[stages.length - 1])?.[0] ?? '';
+    expect(cmd).toContain(`node ${flags.join(' ')} dist/`);
+  });
 });

@@ -12,7 +12,7 @@ import {
   ensureInfrastructure,
 } from '../../scripts/lib/infra.mjs';
 import { natsPassword } from '../../scripts/lib/nats-users.cjs';
-import { mainOf, migrateAll, run } from '../../scripts/lib/services.mjs';
+import { mainOf, migrateAll, run, SERVICE_NODE_ARGS } from '../../scripts/lib/services.mjs';
 
 const require = createRequire(import.meta.url);
 const handedOut = new Set();
@@ -64,20 +64,24 @@ export async function startBenchStack() {
         : []),
       ...(process.env.BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
     ];
-    const child = spawn(process.execPath, [...profile, mainOf(name), 'serve'], {
-      env: {
-        PATH: process.env.PATH,
-        DATABASE_URL: databaseUrl,
-        NATS_URL: natsUrl,
-        NATS_SUBJECT_PREFIX: subjectPrefix,
-        NATS_PASSWORD: natsPassword(name),
-        HTTP_PORT: String(httpPort),
-        GRPC_PORT: String(await freePort()),
-        LOG_LEVEL: 'warn',
-        ...extraEnv,
+    const child = spawn(
+      process.execPath,
+      [...SERVICE_NODE_ARGS, ...profile, mainOf(name), 'serve'],
+      {
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: databaseUrl,
+          NATS_URL: natsUrl,
+          NATS_SUBJECT_PREFIX: subjectPrefix,
+          NATS_PASSWORD: natsPassword(name),
+          HTTP_PORT: String(httpPort),
+          GRPC_PORT: String(await freePort()),
+          LOG_LEVEL: 'warn',
+          ...extraEnv,
+        },
+        stdio: ['ignore', process.env.BENCH_SERVICE_NODE_ARGS ? 'inherit' : 'ignore', 'inherit'],
       },
-      stdio: ['ignore', process.env.BENCH_SERVICE_NODE_ARGS ? 'inherit' : 'ignore', 'inherit'],
-    });
+    );
     children.push(child);
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {

@@ -7,6 +7,14 @@ import { join } from 'node:path';
 const root = new URL('../..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
 
+/**
+ * Node flags every service runs with (npm start, the benchmark, the image). A 64 MB young
+ * generation: a batch's objects (a disclosure batch lives some milliseconds) die young instead of
+ * being promoted and collected again with the old generation; in the register benchmark it gave
+ * about 6% more throughput and 10% less CPU a disclosure (5 interleaved pairs of runs, 4 won).
+ */
+export const SERVICE_NODE_ARGS = ['--max-semi-space-size=64'];
+
 export function mainOf(service) {
   return join(root, 'dist', 'apps', service, 'src', 'main.js');
 }
