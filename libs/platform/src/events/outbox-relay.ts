@@ -100,7 +100,7 @@ export class OutboxRelay {
   }
 
   /**
-   * Two round trips: the transaction begins with the SELECT that takes the relay's lock and reads
+   * Two round trips: the transaction begins with the SELECTs that take the relay's lock and read
    * the rows, and the UPDATE that marks them published ends with the COMMIT (simple-protocol
    * statements, so the ids are written into the UPDATE; they are UUIDs the database gave, checked
    * as such).
@@ -115,13 +115,19 @@ export class OutboxRelay {
     ];
     let destroy = false;
     try {
+      // The lock is taken by a statement of its own, so the rows are read on a snapshot taken
+      // after it: every earlier pass (of any replica) has committed by then, and what it
+      // published is not read as unpublished. Its outcome goes to the next statement as a
+      // transaction-local setting (all in one round trip).
       const results = (await client.query(
-        `BEGIN; SELECT id, subject, envelope::text AS envelope, headers FROM ${table}
-          WHERE published_at IS NULL
-            AND (SELECT pg_try_advisory_xact_lock(hashtext('${schema}.outbox-relay')))
+        `BEGIN;
+         SELECT set_config('dsg.outbox_relay_locked',
+                           pg_try_advisory_xact_lock(hashtext('${schema}.outbox-relay'))::text, true);
+         SELECT id, subject, envelope::text AS envelope, headers FROM ${table}
+          WHERE published_at IS NULL AND current_setting('dsg.outbox_relay_locked') = 'true'
           ORDER BY seq LIMIT ${Number(batchSize)}`,
       )) as unknown as { rows: OutboxRow[] }[];
-      const rows = results[1].rows;
+      const rows = results[2].rows;
       if (rows.length === 0) {
         await client.query('COMMIT');
         return 0;
