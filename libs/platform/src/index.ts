@@ -11,6 +11,7 @@ export * from './nats/nats-rpc.server';
 export * from './nats/direct-handlers';
 export * from './database/migrate';
 export * from './database/migration-helpers';
+export * from './database/connection';
 export * from './database/statement';
 export * from './system/system.service';
 export * from './system/package-version';

@@ -19,6 +19,8 @@ import {
 } from '@dsg/contracts';
 import {
   combineStatements,
+  type HeldConnection,
+  holdConnection,
   KeyRing,
   type Logger,
   MetricsService,
@@ -31,9 +33,7 @@ import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, hash, randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
-import type { PoolClient } from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { BreachesService } from '../breaches/breaches.service';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 import { ConsentChecks } from '../consent/consent-checks';
@@ -88,9 +88,7 @@ const MAX_BATCH = 256;
 const PIPELINE_DEPTH = 2;
 
 /** The connection optimistic appends go through, one after another. */
-interface Appender {
-  client: PoolClient;
-  release: (destroy?: unknown) => void;
+interface Appender extends HeldConnection {
   /** The connection failed: it is closed, not given back to the pool. */
   broken: boolean;
 }
@@ -319,13 +317,8 @@ export class DisclosuresService {
 
   /** The connection optimistic appends are sent on, held while batches keep coming. */
   private async obtainAppender(): Promise<Appender | undefined> {
-    const driver = this.dataSource.driver as PostgresDriver;
     try {
-      const [client, release] = (await driver.obtainMasterConnection()) as [
-        PoolClient,
-        (destroy?: unknown) => void,
-      ];
-      return { client, release, broken: false };
+      return { ...(await holdConnection(this.dataSource)), broken: false };
     } catch (err) {
       // Without it every batch takes the locked path, which reports the database's state.
       this.logger.warn(

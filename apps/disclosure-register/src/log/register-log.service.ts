@@ -20,6 +20,7 @@ import {
   type VerifyLogReply,
 } from '@dsg/contracts';
 import {
+  holdConnection,
   isNotFound,
   KeyRing,
   type Logger,
@@ -38,10 +39,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import type { PoolClient } from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 import {
   type BatchResult,
@@ -424,11 +423,7 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
       return result.bad ? bad(result.bad.position, result.bad.problem) : undefined;
     };
 
-    const driver = this.dataSource.driver as PostgresDriver;
-    const [connection, release] = (await driver.obtainMasterConnection()) as [
-      PoolClient,
-      (destroy?: unknown) => void,
-    ];
+    const { client: connection, release } = await holdConnection(this.dataSource);
     const workers = new VerifyWorkers();
     let finished = false;
     try {

@@ -9,9 +9,8 @@ import {
 import { context } from '@opentelemetry/api';
 import { suppressTracing } from '@opentelemetry/core';
 import { headers as natsHeaders, type NatsConnection } from 'nats';
-import type { PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { holdConnection } from '../database/connection';
 import { ident } from '../database/migration-helpers';
 import type { Logger } from '../logging/logger';
 
@@ -108,11 +107,7 @@ export class OutboxRelay {
   private async pass(dataSource: DataSource, schema: string, batchSize: number): Promise<number> {
     // ident refuses anything but [a-z0-9_], so the schema is also safe inside the literal below.
     const table = `${ident(schema)}.outbox`;
-    const driver = dataSource.driver as PostgresDriver;
-    const [client, release] = (await driver.obtainMasterConnection()) as [
-      PoolClient,
-      (destroy?: unknown) => void,
-    ];
+    const { client, release } = await holdConnection(dataSource);
     let destroy = false;
     try {
       // The lock is taken by a statement of its own, so the rows are read on a snapshot taken
