@@ -3,6 +3,7 @@ import { type DynamicModule, Global, Module, type Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { PlatformConfig } from './config/platform.config';
 import { DataSource } from 'typeorm';
+import { coalescingSocket } from './database/coalescing-socket';
 import { Outbox } from './events/outbox';
 import { IdentifierHasher } from './keys/identifier-hasher';
 import { KeyRing, openKeyRing } from './keys/key-ring';
@@ -44,6 +45,8 @@ export class PlatformModule {
           logging: false,
           retryAttempts: 5,
           retryDelay: 1000,
+          // Passed to pg's Pool: each connection's socket coalesces a query's protocol messages.
+          extra: { stream: coalescingSocket },
         }),
       ],
       controllers: platformControllers(config.service),
