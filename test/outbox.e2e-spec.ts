@@ -1,5 +1,8 @@
-import { eventDef, eventStreamName } from '@dsg/contracts';
-import { appendEvent, createLogger, EventConsumer } from '@dsg/platform';
+import { EVENT_BATCH_HEADER, eventDef, eventStreamName } from '@dsg/contracts';
+import { appendEvent, appendEvents, createLogger, EventConsumer } from '@dsg/platform';
+import { context, trace } from '@opentelemetry/api';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { type NatsConnection } from 'nats';
 import { Writable } from 'node:stream';
 import { DataSource } from 'typeorm';
@@ -10,6 +13,17 @@ import { ServiceProcess } from './support/service-process';
 
 const Counted = eventDef<{ n: number }>('consent', 'test.counted', 1);
 const CountedV2 = eventDef<{ n: number; extra: string }>('consent', 'test.counted', 2);
+/** The same events published in batches (as the register's disclosure events are). */
+const BatchedCounted = eventDef<{ n: number }>('consent', 'test.counted', 1, undefined, {
+  batched: true,
+});
+const BatchedCountedV2 = eventDef<{ n: number; extra: string }>(
+  'consent',
+  'test.counted',
+  2,
+  undefined,
+  { batched: true },
+);
 
 async function until(
   condition: () => boolean | Promise<boolean>,
@@ -38,6 +52,8 @@ describe('transactional outbox, relay and inbox', () => {
   let consumerConnection: NatsConnection;
   let consumer: EventConsumer;
   const received: string[] = [];
+  /** The trace each event was processed in (its traceId), by event id. */
+  const tracedIn = new Map<string, string | undefined>();
   const logLines: string[] = [];
 
   const startRelay = async () => {
@@ -55,7 +71,15 @@ describe('transactional outbox, relay and inbox', () => {
       return ids;
     });
 
+  // Tracing in this process (context propagation and W3C headers), so that the trace each event
+  // is processed in can be checked.
+  const tracing = new NodeSDK({
+    spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())],
+    instrumentations: [],
+  });
+
   beforeAll(async () => {
+    tracing.start();
     nats = await PrivateNats.start();
     await startRelay();
     writer = await runtimeDataSource('consent', 12).initialize();
@@ -87,6 +111,7 @@ describe('transactional outbox, relay and inbox', () => {
         'test.counted': {
           1: async (event) => {
             received.push(event.id);
+            tracedIn.set(event.id, trace.getSpan(context.active())?.spanContext().traceId);
           },
         },
       },
@@ -103,6 +128,7 @@ describe('transactional outbox, relay and inbox', () => {
     await writer?.destroy();
     await inboxDb?.destroy();
     await nats?.stop();
+    await tracing.shutdown();
   });
 
   it('delivers every event exactly once though the relay is killed mid-stream and NATS restarts', async () => {
@@ -195,6 +221,75 @@ describe('transactional outbox, relay and inbox', () => {
     const [marker] = await append(1);
     await until(() => received.includes(marker), 'a later event');
     expect(received.filter((r) => r === id)).toHaveLength(1);
+  });
+
+  it('relays a batch of events as one row and one message, and processes each event once, in its own trace, in order', async () => {
+    const traceparent = (i: number) => `00-${String(i).padStart(32, 'a')}-${'b'.repeat(16)}-01`;
+    const items = [0, 1, 2].map((n) => ({
+      def: BatchedCounted,
+      data: { n },
+      headers: { traceparent: traceparent(n) },
+    }));
+    const envelopes = await writer.transaction((manager) =>
+      appendEvents(manager, 'consent', [
+        ...items,
+        { def: BatchedCountedV2, data: { n: 3, extra: 'x' } },
+      ]),
+    );
+    const ids = envelopes.slice(0, 3).map((e) => e.id);
+    const rows = (await writer.query(
+      `SELECT id, type, schema_version, headers, jsonb_array_length(envelope) AS events
+         FROM consent.outbox WHERE envelope @> $1::jsonb`,
+      [JSON.stringify([{ envelope: { id: ids[0] } }])],
+    )) as { id: string; headers: Record<string, string>; events: number }[];
+    expect(rows).toEqual([
+      expect.objectContaining({
+        schema_version: 1,
+        headers: { [EVENT_BATCH_HEADER]: '3' },
+        events: 3,
+      }),
+    ]);
+    await until(() => ids.every((id) => received.includes(id)), 'the batch');
+    const order = received.filter((r) => ids.includes(r));
+    expect(order).toEqual(ids);
+    expect(ids.map((id) => tracedIn.get(id))).toEqual(
+      [0, 1, 2].map((n) => String(n).padStart(32, 'a')),
+    );
+    // The v2 event of the same batch went in a row of its own and was parked (no handler).
+    await until(
+      async () =>
+        (
+          (await inboxDb.query(
+            `SELECT 1 FROM retention.inbox WHERE consumer = 'outbox-e2e' AND event_id = $1`,
+            [envelopes[3].id],
+          )) as unknown[]
+        ).length === 1,
+      'the v2 event parked',
+    );
+
+    // The same batch again under a new Nats-Msg-Id (past the duplicate window): the inbox stops
+    // every event of it, and the message is acknowledged.
+    const [{ envelope, subject }] = (await writer.query(
+      'SELECT envelope, subject FROM consent.outbox WHERE id = $1',
+      [rows[0].id],
+    )) as { envelope: unknown; subject: string }[];
+    const publisher = await connectAs(nats.url, 'consent');
+    const h = (await import('nats')).headers();
+    h.set(EVENT_BATCH_HEADER, '3');
+    await publisher
+      .jetstream()
+      .publish(
+        `${env.subjectPrefix}.${subject}`,
+        new TextEncoder().encode(JSON.stringify(envelope)),
+        {
+          msgID: `${rows[0].id}-again`,
+          headers: h,
+        },
+      );
+    await publisher.close();
+    const [marker] = await append(1);
+    await until(() => received.includes(marker), 'a later event');
+    for (const id of ids) expect(received.filter((r) => r === id)).toHaveLength(1);
   });
 
   it('refuses an unknown schema version loudly, keeps it, and goes on with the next event', async () => {

@@ -2,6 +2,7 @@ import {
   type DsgClient,
   type DsgError,
   ErrorCodes,
+  EVENT_BATCH_HEADER,
   type ReportDisclosureRequest,
   type Role,
 } from '@dsg/contracts';
@@ -16,6 +17,18 @@ import { ServiceProcess } from './support/service-process';
  * Reported disclosures (ACC-3) and the breach assessments they open (HIP-9), through the
  * register's public NATS API; people act through the gateway's signed assertions.
  */
+
+/**
+ * The register's outbox as one row per event: a batch of disclosures is stored as one row per
+ * event type (its envelope column an array of EventBatchItem), other events one per row.
+ */
+const OUTBOX_EVENTS = `(
+  SELECT o.seq, coalesce(item->'envelope', o.envelope) AS envelope
+    FROM disclosure_register.outbox o
+    LEFT JOIN LATERAL jsonb_array_elements(
+      CASE WHEN o.headers ? '${EVENT_BATCH_HEADER}' THEN o.envelope ELSE '[]'::jsonb END) item ON true
+   WHERE NOT (o.headers ? '${EVENT_BATCH_HEADER}') OR item IS NOT NULL) events`;
+
 describe('disclosure register: reported disclosures and breach assessments', () => {
   const run = Date.now().toString(36);
   const clientId = `rep-${run}`;
@@ -107,7 +120,7 @@ describe('disclosure register: reported disclosures and breach assessments', () 
     ).toBe(assessments);
     // Announced as recorded, with when it happened.
     const { rows: events } = await owner.query(
-      `SELECT envelope FROM disclosure_register.outbox WHERE envelope->'data'->>'entryId' = $1`,
+      `SELECT envelope FROM ${OUTBOX_EVENTS} WHERE envelope->'data'->>'entryId' = $1`,
       [receipt.entryId],
     );
     expect(events.map((e) => (e.envelope as { type: string }).type)).toEqual([
@@ -174,7 +187,7 @@ describe('disclosure register: reported disclosures and breach assessments', () 
     expect(assessment.regulatorDueBy).toBe(assessment.individualsDueBy);
 
     const { rows } = await owner.query(
-      `SELECT envelope->>'type' AS type FROM disclosure_register.outbox
+      `SELECT envelope->>'type' AS type FROM ${OUTBOX_EVENTS}
         WHERE envelope->'data'->>'entryId' = $1 ORDER BY seq`,
       [receipt.entryId],
     );

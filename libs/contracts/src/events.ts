@@ -21,6 +21,20 @@ export interface EventEnvelope<T = unknown> {
   data: T;
 }
 
+/**
+ * Several events of one type in one JetStream message (a batch of disclosures committed
+ * together): the message carries the header EVENT_BATCH_HEADER (the number of events) and, as its
+ * payload, a JSON array of these items, in order. Each event keeps its own id (its inbox key) and
+ * the trace headers of the request that made it; the message's Nats-Msg-Id is the batch's own.
+ */
+export interface EventBatchItem<T = unknown> {
+  envelope: EventEnvelope<T>;
+  headers: Record<string, string>;
+}
+
+/** Marks a message whose payload is an array of EventBatchItem; its value is their number. */
+export const EVENT_BATCH_HEADER = 'Dsg-Event-Batch';
+
 /** One event type at one schema version. */
 export interface EventDef<T> {
   readonly source: ServiceName;
@@ -28,6 +42,11 @@ export interface EventDef<T> {
   readonly schemaVersion: number;
   /** The payload class (with class-validator decorators), for documents and validation. */
   readonly payload?: new () => T;
+  /**
+   * Published in batches: the events of one type a transaction writes go in one message
+   * (EVENT_BATCH_HEADER, a JSON array of EventBatchItem). For events written many at a time.
+   */
+  readonly batched?: boolean;
   /** Phantom field carrying the payload type; never set at runtime. */
   readonly __data?: T;
 }
@@ -37,11 +56,12 @@ export function eventDef<T>(
   type: string,
   schemaVersion: number,
   payload?: new () => T,
+  options: { batched?: boolean } = {},
 ): EventDef<T> {
   if (!/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/.test(type)) {
     throw new Error(`event type must be dotted lower-case tokens: ${type}`);
   }
-  return { source, type, schemaVersion, payload };
+  return { source, type, schemaVersion, payload, ...(options.batched ? { batched: true } : {}) };
 }
 
 /**
@@ -88,12 +108,14 @@ export const DisclosureRecordedEvent = eventDef<DisclosureEvent>(
   'disclosure.recorded',
   1,
   DisclosureEvent,
+  { batched: true }, // a batch of disclosures commits together
 );
 export const DisclosureDeniedEvent = eventDef<DisclosureEvent>(
   'disclosure-register',
   'disclosure.denied',
   1,
   DisclosureEvent,
+  { batched: true }, // a batch of disclosures commits together
 );
 /** HIP-9: a reported disclosure failed the checks; a privacy officer must assess it. */
 export const BreachAssessmentOpenedEvent = eventDef<BreachAssessmentOpened>(

@@ -629,6 +629,7 @@ export class DisclosuresService {
       ],
     };
     return {
+      // Disclosure events are published in batches (their EventDef): one row per type.
       statements: [append, keysInsert, this.outbox.statementFor(events).statement],
       appended,
       breaches,

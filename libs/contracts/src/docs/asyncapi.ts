@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { ERROR_CATALOG } from '../errors';
-import { eventSubject, EVENTS } from '../events';
+import { EVENT_BATCH_HEADER, eventSubject, EVENTS } from '../events';
 import { Rpc, type RpcDef } from '../rpc';
 import { SERVICE_NAMES } from '../services';
 import { contractSchemas, type JsonSchema } from './schemas';
@@ -69,7 +69,21 @@ export function buildAsyncApi(version: string): Doc {
     messages[name] = {
       name,
       contentType: 'application/json',
-      payload: eventEnvelope(def.payload?.name),
+      payload: def.batched
+        ? eventBatch(eventEnvelope(def.payload?.name))
+        : eventEnvelope(def.payload?.name),
+      ...(def.batched
+        ? {
+            description:
+              `Published in batches: the events of one transaction in one message, header ` +
+              `${EVENT_BATCH_HEADER} giving their number; each keeps its own id and trace headers.`,
+            headers: {
+              type: 'object',
+              required: [EVENT_BATCH_HEADER],
+              properties: { [EVENT_BATCH_HEADER]: { type: 'string', pattern: '^[1-9][0-9]*$' } },
+            },
+          }
+        : {}),
     };
     channels[subject] = {
       address: `{prefix}.${subject}`,
@@ -129,6 +143,22 @@ function replyEnvelope(replyName: string): JsonSchema {
         properties: { ok: { const: false }, error: { $ref: `${SCHEMA_REF}ErrorBody` } },
       },
     ],
+  };
+}
+
+/** A batched event message: its events in order, each with its request's trace headers. */
+function eventBatch(envelope: JsonSchema): JsonSchema {
+  return {
+    type: 'array',
+    minItems: 1,
+    items: {
+      type: 'object',
+      required: ['envelope', 'headers'],
+      properties: {
+        envelope,
+        headers: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+    },
   };
 }
 

@@ -1,4 +1,6 @@
 import {
+  EVENT_BATCH_HEADER,
+  type EventBatchItem,
   type EventEnvelope,
   extractTraceContext,
   inSpan,
@@ -106,19 +108,16 @@ export class EventConsumer {
     await this.running?.catch(() => undefined);
   }
 
+  /**
+   * A message carries one event, or several of one type (EVENT_BATCH_HEADER: a batch committed
+   * together). Each event is processed on its own, in its own transaction and inbox row, in the
+   * trace of the request that made it; the message is acknowledged once all are. If one fails,
+   * the message is redelivered, and the events already processed are skipped by the inbox.
+   */
   private async handle(msg: JsMsg): Promise<void> {
     const { logger, durable } = this.options;
-    let envelope: EventEnvelope;
-    try {
-      envelope = JSON.parse(this.decoder.decode(msg.data)) as EventEnvelope;
-      if (
-        typeof envelope?.id !== 'string' ||
-        typeof envelope.type !== 'string' ||
-        !Number.isInteger(envelope.schemaVersion)
-      ) {
-        throw new Error('not an event envelope');
-      }
-    } catch {
+    const items = this.read(msg);
+    if (!items) {
       logger.error(
         { consumer: durable, subject: msg.subject, seq: msg.seq },
         'event refused: unreadable envelope',
@@ -126,27 +125,52 @@ export class EventConsumer {
       msg.term(); // stays in the stream for inspection; redelivery could never succeed
       return;
     }
-    const handler: EventHandler | undefined =
-      this.options.handlers[envelope.type]?.[envelope.schemaVersion];
+    let current: EventEnvelope | undefined;
     try {
-      await inSpan(
-        `${envelope.type} process`,
-        SpanKind.CONSUMER,
-        {
-          'messaging.system': 'nats',
-          'messaging.destination.name': msg.subject,
-          'messaging.consumer.group.name': durable,
-        },
-        () => this.process(envelope, handler),
-        extractTraceContext(msg.headers),
-      );
+      for (const { envelope, headers } of items) {
+        current = envelope;
+        const handler: EventHandler | undefined =
+          this.options.handlers[envelope.type]?.[envelope.schemaVersion];
+        await inSpan(
+          `${envelope.type} process`,
+          SpanKind.CONSUMER,
+          {
+            'messaging.system': 'nats',
+            'messaging.destination.name': msg.subject,
+            'messaging.consumer.group.name': durable,
+          },
+          () => this.process(envelope, handler),
+          extractTraceContext(headers ?? msg.headers),
+        );
+      }
       msg.ack();
     } catch (err) {
       logger.warn(
-        { err, consumer: durable, eventId: envelope.id, type: envelope.type },
+        { err, consumer: durable, eventId: current?.id, type: current?.type },
         'event handler failed; will retry',
       );
       msg.nak(5000);
+    }
+  }
+
+  /** The message's events (with their own trace headers when batched), or undefined if unreadable. */
+  private read(
+    msg: JsMsg,
+  ): { envelope: EventEnvelope; headers?: Record<string, string> }[] | undefined {
+    try {
+      const data = JSON.parse(this.decoder.decode(msg.data)) as unknown;
+      const items = msg.headers?.get(EVENT_BATCH_HEADER)
+        ? (data as EventBatchItem[])
+        : [{ envelope: data as EventEnvelope, headers: undefined }];
+      if (!Array.isArray(items) || items.length === 0) return undefined;
+      const readable = items.every(
+        (item) =>
+          isEnvelope(item?.envelope) &&
+          (item.headers === undefined || (typeof item.headers === 'object' && item.headers)),
+      );
+      return readable ? items : undefined;
+    } catch {
+      return undefined;
     }
   }
 
@@ -207,4 +231,13 @@ export class EventConsumer {
     });
     if (afterCommit) await afterCommit();
   }
+}
+
+function isEnvelope(value: unknown): value is EventEnvelope {
+  const envelope = value as EventEnvelope | undefined;
+  return (
+    typeof envelope?.id === 'string' &&
+    typeof envelope.type === 'string' &&
+    Number.isInteger(envelope.schemaVersion)
+  );
 }

@@ -1,4 +1,5 @@
 import {
+  EVENT_BATCH_HEADER,
   extractTraceContext,
   injectTraceContext,
   inSpan,
@@ -182,6 +183,9 @@ export class OutboxRelay {
         'messaging.system': 'nats',
         'messaging.destination.name': subject,
         'messaging.message.id': row.id,
+        ...(row.headers?.[EVENT_BATCH_HEADER]
+          ? { 'messaging.batch.message_count': row.headers[EVENT_BATCH_HEADER] }
+          : {}),
       },
       async () => {
         const h = natsHeaders();

@@ -1,4 +1,11 @@
-import { type EventDef, type EventEnvelope, eventSubject, traceHeaders } from '@dsg/contracts';
+import {
+  EVENT_BATCH_HEADER,
+  type EventBatchItem,
+  type EventDef,
+  type EventEnvelope,
+  eventSubject,
+  traceHeaders,
+} from '@dsg/contracts';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
@@ -58,7 +65,23 @@ export async function appendEvents(
   return envelopes;
 }
 
-/** The statement appendEvents runs, for a caller that runs it together with its own writes. */
+interface OutboxRowValues {
+  id: string;
+  subject: string;
+  type: string;
+  schema_version: number;
+  envelope: EventEnvelope | EventBatchItem[];
+  headers: Record<string, string>;
+}
+
+/**
+ * The statement appendEvents runs, for a caller that runs it together with its own writes. Events
+ * of a type published in batches (EventDef.batched) share a row per type: its envelope column
+ * holds their EventBatchItems, its headers say how many (EVENT_BATCH_HEADER), and the relay
+ * publishes it as one message, which EventConsumer takes apart again, event by event. For a batch
+ * of requests committed together that is one row and one publish instead of one per request.
+ * Other events are a row each.
+ */
 export function eventsStatement(
   schema: string,
   items: readonly OutboxItem[],
@@ -72,26 +95,56 @@ export function eventsStatement(
     occurredAt,
     data,
   }));
+  const rows = outboxRows(items, envelopes);
   // One JSON parameter for all the rows (one JSON.stringify, nothing escaped element by element).
   const statement = {
     sql: `INSERT INTO ${ident(schema)}.outbox (id, subject, type, schema_version, envelope, headers)
      SELECT id, subject, type, schema_version, envelope, headers
        FROM json_to_recordset($1::json)
             AS e(id uuid, subject text, type text, schema_version int, envelope jsonb, headers jsonb)`,
-    params: [
-      JSON.stringify(
-        envelopes.map((envelope, i) => ({
-          id: envelope.id,
-          subject: eventSubject(items[i].def),
-          type: items[i].def.type,
-          schema_version: items[i].def.schemaVersion,
-          envelope,
-          headers: items[i].headers ?? {},
-        })),
-      ),
-    ],
+    params: [JSON.stringify(rows)],
   };
   return { statement, envelopes };
+}
+
+/**
+ * A row per event, except for batched types: one row per type (where its first event is), each
+ * event in it with its own trace headers.
+ */
+function outboxRows(items: readonly OutboxItem[], envelopes: EventEnvelope[]): OutboxRowValues[] {
+  const rows: OutboxRowValues[] = [];
+  const batches = new Map<string, OutboxRowValues & { envelope: EventBatchItem[] }>();
+  envelopes.forEach((envelope, i) => {
+    const { def, headers } = items[i];
+    const subject = eventSubject(def);
+    if (!def.batched) {
+      rows.push({
+        id: envelope.id,
+        subject,
+        type: def.type,
+        schema_version: def.schemaVersion,
+        envelope,
+        headers: headers ?? {},
+      });
+      return;
+    }
+    let row = batches.get(subject);
+    if (!row) {
+      row = {
+        id: randomUUID(),
+        subject,
+        type: def.type,
+        schema_version: def.schemaVersion,
+        envelope: [],
+        headers: {},
+      };
+      batches.set(subject, row);
+      rows.push(row);
+    }
+    row.envelope.push({ envelope, headers: headers ?? {} });
+  });
+  for (const row of batches.values()) row.headers[EVENT_BATCH_HEADER] = String(row.envelope.length);
+  return rows;
 }
 
 /** The statement behind Outbox.append, usable where Nest's container is not (tools, tests). */
