@@ -147,7 +147,11 @@ function outboxRows(items: readonly OutboxItem[], envelopes: EventEnvelope[]): O
   return rows;
 }
 
-/** The statement behind Outbox.append, usable where Nest's container is not (tools, tests). */
+/**
+ * The statement behind Outbox.append, usable where Nest's container is not (tools, tests). It is
+ * appendEvents with one event, so an event of a batched type is stored (and published) as a batch
+ * of one, as its contract says.
+ */
 export async function appendEvent<T>(
   manager: Pick<EntityManager, 'query'>,
   schema: string,
@@ -156,19 +160,8 @@ export async function appendEvent<T>(
   headers: Record<string, string> = {},
 ): Promise<EventEnvelope<T>> {
   // The trace of the state change continues through the relay to every consumer.
-  const allHeaders = { ...traceHeaders(), ...headers };
-  const envelope: EventEnvelope<T> = {
-    id: randomUUID(),
-    type: def.type,
-    schemaVersion: def.schemaVersion,
-    source: def.source,
-    occurredAt: new Date().toISOString(),
-    data,
-  };
-  await manager.query(
-    `INSERT INTO ${ident(schema)}.outbox (id, subject, type, schema_version, envelope, headers)
-     VALUES ($1, $2, $3, $4, $5, $6)`,
-    [envelope.id, eventSubject(def), def.type, def.schemaVersion, envelope, allHeaders],
-  );
-  return envelope;
+  const [envelope] = await appendEvents(manager, schema, [
+    { def: def as EventDef<unknown>, data, headers: { ...traceHeaders(), ...headers } },
+  ]);
+  return envelope as EventEnvelope<T>;
 }
