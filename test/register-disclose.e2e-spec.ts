@@ -377,7 +377,7 @@ describe('disclosure register: disclose, record, verify', () => {
       ])
     ).rows[0].details as Record<string, unknown>;
     await owner.query(
-      `UPDATE disclosure_register.entries SET details = details || '{"description":"forged"}' WHERE position = $1`,
+      `UPDATE disclosure_register.entries SET details = (details::jsonb || '{"description":"forged"}')::json WHERE position = $1`,
       [position],
     );
     try {

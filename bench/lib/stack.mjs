@@ -86,7 +86,10 @@ export async function startBenchStack() {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       try {
-        if ((await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).ok) return child;
+        // The service's HTTP port goes with its process, for a scenario that reads its /metrics.
+        if ((await fetch(`http://127.0.0.1:${httpPort}/health/ready`)).ok) {
+          return Object.assign(child, { httpPort });
+        }
       } catch {
         // not yet
       }

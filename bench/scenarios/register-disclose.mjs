@@ -82,7 +82,7 @@ async function verifyAgainstCopy(stack, db, client) {
                    || '"recipient":{"id":"cherry","version":1},"recordedAt":"2026-11-26T00:00:00.000Z","type":"disclosure","v":1}' AS leaf
               FROM base)
      INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
-     SELECT position, entry_id, leaf, sha256('\\x00'::bytea || convert_to(leaf, 'UTF8')), details::jsonb, salt, now()
+     SELECT position, entry_id, leaf, sha256('\\x00'::bytea || convert_to(leaf, 'UTF8')), details::json, salt, now()
        FROM leaves`,
     [verifyEntries],
   );

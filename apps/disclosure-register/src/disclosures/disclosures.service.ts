@@ -610,7 +610,7 @@ export class DisclosuresService {
       sql: `INSERT INTO disclosure_register.idempotency_keys (caller, key, request_hash, entry_id, receipt)
        SELECT caller, key, request_hash, entry_id, receipt
          FROM json_to_recordset($1::json)
-              AS k(caller text, key text, request_hash text, entry_id uuid, receipt jsonb)
+              AS k(caller text, key text, request_hash text, entry_id uuid, receipt json)
        ${
          keysAre === 'new'
            ? 'ON CONFLICT (caller, key) DO NOTHING RETURNING 1'

@@ -44,7 +44,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 import {
   type BatchResult,
-  commitment,
+  commitmentOfText,
   CopyBatcher,
   type Nodes,
   VERIFY_BATCH_ROWS,
@@ -68,6 +68,11 @@ type Frontier = CompactRange;
 const APPEND_LOCK = "pg_advisory_xact_lock(hashtext('dsg-register-append'))";
 /** The same lock if it is free now, without waiting (an optimistic append; see appendHolds). */
 const APPEND_TRY_LOCK = "pg_try_advisory_xact_lock(hashtext('dsg-register-append'))";
+/**
+ * One sealer at a time across every instance: each head extends the one before. Sealing does not
+ * take the append lock, so appends go on while a head is computed (see seal()).
+ */
+const SEAL_LOCK = "pg_advisory_xact_lock(hashtext('dsg-register-seal'))";
 
 /** An expression: the position the next entry takes (read it under the append lock). */
 export const NEXT_POSITION =
@@ -230,22 +235,24 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     const salts = randomBytes(16 * entries.length);
     const rows = entries.map((entry, i) => {
       const salt = salts.subarray(16 * i, 16 * (i + 1));
+      // Stored as committed to: verify hashes the stored text as it is.
+      const details = canonicalJson(entry.details);
       const leaf = canonicalJson({
         ...entry.content,
         entryId: entry.entryId,
         position: next + i,
         recordedAt,
-        details: commitment(salt, entry.details),
+        details: commitmentOfText(salt, details),
       });
-      return { entry, salt, leaf, hash: leafHash(leaf) };
+      return { entry, salt, details, leaf, hash: leafHash(leaf) };
     });
     // The rows as one JSON parameter: one JSON.stringify, where arrays of text would be escaped
     // element by element (and the details stringified one by one) on the service's event loop.
     const statement = {
       sql: `INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
-       SELECT position, entry_id, leaf, decode(leaf_hash, 'hex'), details, decode(salt, 'hex'), $2::timestamptz
+       SELECT position, entry_id, leaf, decode(leaf_hash, 'hex'), details::json, decode(salt, 'hex'), $2::timestamptz
          FROM json_to_recordset($1::json)
-              AS e(position bigint, entry_id uuid, leaf text, leaf_hash text, details jsonb, salt text)`,
+              AS e(position bigint, entry_id uuid, leaf text, leaf_hash text, details text, salt text)`,
       params: [
         JSON.stringify(
           rows.map((r, i) => ({
@@ -253,7 +260,7 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
             entry_id: r.entry.entryId,
             leaf: r.leaf,
             leaf_hash: r.hash.toString('hex'),
-            details: r.entry.details,
+            details: r.details,
             salt: r.salt.toString('hex'),
           })),
         ),
@@ -478,7 +485,13 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     // published now would make the next start's comparison pass, and hide the rollback.
     if (this.refused) return;
     await this.dataSource.transaction(async (manager) => {
-      await this.lock(manager);
+      // Appends are not held up: the entries are read on a snapshot, and every snapshot sees a
+      // gapless prefix of the log. An append starts right after the entries committed when it
+      // began (the append lock, and the position guard of an optimistic append), and its
+      // commit is visible before its lock is released; so when a snapshot sees an entry, it
+      // sees every entry before it. The seal lock, taken in its own statement, makes each
+      // sealer read the newest head before it extends it.
+      await manager.query(`SELECT ${SEAL_LOCK}`);
       const [last] = (await manager.query(
         `SELECT tree_size, frontier FROM disclosure_register.tree_heads ORDER BY tree_size DESC LIMIT 1`,
       )) as { tree_size: string; frontier: [number, string][] }[];
@@ -492,11 +505,17 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
           }
         : { size: 0, nodes: [] };
       const rows = (await manager.query(
-        'SELECT leaf_hash FROM disclosure_register.entries WHERE position >= $1 ORDER BY position',
+        'SELECT position, leaf_hash FROM disclosure_register.entries WHERE position >= $1 ORDER BY position',
         [frontier.size],
-      )) as { leaf_hash: Buffer }[];
+      )) as { position: string; leaf_hash: Buffer }[];
       if (rows.length === 0) return;
-      for (const row of rows) extendRange(frontier, row.leaf_hash);
+      for (const row of rows) {
+        // Never a head over a gap (only a rewrite by hand makes one; verify names it).
+        if (Number(row.position) !== frontier.size) {
+          throw new Error(`the register has no entry at position ${frontier.size}`);
+        }
+        extendRange(frontier, row.leaf_hash);
+      }
       const head = {
         tree_size: String(frontier.size),
         root_hash: rangeRoot(frontier),

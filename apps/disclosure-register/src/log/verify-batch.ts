@@ -42,13 +42,38 @@ const scratch = Buffer.alloc(64 * 1024);
 
 /** SHA-256 over the salt and the canonical JSON of the details, hex: the leaf's commitment. */
 export function commitment(salt: Uint8Array, details: unknown): string {
-  const text = canonicalJson(details);
+  return commitmentOfText(salt, canonicalJson(details));
+}
+
+/** The commitment to details given as their canonical JSON text. */
+export function commitmentOfText(salt: Uint8Array, text: string): string {
   if (salt.length + text.length * 3 > scratch.length) {
     return createHash('sha256').update(salt).update(text).digest('hex');
   }
   scratch.set(salt, 0);
   const length = salt.length + scratch.write(text, salt.length, 'utf8');
   return hash('sha256', scratch.subarray(0, length), 'hex');
+}
+
+/** SHA-256 over the salt and the details' bytes as stored, hex. */
+function storedCommitment(salt: Uint8Array, bytes: Buffer, start: number, end: number): string {
+  if (salt.length + end - start > scratch.length) {
+    return createHash('sha256').update(salt).update(bytes.subarray(start, end)).digest('hex');
+  }
+  scratch.set(salt, 0);
+  bytes.copy(scratch, salt.length, start, end);
+  return hash('sha256', scratch.subarray(0, salt.length + end - start), 'hex');
+}
+
+/** Whether details stored in another form than canonical JSON are the committed content. */
+function canonicalCommits(salt: Uint8Array, text: string, committed: unknown): boolean {
+  let details: unknown;
+  try {
+    details = JSON.parse(text);
+  } catch {
+    return false; // not JSON: commits to nothing
+  }
+  return commitment(salt, details) === committed;
 }
 
 const POSITION_KEY = Buffer.from('"position":');
@@ -100,9 +125,14 @@ export function checkBatch(job: BatchJob): BatchResult {
       return result({ position, problem: 'entry is not at its place' });
     }
     if (detailsLength >= 0 && saltLength >= 0) {
-      const details = JSON.parse(bytes.toString('utf8', detailsStart, detailsEnd)) as unknown;
+      // The register stores details as the canonical JSON it committed to, so they are hashed
+      // as they are; details stored otherwise (written before it did, as jsonb) are parsed and
+      // canonicalised first. Either way they must be the committed content.
       const salt = bytes.subarray(saltStart, saltStart + saltLength);
-      if (commitment(salt, details) !== members.details) {
+      if (
+        storedCommitment(salt, bytes, detailsStart, detailsEnd) !== members.details &&
+        !canonicalCommits(salt, bytes.toString('utf8', detailsStart, detailsEnd), members.details)
+      ) {
         return result({ position, problem: 'details do not match their commitment' });
       }
     }

@@ -6,6 +6,7 @@ import { RegisterRecipients1765400000000 } from './1765400000000-recipients';
 import { RegisterLog1765500000000 } from './1765500000000-register-log';
 import { BreachAssessments1765600000000 } from './1765600000000-breach-assessments';
 import { RegisterAppendGuard1765700000000 } from './1765700000000-append-guard';
+import { RegisterJsonColumns1765800000000 } from './1765800000000-json-columns';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -16,4 +17,5 @@ export const migrations: MigrationClass[] = [
   RegisterLog1765500000000,
   BreachAssessments1765600000000,
   RegisterAppendGuard1765700000000,
+  RegisterJsonColumns1765800000000,
 ];
