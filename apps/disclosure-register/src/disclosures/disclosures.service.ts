@@ -524,27 +524,31 @@ export class DisclosuresService {
         const { caller, request, reported } = batch[index];
         return {
           entryId,
+          // Keys in canonical order (the leaf is then written without sorting: canonicalJson).
           content: {
-            v: 1,
-            type: reported ? 'reported-disclosure' : 'disclosure',
-            ...(reported ? { ...reported, flagged } : {}),
-            caller,
-            recipient: { id: request.recipientId, version: decision.recipientVersion ?? null },
-            purpose: request.purpose,
-            legalBasis: request.legalBasis,
-            categories: request.categories,
             authorizationId: request.authorizationId,
-            legalRequestRef: request.legalRequestRef,
-            decision: decision.decision,
-            reasons: decision.reasons,
+            caller,
+            categories: request.categories,
             code: decision.code,
+            decision: decision.decision,
+            ...(reported ? { flagged } : {}),
+            legalBasis: request.legalBasis,
+            legalRequestRef: request.legalRequestRef,
+            ...(reported ? { occurredAt: reported.occurredAt } : {}),
             policyVersion: decision.policyVersion,
+            purpose: request.purpose,
+            reasons: decision.reasons,
+            recipient: { id: request.recipientId, version: decision.recipientVersion ?? null },
+            ...(reported?.reportedBy ? { reportedBy: reported.reportedBy } : {}),
             retryOf,
+            ...(reported ? { source: reported.source } : {}),
+            type: reported ? 'reported-disclosure' : 'disclosure',
+            v: 1,
           },
           details: {
+            ...(request.actingPerson ? { actingPerson: request.actingPerson } : {}),
             clientId: request.clientId,
             description: request.description,
-            ...(request.actingPerson ? { actingPerson: request.actingPerson } : {}),
           },
         };
       }),
@@ -558,17 +562,18 @@ export class DisclosuresService {
       if (breachAssessmentId) {
         breaches.push({ id: breachAssessmentId, entryId, decision, at: entry.recordedAt });
       }
+      // Keys in canonical order, as the receipt's leaf is written (canonicalJson).
       return {
-        entryId,
-        position: entry.position,
-        leafHash: entry.leafHash,
-        decision: decision.decision,
-        reasons: decision.reasons,
+        ...(breachAssessmentId ? { breachAssessmentId } : {}),
         ...(decision.code ? { code: decision.code } : {}),
+        decision: decision.decision,
+        entryId,
+        ...(reported ? { flagged } : {}),
+        leafHash: entry.leafHash,
+        position: entry.position,
+        reasons: decision.reasons,
         recordedAt: entry.recordedAt,
         ...(retryOf ? { retryOf } : {}),
-        ...(reported ? { flagged } : {}),
-        ...(breachAssessmentId ? { breachAssessmentId } : {}),
       };
     });
     // One signature for the batch's receipts; each carries its path to what was signed.

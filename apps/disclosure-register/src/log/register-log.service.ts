@@ -237,13 +237,14 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
       const salt = salts.subarray(16 * i, 16 * (i + 1));
       // Stored as committed to: verify hashes the stored text as it is.
       const details = canonicalJson(entry.details);
-      const leaf = canonicalJson({
-        ...entry.content,
-        entryId: entry.entryId,
-        position: next + i,
-        recordedAt,
-        details: commitmentOfText(salt, details),
-      });
+      const leaf = canonicalJson(
+        withLogFields(entry.content, {
+          details: commitmentOfText(salt, details),
+          entryId: entry.entryId,
+          position: next + i,
+          recordedAt,
+        }),
+      );
       return { entry, salt, details, leaf, hash: leafHash(leaf) };
     });
     // The rows as one JSON parameter: one JSON.stringify, where arrays of text would be escaped
@@ -541,6 +542,34 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
       );
     });
   }
+}
+
+/** The fields of a leaf the log sets itself, in canonical order. */
+interface LogFields {
+  details: string;
+  entryId: string;
+  position: number;
+  recordedAt: string;
+}
+const LOG_FIELDS: readonly (keyof LogFields)[] = ['details', 'entryId', 'position', 'recordedAt'];
+
+/**
+ * The leaf's object: `content` with the log's own fields (which win over content's), merged in
+ * key order, so a content whose keys are in canonical order gives a leaf in canonical order,
+ * written without sorting (canonicalJson). Any other content is still canonicalised right.
+ */
+function withLogFields(content: LeafContent, fields: LogFields): LeafContent {
+  const leaf: LeafContent = {};
+  let next = 0;
+  for (const key in content) {
+    while (next < LOG_FIELDS.length && LOG_FIELDS[next] <= key) {
+      leaf[LOG_FIELDS[next]] = fields[LOG_FIELDS[next]];
+      next++;
+    }
+    if (!(LOG_FIELDS as readonly string[]).includes(key)) leaf[key] = content[key];
+  }
+  for (; next < LOG_FIELDS.length; next++) leaf[LOG_FIELDS[next]] = fields[LOG_FIELDS[next]];
+  return leaf;
 }
 
 interface HeadRow {
