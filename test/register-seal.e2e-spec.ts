@@ -1,4 +1,4 @@
-import { type DisclosureReceipt, type DsgClient } from '@dsg/contracts';
+import { type DisclosureReceipt, type DsgClient, verifyConsistency } from '@dsg/contracts';
 import { Client } from 'pg';
 import { connectClient } from './support/clients';
 import { e2eEnv } from './support/e2e-env';
@@ -54,8 +54,8 @@ describe('disclosure register: sealing beside appends', () => {
   };
 
   beforeAll(async () => {
-    // Heads sealed by the timer, every 100 ms.
-    const env = { SEAL_EVERY_MS: '100' };
+    // Heads sealed by the timer, every 100 ms, of at most four entries more than the one before.
+    const env = { SEAL_EVERY_MS: '100', SEAL_MAX_ENTRIES: '4' };
     [consent, register] = await Promise.all([
       ServiceProcess.start('consent'),
       ServiceProcess.start('disclosure-register', env),
@@ -98,6 +98,58 @@ describe('disclosure register: sealing beside appends', () => {
       await appendLock?.release();
     }
     await expect(disclose(5)).resolves.toMatchObject({ decision: 'ALLOW' });
+    await expect(booking.disclosureRegister.verify()).resolves.toMatchObject({ result: 'valid' });
+  }, 30_000);
+
+  it('seals a backlog as a run of heads of at most SEAL_MAX_ENTRIES entries, each extending the one before', async () => {
+    const entries = async () =>
+      Number(
+        (await owner.query('SELECT count(*) AS n FROM disclosure_register.entries')).rows[0].n,
+      );
+    // Everything before this test sealed first, then a backlog of ten entries held back.
+    const settle = Date.now() + 5000;
+    while ((await sealedSize()) < (await entries()) && Date.now() < settle) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const before = await sealedSize();
+    expect(before).toBe(await entries());
+    const sealLock = await hold('dsg-register-seal');
+    let end: number;
+    try {
+      const receipts: DisclosureReceipt[] = [];
+      for (let n = 0; n < 10; n++) receipts.push(await disclose(100 + n));
+      end = Math.max(...receipts.map((r) => r.position)) + 1;
+      expect(end).toBe(before + 10);
+    } finally {
+      await sealLock.release();
+    }
+    const deadline = Date.now() + 5000;
+    while ((await sealedSize()) < end && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const { rows } = await owner.query(
+      'SELECT tree_size FROM disclosure_register.tree_heads WHERE tree_size > $1 ORDER BY tree_size',
+      [before],
+    );
+    expect(rows.map((r) => Number(r.tree_size))).toEqual([before + 4, before + 8, before + 10]);
+    // Each head is a prefix of the next, as a copy that holds only the heads can check.
+    const hex = (h: string) => Buffer.from(h, 'hex');
+    const sizes = [before, before + 4, before + 8, before + 10].filter((s) => s > 0);
+    for (let i = 1; i < sizes.length; i++) {
+      const proof = await booking.disclosureRegister.consistencyProof({
+        fromSize: sizes[i - 1],
+        toSize: sizes[i],
+      });
+      expect(
+        verifyConsistency(
+          sizes[i - 1],
+          sizes[i],
+          hex(proof.from.rootHash),
+          hex(proof.to.rootHash),
+          proof.proof.map(hex),
+        ),
+      ).toBe(true);
+    }
     await expect(booking.disclosureRegister.verify()).resolves.toMatchObject({ result: 'valid' });
   }, 30_000);
 });

@@ -9,6 +9,11 @@ export interface RegisterConfig {
   sealEveryEntries: number;
   /** … or this long after the oldest unsealed entry, whichever comes first. */
   sealEveryMs: number;
+  /**
+   * The most entries one head extends the one before by. A backlog (a log restored from a dump,
+   * a sealer that was down) is sealed as a run of heads, each read and hashed in bounded memory.
+   */
+  sealMaxEntries: number;
   /** How long a disclosure waits for the consent service before it is denied (fail closed). */
   consentTimeoutMs: number;
 }
@@ -28,6 +33,7 @@ export function loadRegisterConfig(env: NodeJS.ProcessEnv = process.env): Regist
     recipientsSeedPath: path,
     sealEveryEntries: integer('SEAL_EVERY_ENTRIES', 1000, 1, 1_000_000),
     sealEveryMs: integer('SEAL_EVERY_MS', 5000, 100, 3_600_000),
+    sealMaxEntries: integer('SEAL_MAX_ENTRIES', 65_536, 1, 1_000_000),
     consentTimeoutMs: integer('CONSENT_TIMEOUT_MS', 2000, 100, 30_000),
   };
   if (problems.length) throw new ConfigError(problems);

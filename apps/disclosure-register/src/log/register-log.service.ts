@@ -299,9 +299,14 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
-  /** Seals a tree head over every entry appended so far, if any is unsealed. */
+  /**
+   * Seals every entry appended so far, if any is unsealed: one head, or a run of heads of at most
+   * SEAL_MAX_ENTRIES entries each over a backlog.
+   */
   sealNow(): Promise<void> {
-    this.sealing ??= this.seal()
+    this.sealing ??= (async () => {
+      while (await this.seal());
+    })()
       .catch((err: unknown) => this.logger.error({ err }, 'sealing the register failed'))
       .finally(() => (this.sealing = undefined));
     return this.sealing;
@@ -481,11 +486,12 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     return undefined;
   }
 
-  private async seal(): Promise<void> {
+  /** Seals one head over at most SEAL_MAX_ENTRIES unsealed entries; whether more are left. */
+  private async seal(): Promise<boolean> {
     // A log that may have forked (see compareWithJetStream) gets no new head: one sealed and
     // published now would make the next start's comparison pass, and hide the rollback.
-    if (this.refused) return;
-    await this.dataSource.transaction(async (manager) => {
+    if (this.refused) return false;
+    return this.dataSource.transaction(async (manager) => {
       // Appends are not held up: the entries are read on a snapshot, and every snapshot sees a
       // gapless prefix of the log. An append starts right after the entries committed when it
       // began (the append lock, and the position guard of an optimistic append), and its
@@ -506,10 +512,11 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
           }
         : { size: 0, nodes: [] };
       const rows = (await manager.query(
-        'SELECT position, leaf_hash FROM disclosure_register.entries WHERE position >= $1 ORDER BY position',
-        [frontier.size],
+        `SELECT position, leaf_hash FROM disclosure_register.entries WHERE position >= $1
+          ORDER BY position LIMIT $2`,
+        [frontier.size, this.config.sealMaxEntries],
       )) as { position: string; leaf_hash: Buffer }[];
-      if (rows.length === 0) return;
+      if (rows.length === 0) return false;
       for (const row of rows) {
         // Never a head over a gap (only a rewrite by hand makes one; verify names it).
         if (Number(row.position) !== frontier.size) {
@@ -540,6 +547,7 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
         TreeHeadSealedEvent,
         toHead({ ...head, kid: signature.kid, signature: signature.sig }),
       );
+      return rows.length === this.config.sealMaxEntries;
     });
   }
 }
