@@ -12,7 +12,7 @@ export class RegisterAppendGuard1765700000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     // A key's entry is written by the same statement as the key; the foreign key's check, a query
-    // per row, was a third of that statement's time (see the README: a batch's statements).
+    // per row, was a third of that statement's time (README, "How a disclosure is written").
     await queryRunner.query(
       'ALTER TABLE disclosure_register.idempotency_keys DROP CONSTRAINT idempotency_keys_entry_id_fkey',
     );
