@@ -10,6 +10,7 @@ import {
   verifyInclusion,
 } from '@dsg/contracts';
 import { verifyWithPublishedKey } from '@dsg/platform';
+import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { connectClient } from './support/clients';
@@ -127,6 +128,33 @@ describe('disclosure register: disclose, record, verify', () => {
     expect(verifyWithPublishedKey(forged!, { kid, alg: 'EdDSA', sig: signature }, keys)).toBe(
       false,
     );
+  });
+
+  it('stores the leaf and the details byte for byte as hashed and committed, whatever characters they hold', async () => {
+    // Quotes, a backslash, control and line-separator characters, accents, an astral symbol,
+    // markup: each must reach the database as the register hashed it, not re-escaped.
+    const awkward = `Quote " back\\slash \\" tab\t nl\n ls\u2028 é 𝄞 <b>&amp;</b> ${run}`;
+    const receipt = await disclose(
+      financing({ description: awkward, actingPerson: `Dr "Zoë" O'Brien\\` }),
+    );
+    const { rows } = await owner.query(
+      `SELECT leaf, details::text AS details, salt FROM disclosure_register.entries
+        WHERE entry_id = $1`,
+      [receipt.entryId],
+    );
+    const { leaf, details, salt } = rows[0] as { leaf: string; details: string; salt: Buffer };
+    const leafHash = createHash('sha256')
+      .update(Buffer.from([0]))
+      .update(leaf, 'utf8')
+      .digest();
+    expect(leafHash.toString('hex')).toBe(receipt.leafHash);
+    expect(details).toBe(
+      canonicalJson({ actingPerson: `Dr "Zoë" O'Brien\\`, clientId, description: awkward }),
+    );
+    const commitment = createHash('sha256').update(salt).update(details, 'utf8').digest('hex');
+    expect((JSON.parse(leaf) as { details: string }).details).toBe(commitment);
+    expect(leaf).toBe(canonicalJson(JSON.parse(leaf)));
+    await expect(booking.disclosureRegister.verify()).resolves.toMatchObject({ result: 'valid' });
   });
 
   it('denies, and records once, a disclosure to an unknown or inactive recipient (POL-2)', async () => {
