@@ -6,6 +6,8 @@ import {
   type DsgError,
   ErrorCodes,
   eventStreamName,
+  SERVICES,
+  type TreeHeadReply,
   verifyConsistency,
   verifyInclusion,
 } from '@dsg/contracts';
@@ -14,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { connectClient } from './support/clients';
+import { GrpcTestClient } from './support/grpc';
 import { e2eEnv, runtimeDataSource, sqlErrorCode } from './support/e2e-env';
 import { connectAs } from './support/nats-users';
 import { ServiceProcess } from './support/service-process';
@@ -371,6 +374,84 @@ describe('disclosure register: disclose, record, verify', () => {
     expect(await refused(ops.disclosureRegister.consistencyProof({ fromSize: 0 }))).toMatchObject({
       code: ErrorCodes.VALIDATION_FAILED,
     });
+  });
+
+  it('answers the log and recipient queries over gRPC as over NATS; bad input is INVALID_ARGUMENT naming the field', async () => {
+    const receipt = await disclose(financing({ description: 'gRPC proof application' }));
+    const deadline = Date.now() + 10_000;
+    const sealed = () =>
+      ops.disclosureRegister.treeHead().then(
+        (h) => h.treeSize,
+        () => 0, // none sealed yet
+      );
+    while ((await sealed()) <= receipt.position && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const grpc = new GrpcTestClient(SERVICES['disclosure-register'], register.grpcPort);
+    const ok = async <T>(method: string, request: object): Promise<T> => {
+      const reply = await grpc.call<T>(method, request);
+      if (!reply.ok) throw new Error(`${method} failed: ${JSON.stringify(reply.error)}`);
+      return reply.value;
+    };
+    try {
+      const head = await ops.disclosureRegister.treeHead();
+      expect(await ok<TreeHeadReply>('GetTreeHead', {})).toEqual(head);
+      const inclusion = await ok<{ position: number; proof: string[]; treeHead: TreeHeadReply }>(
+        'InclusionProof',
+        { entryId: receipt.entryId, treeSize: head.treeSize },
+      );
+      expect(inclusion).toEqual(
+        await ops.disclosureRegister.inclusionProof({
+          entryId: receipt.entryId,
+          treeSize: head.treeSize,
+        }),
+      );
+      const hex = (h: string) => Buffer.from(h, 'hex');
+      expect(
+        verifyInclusion(
+          receipt.position,
+          head.treeSize,
+          hex(receipt.leafHash),
+          inclusion.proof.map(hex),
+          hex(head.rootHash),
+        ),
+      ).toBe(true);
+      const { rows } = await owner.query(
+        'SELECT min(tree_size)::int AS first FROM disclosure_register.tree_heads',
+      );
+      const consistency = await ok<{ proof: string[]; from: TreeHeadReply; to: TreeHeadReply }>(
+        'ConsistencyProof',
+        { fromSize: rows[0].first },
+      );
+      expect(consistency).toEqual(
+        await ops.disclosureRegister.consistencyProof({ fromSize: rows[0].first }),
+      );
+      expect(await ok('Verify', {})).toMatchObject({ result: 'valid' });
+      const cherry = await ok<{ kind: string; baa?: { reference: string }; version: number }>(
+        'GetRecipient',
+        { recipientId: 'cherry' },
+      );
+      expect(cherry).toMatchObject(
+        await ops.disclosureRegister.recipientGet({ recipientId: 'cherry' }),
+      );
+      const { recipients } = await ok<{ recipients: { recipientId: string }[] }>(
+        'ListRecipients',
+        {},
+      );
+      expect(recipients.map((r) => r.recipientId)).toContain('law-enforcement');
+
+      const notUuid = await grpc.call('InclusionProof', { entryId: 'not-a-uuid' });
+      expect(notUuid.ok).toBe(false);
+      if (notUuid.ok) return;
+      expect(notUuid.error.code).toBe(3); // INVALID_ARGUMENT
+      expect(notUuid.error.body?.fields?.map((f) => f.field)).toContain('entryId');
+      const noSize = await grpc.call('ConsistencyProof', {});
+      expect(!noSize.ok && noSize.error.body?.fields?.map((f) => f.field)).toContain('fromSize');
+      const unknown = await grpc.call('GetRecipient', { recipientId: 'nobody-at-all' });
+      expect(!unknown.ok && unknown.error.code).toBe(5); // NOT_FOUND
+    } finally {
+      grpc.close();
+    }
   });
 
   it('verify names the entry a superuser changed, deleted or moved', async () => {

@@ -25,6 +25,7 @@ export class GrpcTestClient {
       keepCase: false,
       longs: Number,
       enums: String,
+      arrays: true, // an empty repeated field is [] (proto3 sends none)
     });
     const pkg = grpc.loadPackageDefinition(definition);
     const ctor = descriptor.grpcPackage

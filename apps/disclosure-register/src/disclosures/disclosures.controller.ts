@@ -11,14 +11,17 @@ import {
 } from '@dsg/contracts';
 import { DirectHandlers, NatsRpcContext } from '@dsg/platform';
 import { Controller, type OnModuleInit } from '@nestjs/common';
-import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, GrpcMethod, MessagePattern, Payload } from '@nestjs/microservices';
 import { RegisterLog } from '../log/register-log.service';
 import { DisclosuresService } from './disclosures.service';
 
 /**
  * The register over NATS. `disclose` and `report` are on every sharing service's path, so they
  * are dispatched directly (DirectHandlers: the same validation and error mapping, without Nest's
- * per-call pipeline); the caller is the NATS user the server authenticated.
+ * per-call pipeline); the caller is the NATS user the server authenticated. The log's queries
+ * are on gRPC too, for monitors and tools that speak it (the same methods: a Nest handler has
+ * one transport, so each gRPC method is its own handler); disclosures are NATS only, where the
+ * server vouches for the caller.
  */
 @Controller()
 export class DisclosuresController implements OnModuleInit {
@@ -64,5 +67,25 @@ export class DisclosuresController implements OnModuleInit {
   @MessagePattern(Rpc['disclosure-register'].verify.subject)
   verify(@Payload() _request: VerifyLogRequest) {
     return this.log.verify();
+  }
+
+  @GrpcMethod('DisclosureRegisterService', 'GetTreeHead')
+  grpcTreeHead(@Payload() request: TreeHeadRequest) {
+    return this.treeHead(request);
+  }
+
+  @GrpcMethod('DisclosureRegisterService', 'InclusionProof')
+  grpcInclusionProof(@Payload() request: InclusionProofRequest) {
+    return this.inclusionProof(request);
+  }
+
+  @GrpcMethod('DisclosureRegisterService', 'ConsistencyProof')
+  grpcConsistencyProof(@Payload() request: ConsistencyProofRequest) {
+    return this.consistencyProof(request);
+  }
+
+  @GrpcMethod('DisclosureRegisterService', 'Verify')
+  grpcVerify(@Payload() request: VerifyLogRequest) {
+    return this.verify(request);
   }
 }

@@ -6,9 +6,10 @@ import {
 } from '@dsg/contracts';
 import { NatsRpcContext } from '@dsg/platform';
 import { Controller } from '@nestjs/common';
-import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
+import { Ctx, GrpcMethod, MessagePattern, Payload } from '@nestjs/microservices';
 import { RecipientsService } from './recipients.service';
 
+/** Recipients over NATS; the two queries over gRPC too. Changes are NATS only. */
 @Controller()
 export class RecipientsController {
   constructor(private readonly recipients: RecipientsService) {}
@@ -26,5 +27,15 @@ export class RecipientsController {
   @MessagePattern(Rpc['disclosure-register'].recipientList.subject)
   list(@Payload() _request: ListRecipientsRequest) {
     return this.recipients.list();
+  }
+
+  @GrpcMethod('DisclosureRegisterService', 'GetRecipient')
+  grpcGet(@Payload() request: GetRecipientRequest) {
+    return this.get(request);
+  }
+
+  @GrpcMethod('DisclosureRegisterService', 'ListRecipients')
+  grpcList(@Payload() request: ListRecipientsRequest) {
+    return this.list(request);
   }
 }
