@@ -264,9 +264,10 @@ export class DisclosuresService {
    * Group commit: decided requests wait here while batches are being written, then go together
    * into one commit (one fsync) of up to MAX_BATCH entries. Nothing is answered before its batch
    * has committed. A batch is first appended optimistically, in one statement without the log's
-   * lock (appendOptimistically); up to PIPELINE_DEPTH of those are sent one after another on one
-   * connection, each at the positions after the one before, so the database commits one while
-   * the next is being built. When a batch cannot be tried so, or its assumptions turned out
+   * lock (appendOptimistically). Batches are taken only when the one in flight has committed, so
+   * a second is sent behind it (PIPELINE_DEPTH, on the same connection, at the positions after
+   * it) only when more than MAX_BATCH requests were waiting; under a steady load one batch is in
+   * flight at a time (measured: never two at 64 callers). When a batch cannot be tried so, or its assumptions turned out
    * wrong, it is appended under the lock (appendLocked), in its turn; no new batch is sent before
    * those sent on the wrong assumptions are settled. A batch that fails answers every request in
    * it with the failure, and none of them was recorded.
