@@ -426,7 +426,13 @@ describe('disclosure register: disclose, record, verify', () => {
       expect(consistency).toEqual(
         await ops.disclosureRegister.consistencyProof({ fromSize: rows[0].first }),
       );
-      expect(await ok('Verify', {})).toMatchObject({ result: 'valid' });
+      // Asked at once over both transports, verify answers both (one run, shared).
+      const [overGrpc, overNats] = await Promise.all([
+        ok<{ result: string; entries: number }>('Verify', {}),
+        ops.disclosureRegister.verify(),
+      ]);
+      expect(overGrpc).toMatchObject({ result: 'valid' });
+      expect(overNats).toMatchObject({ result: 'valid' });
       const cherry = await ok<{ kind: string; baa?: { reference: string }; version: number }>(
         'GetRecipient',
         { recipientId: 'cherry' },

@@ -29,6 +29,7 @@ import {
   PLATFORM_CONFIG,
   PLATFORM_LOGGER,
   type PlatformConfig,
+  SingleFlight,
   type Statement,
   SystemService,
 } from '@dsg/platform';
@@ -94,6 +95,7 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
   /** The log size this instance last sealed, or asked a seal for. */
   private sealedUpTo = 0;
   private sealing?: Promise<void>;
+  private readonly verifying = new SingleFlight<VerifyLogReply>();
   private refused?: string;
   /** The position after this instance's last append: where its next optimistic append goes. */
   private next?: number;
@@ -405,8 +407,14 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
    * entries are streamed (COPY, binary) in batches to worker threads, which check them in
    * parallel; the batches' subtrees are folded here, in order, and each head checked as the
    * fold reaches its size. Memory stays bounded: at most two batches per worker are in flight.
+   * Calls that arrive while a verify runs share it (its `entries` says how far it read): however
+   * many callers ask at once, the log is read once and one set of workers is started.
    */
-  async verify(): Promise<VerifyLogReply> {
+  verify(): Promise<VerifyLogReply> {
+    return this.verifying.run(() => this.verifyOnce());
+  }
+
+  private async verifyOnce(): Promise<VerifyLogReply> {
     const heads = (await this.dataSource.query(
       `SELECT tree_size, root_hash, sealed_at, kid, signature FROM disclosure_register.tree_heads
         ORDER BY tree_size`,
