@@ -18,7 +18,7 @@ export * from './system/package-version';
 export * from './platform.module';
 export * from './bootstrap/run-service';
 export * from './metrics/metrics.interceptor';
-export * from './util/single-flight';
+export * from './util/coalesced-run';
 export * from './util/with-timeout';
 export * from './events/events.migration';
 export * from './events/outbox';

@@ -29,7 +29,7 @@ import {
   PLATFORM_CONFIG,
   PLATFORM_LOGGER,
   type PlatformConfig,
-  SingleFlight,
+  CoalescedRun,
   type Statement,
   SystemService,
 } from '@dsg/platform';
@@ -95,7 +95,7 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
   /** The log size this instance last sealed, or asked a seal for. */
   private sealedUpTo = 0;
   private sealing?: Promise<void>;
-  private readonly verifying = new SingleFlight<VerifyLogReply>();
+  private readonly verifying = new CoalescedRun<VerifyLogReply>();
   private refused?: string;
   /** The position after this instance's last append: where its next optimistic append goes. */
   private next?: number;
@@ -407,8 +407,9 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
    * entries are streamed (COPY, binary) in batches to worker threads, which check them in
    * parallel; the batches' subtrees are folded here, in order, and each head checked as the
    * fold reaches its size. Memory stays bounded: at most two batches per worker are in flight.
-   * Calls that arrive while a verify runs share it (its `entries` says how far it read): however
-   * many callers ask at once, the log is read once and one set of workers is started.
+   * One verify runs at a time: calls made while one runs share the next, which starts when it
+   * ends (CoalescedRun), so every answer comes from a run that began after the call, and however
+   * many callers ask at once at most one run goes and one waits.
    */
   verify(): Promise<VerifyLogReply> {
     return this.verifying.run(() => this.verifyOnce());
