@@ -54,8 +54,9 @@ describe('disclosure register: sealing beside appends', () => {
   };
 
   beforeAll(async () => {
-    // Heads sealed by the timer, every 100 ms, of at most four entries more than the one before.
-    const env = { SEAL_EVERY_MS: '100', SEAL_MAX_ENTRIES: '4' };
+    // Heads sealed by the timer, every 100 ms, of at most four entries more than the one before;
+    // the log verified on its own every 300 ms.
+    const env = { SEAL_EVERY_MS: '100', SEAL_MAX_ENTRIES: '4', VERIFY_EVERY_MS: '300' };
     [consent, register] = await Promise.all([
       ServiceProcess.start('consent'),
       ServiceProcess.start('disclosure-register', env),
@@ -151,5 +152,56 @@ describe('disclosure register: sealing beside appends', () => {
       ).toBe(true);
     }
     await expect(booking.disclosureRegister.verify()).resolves.toMatchObject({ result: 'valid' });
+  }, 30_000);
+
+  it('verifies the log on its own every VERIFY_EVERY_MS and tells operators of a mismatch, in its metrics and its log', async () => {
+    const metric = async (name: string) => {
+      const text = await (await fetch(register.url('/metrics'))).text();
+      const found = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+      return found ? Number(found[1]) : undefined;
+    };
+    const waitUntil = async (holds: () => Promise<boolean>) => {
+      const deadline = Date.now() + 10_000;
+      while (!(await holds())) {
+        if (Date.now() > deadline) throw new Error('not within 10 s');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await disclose(200);
+    // Nobody asks: the register verifies its log all the same.
+    const since = Date.now() / 1000;
+    await waitUntil(
+      async () => ((await metric('dsg_register_verify_last_run_timestamp_seconds')) ?? 0) > since,
+    );
+    expect(await metric('dsg_register_verify_valid')).toBe(1);
+    expect(await metric('dsg_register_verify_entries')).toBeGreaterThan(0);
+
+    // A superuser changes one byte of an entry: a run that starts after it says so.
+    const victim = (
+      await owner.query(
+        'SELECT position, leaf FROM disclosure_register.entries ORDER BY position LIMIT 1',
+      )
+    ).rows[0] as { position: string; leaf: string };
+    const changed = Date.now() / 1000;
+    await owner.query('UPDATE disclosure_register.entries SET leaf = $2 WHERE position = $1', [
+      victim.position,
+      victim.leaf.replace('"v":1', '"v":2'),
+    ]);
+    try {
+      await waitUntil(
+        async () =>
+          ((await metric('dsg_register_verify_last_run_timestamp_seconds')) ?? 0) > changed &&
+          (await metric('dsg_register_verify_valid')) === 0,
+      );
+      const alarm = register.lines.find((l) => l.includes('register verify found the log'));
+      expect(alarm).toContain(`"firstBadPosition":${Number(victim.position)}`);
+      expect(alarm).toContain('"level":"error"');
+    } finally {
+      await owner.query('UPDATE disclosure_register.entries SET leaf = $2 WHERE position = $1', [
+        victim.position,
+        victim.leaf,
+      ]);
+    }
+    await waitUntil(async () => (await metric('dsg_register_verify_valid')) === 1);
   }, 30_000);
 });

@@ -14,6 +14,11 @@ export interface RegisterConfig {
    * a sealer that was down) is sealed as a run of heads, each read and hashed in bounded memory.
    */
   sealMaxEntries: number;
+  /**
+   * The register verifies its own log this often (0: only when asked), and reports the outcome in
+   * its metrics and, loudly, in its log: operators learn of a mismatch without an auditor's pull.
+   */
+  verifyEveryMs: number;
   /** How long a disclosure waits for the consent service before it is denied (fail closed). */
   consentTimeoutMs: number;
 }
@@ -34,6 +39,7 @@ export function loadRegisterConfig(env: NodeJS.ProcessEnv = process.env): Regist
     sealEveryEntries: integer('SEAL_EVERY_ENTRIES', 1000, 1, 1_000_000),
     sealEveryMs: integer('SEAL_EVERY_MS', 5000, 100, 3_600_000),
     sealMaxEntries: integer('SEAL_MAX_ENTRIES', 65_536, 1, 1_000_000),
+    verifyEveryMs: integer('VERIFY_EVERY_MS', 86_400_000, 0, 604_800_000),
     consentTimeoutMs: integer('CONSENT_TIMEOUT_MS', 2000, 100, 30_000),
   };
   if (problems.length) throw new ConfigError(problems);

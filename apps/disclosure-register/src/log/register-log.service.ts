@@ -24,6 +24,7 @@ import {
   isNotFound,
   KeyRing,
   type Logger,
+  MetricsService,
   NatsConnectionHolder,
   Outbox,
   PLATFORM_CONFIG,
@@ -41,6 +42,7 @@ import {
 } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { to as copyTo } from 'pg-copy-streams';
+import { Counter, Gauge } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 import {
@@ -90,6 +92,14 @@ export const NEXT_POSITION =
 @Injectable()
 export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
+  private verifyTimer?: NodeJS.Timeout;
+  private readonly verified: {
+    valid: Gauge;
+    at: Gauge;
+    entries: Gauge;
+    seconds: Gauge;
+    failures: Counter;
+  };
   /** Transactions (their managers) holding the append lock: it is taken once per transaction. */
   private readonly locked = new WeakSet<EntityManager>();
   /** The log size this instance last sealed, or asked a seal for. */
@@ -109,7 +119,36 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     @Inject(PLATFORM_CONFIG) private readonly platform: PlatformConfig,
     @Inject(REGISTER_CONFIG) private readonly config: RegisterConfig,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
+    metrics: MetricsService,
   ) {
+    const registers = [metrics.registry];
+    this.verified = {
+      valid: new Gauge({
+        name: 'dsg_register_verify_valid',
+        help: 'Whether the last verify of the whole log found it valid (1) or named a mismatch (0)',
+        registers,
+      }),
+      at: new Gauge({
+        name: 'dsg_register_verify_last_run_timestamp_seconds',
+        help: 'When the last verify that completed started (Unix time)',
+        registers,
+      }),
+      entries: new Gauge({
+        name: 'dsg_register_verify_entries',
+        help: 'Entries the last verify read (up to the first mismatch)',
+        registers,
+      }),
+      seconds: new Gauge({
+        name: 'dsg_register_verify_duration_seconds',
+        help: 'How long the last verify took',
+        registers,
+      }),
+      failures: new Counter({
+        name: 'dsg_register_verify_failures_total',
+        help: 'Verifies that could not complete (the database or a worker failed): no answer',
+        registers,
+      }),
+    };
     system.addReadinessCheck('register-log', () =>
       this.refused
         ? Promise.reject(new Error('appending refused: database behind published tree heads'))
@@ -121,6 +160,14 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     await this.compareWithJetStream();
     this.timer = setInterval(() => void this.sealNow(), this.config.sealEveryMs);
     this.timer.unref();
+    if (this.config.verifyEveryMs > 0) {
+      // Its outcome is in the metrics and the log (see verify); nothing waits for it.
+      this.verifyTimer = setInterval(
+        () => void this.verify().catch(() => undefined),
+        this.config.verifyEveryMs,
+      );
+      this.verifyTimer.unref();
+    }
   }
 
   /** Why appending is refused, if it is (the database is behind its published tree heads). */
@@ -166,6 +213,7 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.verifyTimer);
     await this.sealing;
   }
 
@@ -412,7 +460,36 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
    * many callers ask at once at most one run goes and one waits.
    */
   verify(): Promise<VerifyLogReply> {
-    return this.verifying.run(() => this.verifyOnce());
+    return this.verifying.run(() => this.verifyAndReport());
+  }
+
+  /** A verify, its outcome set in the metrics; a mismatch or a failure logged as an error. */
+  private async verifyAndReport(): Promise<VerifyLogReply> {
+    const started = Date.now();
+    let reply: VerifyLogReply;
+    try {
+      reply = await this.verifyOnce();
+    } catch (err) {
+      this.verified.failures.inc();
+      this.logger.error({ context: 'RegisterLog', err }, 'register verify could not complete');
+      throw err;
+    }
+    this.verified.valid.set(reply.result === 'valid' ? 1 : 0);
+    this.verified.at.set(started / 1000);
+    this.verified.entries.set(reply.entries);
+    this.verified.seconds.set((Date.now() - started) / 1000);
+    if (reply.result !== 'valid') {
+      // Positions and the kind of mismatch only: no entry's content.
+      this.logger.error(
+        {
+          context: 'RegisterLog',
+          firstBadPosition: reply.firstBadPosition,
+          problem: reply.problem,
+        },
+        'register verify found the log does not match: see firstBadPosition',
+      );
+    }
+    return reply;
   }
 
   private async verifyOnce(): Promise<VerifyLogReply> {
