@@ -20,6 +20,7 @@ import {
   type VerifyLogReply,
 } from '@dsg/contracts';
 import {
+  CoalescedRun,
   holdConnection,
   isNotFound,
   KeyRing,
@@ -30,7 +31,6 @@ import {
   PLATFORM_CONFIG,
   PLATFORM_LOGGER,
   type PlatformConfig,
-  CoalescedRun,
   type Statement,
   SystemService,
 } from '@dsg/platform';
@@ -105,6 +105,8 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
   /** The log size this instance last sealed, or asked a seal for. */
   private sealedUpTo = 0;
   private sealing?: Promise<void>;
+  /** Set at shutdown: a run of heads over a backlog stops after the head being sealed. */
+  private stopping = false;
   private readonly verifying = new CoalescedRun<VerifyLogReply>();
   private refused?: string;
   /** The position after this instance's last append: where its next optimistic append goes. */
@@ -212,6 +214,7 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     clearInterval(this.verifyTimer);
     await this.sealing;
@@ -355,7 +358,7 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
    */
   sealNow(): Promise<void> {
     this.sealing ??= (async () => {
-      while (await this.seal());
+      while (!this.stopping && (await this.seal()));
     })()
       .catch((err: unknown) => this.logger.error({ err }, 'sealing the register failed'))
       .finally(() => (this.sealing = undefined));
