@@ -79,7 +79,7 @@ export async function run(stack, baselines) {
     const floorRate = 0.3 * ((before.rowsPerSecond + after.rowsPerSecond) / 2);
     const fixed = await openLoop(disclose, { rate: floorRate });
     rows.push({
-      metric: `disclose p99 ms at ${round(floorRate, 0)}/s (${fixed.failed} failed)`,
+      metric: `information: disclose p99 ms at a fixed ${round(floorRate, 0)}/s (${fixed.failed} failed)`,
       value: fixed.p99,
       baseline: 'issue target (ms)',
       baselineValue: 25,
