@@ -1,4 +1,4 @@
-import { type CheckRequest, DsgClient } from '@dsg/contracts';
+import { type CheckRequest, DsgClient, DsgError, ErrorCodes } from '@dsg/contracts';
 import { connectClient } from './support/clients';
 import { e2eEnv } from './support/e2e-env';
 import { natsPassword } from './support/nats-users';
@@ -30,8 +30,8 @@ describe('consent: replicas never serve a decision older than an acknowledged ch
     (await Promise.all(Array.from({ length: n }, () => api.consent.check(analytics)))).map(
       (r) => r.decision,
     );
-  const record = (kind: 'opt-out' | 'opt-in', client = api) =>
-    client.consent.ledgerRecord({
+  const record = (kind: 'opt-out' | 'opt-in') =>
+    api.consent.ledgerRecord({
       clientId,
       kind,
       scopeType: 'purpose',
@@ -56,15 +56,13 @@ describe('consent: replicas never serve a decision older than an acknowledged ch
     await Promise.all([a.waitReady(), b.waitReady()]);
     api = await connectClient('crm');
     const e = e2eEnv();
-    // A caller that waits long and retries often: the fencing case stalls one replica.
+    // The caller of the fencing case, which stalls one replica (it tries until acknowledged).
     patient = await DsgClient.connect({
       caller: 'booking',
       password: natsPassword('booking'),
       natsUrl: e.natsUrl,
       subjectPrefix: e.subjectPrefix,
       timeoutMs: 1000,
-      retries: 10,
-      retryBackoffMs: 10,
     });
     await api.consent.subjectUpsert({ clientId, dateOfBirth: '1990-04-01' });
   }, 60_000);
@@ -109,7 +107,32 @@ describe('consent: replicas never serve a decision older than an acknowledged ch
     expect(await decisions(10)).toEqual(Array(10).fill('ALLOW'));
     b.child.kill('SIGSTOP');
     try {
-      await record('opt-out', patient);
+      // Sent until acknowledged, under one key. The queue group hands a request to frozen B as
+      // readily as to A, and B never answers; the client's own retries double their back-off,
+      // which left as few as eight tries after A had waited out B's lease (one CI run lost all
+      // of them to B). Tries of a second each until a deadline do not run out that way.
+      const key = `freeze-${run}`;
+      const deadline = Date.now() + 40_000;
+      for (;;) {
+        try {
+          await patient.consent.ledgerRecord(
+            {
+              clientId,
+              kind: 'opt-out',
+              scopeType: 'purpose',
+              scope: 'internal-analytics',
+              method: 'web-form',
+              actor: 'self',
+              policyVersion: '2026.1',
+            },
+            { idempotencyKey: key, retries: 0, timeoutMs: 1000 },
+          );
+          break;
+        } catch (err) {
+          const timedOut = err instanceof DsgError && err.code === ErrorCodes.TIMEOUT;
+          if (!timedOut || Date.now() > deadline) throw err;
+        }
+      }
       b.child.kill('SIGCONT');
       // Acknowledged while B was frozen: neither replica may answer from before it.
       expect(await decisions(40)).toEqual(Array(40).fill('DENY'));
