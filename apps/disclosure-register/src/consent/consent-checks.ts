@@ -18,16 +18,18 @@ interface Waiting {
 const MAX_CHECKS = 500;
 
 /**
- * The consent service's `check`, asked in batches: the checks that arrive while one batch is in
- * flight go together in the next `check-batch` call (one NATS round trip, one validation, one
- * reply for all), in order. A batch consent refuses as invalid is asked again one by one, so one
- * bad check never decides another's fate; any other failure fails every check of the batch
- * (each disclosure is then denied as CONSENT_UNAVAILABLE: fail closed).
+ * The consent service's `check`, asked in batches: the checks that arrive in one turn of the event
+ * loop, or while one batch is in flight, go together in the next `check-batch` call (one NATS
+ * round trip, one validation, one reply for all), in order. A batch consent refuses as invalid is
+ * asked again one by one, so one bad check never decides another's fate; any other failure fails
+ * every check of the batch (each disclosure is then denied as CONSENT_UNAVAILABLE: fail closed).
  */
 @Injectable()
 export class ConsentChecks {
   private waiting: Waiting[] = [];
   private inFlight = 0;
+  /** A flush is scheduled for the end of this turn of the event loop. */
+  private gathering = false;
 
   constructor(
     private readonly dsg: DsgClient,
@@ -37,8 +39,18 @@ export class ConsentChecks {
   check(request: CheckRequest): Promise<CheckReply> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ request, resolve, reject });
-      // One batch at a time in flight per instance; the rest gather behind it.
-      if (this.inFlight === 0) void this.flush();
+      // One batch at a time in flight per instance; the rest gather behind it. The first of a
+      // burst waits for the rest too: requests that arrive together (one socket read, say the
+      // callers a committed batch just answered) are dispatched one after another in this turn of
+      // the event loop, and flushing at the first would send it alone and make the others wait a
+      // whole round trip behind it.
+      if (this.inFlight === 0 && !this.gathering) {
+        this.gathering = true;
+        setImmediate(() => {
+          this.gathering = false;
+          if (this.inFlight === 0) void this.flush();
+        });
+      }
     });
   }
 
