@@ -20,6 +20,7 @@ import { GrpcTestClient } from './support/grpc';
 import { e2eEnv, runtimeDataSource, sqlErrorCode } from './support/e2e-env';
 import { connectAs } from './support/nats-users';
 import { ServiceProcess } from './support/service-process';
+import { waitUntil } from './support/wait';
 
 /**
  * The disclosure register (issue 5): every disclosure checked (POL-1, POL-2, HIP-4, HIP-5 and
@@ -378,15 +379,12 @@ describe('disclosure register: disclose, record, verify', () => {
 
   it('answers the log and recipient queries over gRPC as over NATS; bad input is INVALID_ARGUMENT naming the field', async () => {
     const receipt = await disclose(financing({ description: 'gRPC proof application' }));
-    const deadline = Date.now() + 10_000;
     const sealed = () =>
       ops.disclosureRegister.treeHead().then(
         (h) => h.treeSize,
         () => 0, // none sealed yet
       );
-    while ((await sealed()) <= receipt.position && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil(async () => (await sealed()) > receipt.position);
     const grpc = new GrpcTestClient(SERVICES['disclosure-register'], register.grpcPort);
     const ok = async <T>(method: string, request: object): Promise<T> => {
       const reply = await grpc.call<T>(method, request);

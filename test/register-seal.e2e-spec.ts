@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { connectClient } from './support/clients';
 import { e2eEnv } from './support/e2e-env';
 import { ServiceProcess } from './support/service-process';
+import { waitUntil } from './support/wait';
 
 /**
  * Sealing a tree head does not hold up appends: a seal takes a lock of its own, not the log's
@@ -89,10 +90,7 @@ describe('disclosure register: sealing beside appends', () => {
       // With the append lock held (an append committing), a seal goes through all the same.
       appendLock = await hold('dsg-register-append');
       await sealLock.release();
-      const deadline = Date.now() + 5000;
-      while ((await sealedSize()) < end && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitUntil(async () => (await sealedSize()) >= end, 5000);
       expect(await sealedSize()).toBeGreaterThanOrEqual(end);
     } finally {
       await sealLock.release().catch(() => undefined);
@@ -108,10 +106,7 @@ describe('disclosure register: sealing beside appends', () => {
         (await owner.query('SELECT count(*) AS n FROM disclosure_register.entries')).rows[0].n,
       );
     // Everything before this test sealed first, then a backlog of ten entries held back.
-    const settle = Date.now() + 5000;
-    while ((await sealedSize()) < (await entries()) && Date.now() < settle) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(async () => (await sealedSize()) >= (await entries()), 5000);
     const before = await sealedSize();
     expect(before).toBe(await entries());
     const sealLock = await hold('dsg-register-seal');
@@ -124,10 +119,7 @@ describe('disclosure register: sealing beside appends', () => {
     } finally {
       await sealLock.release();
     }
-    const deadline = Date.now() + 5000;
-    while ((await sealedSize()) < end && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(async () => (await sealedSize()) >= end, 5000);
     const { rows } = await owner.query(
       'SELECT tree_size FROM disclosure_register.tree_heads WHERE tree_size > $1 ORDER BY tree_size',
       [before],
@@ -160,19 +152,14 @@ describe('disclosure register: sealing beside appends', () => {
       const found = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
       return found ? Number(found[1]) : undefined;
     };
-    const waitUntil = async (holds: () => Promise<boolean>) => {
-      const deadline = Date.now() + 10_000;
-      while (!(await holds())) {
-        if (Date.now() > deadline) throw new Error('not within 10 s');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
     await disclose(200);
     // Nobody asks: the register verifies its log all the same.
     const since = Date.now() / 1000;
-    await waitUntil(
-      async () => ((await metric('dsg_register_verify_last_run_timestamp_seconds')) ?? 0) > since,
-    );
+    expect(
+      await waitUntil(
+        async () => ((await metric('dsg_register_verify_last_run_timestamp_seconds')) ?? 0) > since,
+      ),
+    ).toBe(true);
     expect(await metric('dsg_register_verify_valid')).toBe(1);
     expect(await metric('dsg_register_verify_entries')).toBeGreaterThan(0);
 
@@ -188,11 +175,13 @@ describe('disclosure register: sealing beside appends', () => {
       victim.leaf.replace('"v":1', '"v":2'),
     ]);
     try {
-      await waitUntil(
-        async () =>
-          ((await metric('dsg_register_verify_last_run_timestamp_seconds')) ?? 0) > changed &&
-          (await metric('dsg_register_verify_valid')) === 0,
-      );
+      expect(
+        await waitUntil(
+          async () =>
+            ((await metric('dsg_register_verify_last_run_timestamp_seconds')) ?? 0) > changed &&
+            (await metric('dsg_register_verify_valid')) === 0,
+        ),
+      ).toBe(true);
       const alarm = register.lines.find((l) => l.includes('register verify found the log'));
       expect(alarm).toContain(`"firstBadPosition":${Number(victim.position)}`);
       expect(alarm).toContain('"level":"error"');
@@ -202,6 +191,8 @@ describe('disclosure register: sealing beside appends', () => {
         victim.leaf,
       ]);
     }
-    await waitUntil(async () => (await metric('dsg_register_verify_valid')) === 1);
+    expect(await waitUntil(async () => (await metric('dsg_register_verify_valid')) === 1)).toBe(
+      true,
+    );
   }, 30_000);
 });
