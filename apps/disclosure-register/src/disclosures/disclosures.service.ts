@@ -267,10 +267,10 @@ export class DisclosuresService {
    * lock (appendOptimistically). Batches are taken only when the one in flight has committed, so
    * a second is sent behind it (PIPELINE_DEPTH, on the same connection, at the positions after
    * it) only when more than MAX_BATCH requests were waiting; under a steady load one batch is in
-   * flight at a time (measured: never two at 64 callers). When a batch cannot be tried so, or its assumptions turned out
-   * wrong, it is appended under the lock (appendLocked), in its turn; no new batch is sent before
-   * those sent on the wrong assumptions are settled. A batch that fails answers every request in
-   * it with the failure, and none of them was recorded.
+   * flight at a time (measured: never two at 64 callers). When a batch cannot be tried so, or its
+   * assumptions turned out wrong, it is appended under the lock (appendLocked), in its turn; no
+   * new batch is sent before those sent on the wrong assumptions are settled. A batch that fails
+   * answers every request in it with the failure, and none of them was recorded.
    */
   private async drain(): Promise<void> {
     this.writing = true;
