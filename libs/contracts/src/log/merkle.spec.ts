@@ -5,8 +5,12 @@ import {
   inclusionProof,
   inclusionProofs,
   leafHash,
+  MerkleLevels,
   nodeHash,
+  pushSubtree,
+  rangeRoot,
   rootHash,
+  subtreesOf,
   verifyConsistency,
   verifyInclusion,
 } from './merkle';
@@ -72,6 +76,42 @@ describe('Merkle tree (RFC 9162)', () => {
         expect(verifyInclusion(m, n, tree[m], proofs[m], root)).toBe(true);
       }
     }
+  });
+
+  it('gives, from the tree kept level by level, the same root and audit paths as inclusionProof', () => {
+    for (let n = 1; n <= 40; n++) {
+      const tree = leaves(n);
+      const levels = new MerkleLevels(Buffer.concat(tree));
+      expect(levels.root()).toEqual(referenceRoot(tree));
+      for (let m = 0; m < n; m++) expect(levels.proof(m)).toEqual(inclusionProof(m, tree));
+    }
+    expect(new MerkleLevels(Buffer.alloc(0)).root()).toEqual(EMPTY_ROOT);
+  });
+
+  it('roots any range [from, to) between the subtrees left and right of it (an export’s proof)', () => {
+    const subtreeRoot = (tree: Buffer[], s: { start: number; height: number }) =>
+      rootHash(tree.slice(s.start, s.start + 2 ** s.height));
+    for (let n = 1; n <= 24; n++) {
+      const tree = leaves(n);
+      for (let from = 0; from <= n; from++) {
+        for (let to = from; to <= n; to++) {
+          const nodes: { height: number; hash: Buffer }[] = [];
+          // Left: the compact range of [0, from); the range's own leaves; right: [to, n).
+          for (const s of subtreesOf(0, from))
+            nodes.push({ height: s.height, hash: subtreeRoot(tree, s) });
+          for (let i = from; i < to; i++) pushSubtree(nodes, { height: 0, hash: tree[i] });
+          for (const s of subtreesOf(to, n))
+            pushSubtree(nodes, { height: s.height, hash: subtreeRoot(tree, s) });
+          expect(rangeRoot({ nodes, size: n })).toEqual(referenceRoot(tree));
+        }
+      }
+    }
+    expect(subtreesOf(5, 13)).toEqual([
+      { start: 5, height: 0 },
+      { start: 6, height: 1 },
+      { start: 8, height: 2 },
+      { start: 12, height: 0 },
+    ]);
   });
 
   it('proves every earlier tree a prefix of every later one, and refuses a rewritten history', () => {

@@ -249,3 +249,73 @@ export function verifyConsistency(
   );
   return ended && fr.equals(firstRoot) && sr.equals(secondRoot);
 }
+
+/**
+ * The complete subtrees that make up the leaves [from, to), left to right, each as its first
+ * leaf and height: at each step the largest subtree that starts there (aligned to its size) and
+ * ends by `to`. Pushed (pushSubtree) after a compact range of [0, from) they make one of [0, to).
+ */
+export function subtreesOf(from: number, to: number): { start: number; height: number }[] {
+  const out: { start: number; height: number }[] = [];
+  let at = from;
+  while (at < to) {
+    let height = 0;
+    while (at % 2 ** (height + 1) === 0 && at + 2 ** (height + 1) <= to) height++;
+    out.push({ start: at, height });
+    at += 2 ** height;
+  }
+  return out;
+}
+
+/**
+ * Every level of the tree over `size` leaf hashes (32 bytes each, concatenated), for audit paths
+ * of many leaves of one tree: RFC 9162's tree is the one where, level by level, nodes pair off left
+ * to right and a last node without a partner goes up as it is. About 64 bytes per leaf.
+ */
+export class MerkleLevels {
+  private readonly levels: Buffer[];
+
+  constructor(leaves: Buffer) {
+    if (leaves.length % 32 !== 0) throw new RangeError('leaf hashes are 32 bytes each');
+    this.levels = [leaves];
+    let level = leaves;
+    while (level.length > 32) {
+      const count = level.length / 32;
+      const next = Buffer.alloc(Math.ceil(count / 2) * 32);
+      for (let i = 0; i + 1 < count; i += 2) {
+        nodeHash(
+          level.subarray(i * 32, i * 32 + 32),
+          level.subarray(i * 32 + 32, i * 32 + 64),
+        ).copy(next, (i / 2) * 32);
+      }
+      if (count % 2 === 1) level.copy(next, ((count - 1) / 2) * 32, (count - 1) * 32);
+      this.levels.push(next);
+      level = next;
+    }
+  }
+
+  get size(): number {
+    return this.levels[0].length / 32;
+  }
+
+  root(): Hash {
+    return this.size === 0 ? EMPTY_ROOT : Buffer.from(this.levels[this.levels.length - 1]);
+  }
+
+  /** The audit path of leaf `m`, from its sibling up (as inclusionProof gives it). */
+  proof(m: number): Hash[] {
+    if (!Number.isInteger(m) || m < 0 || m >= this.size) {
+      throw new RangeError('leaf index outside the tree');
+    }
+    const path: Hash[] = [];
+    let index = m;
+    for (let l = 0; l < this.levels.length - 1; l++) {
+      const sibling = index ^ 1;
+      if (sibling * 32 < this.levels[l].length) {
+        path.push(Buffer.from(this.levels[l].subarray(sibling * 32, sibling * 32 + 32)));
+      }
+      index >>= 1;
+    }
+    return path;
+  }
+}
