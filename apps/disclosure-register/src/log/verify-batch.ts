@@ -1,6 +1,7 @@
-import { canonicalJson } from '@dsg/contracts/log/canonical-json';
+import { detailsCommitted, leafMembers } from '@dsg/contracts/log/leaf';
 import { type CompactRange, extendRange, leafHashInPlace } from '@dsg/contracts/log/merkle';
-import { createHash, hash } from 'node:crypto';
+
+export { commitment, commitmentOfText } from '@dsg/contracts/log/leaf';
 
 /**
  * What `verify` does to each entry, over a batch of entries read with `COPY (SELECT position,
@@ -36,48 +37,6 @@ export interface BatchResult {
   /** The batch's compact range at each head size in `headSizes` that was reached. */
   snapshots: { size: number; nodes: Nodes }[];
 }
-
-// The salt and details are hashed in one call from a reused buffer (synchronous, so safe).
-const scratch = Buffer.alloc(64 * 1024);
-
-/** SHA-256 over the salt and the canonical JSON of the details, hex: the leaf's commitment. */
-export function commitment(salt: Uint8Array, details: unknown): string {
-  return commitmentOfText(salt, canonicalJson(details));
-}
-
-/** The commitment to details given as their canonical JSON text. */
-export function commitmentOfText(salt: Uint8Array, text: string): string {
-  if (salt.length + text.length * 3 > scratch.length) {
-    return createHash('sha256').update(salt).update(text).digest('hex');
-  }
-  scratch.set(salt, 0);
-  const length = salt.length + scratch.write(text, salt.length, 'utf8');
-  return hash('sha256', scratch.subarray(0, length), 'hex');
-}
-
-/** SHA-256 over the salt and the details' bytes as stored, hex. */
-function storedCommitment(salt: Uint8Array, bytes: Buffer, start: number, end: number): string {
-  if (salt.length + end - start > scratch.length) {
-    return createHash('sha256').update(salt).update(bytes.subarray(start, end)).digest('hex');
-  }
-  scratch.set(salt, 0);
-  bytes.copy(scratch, salt.length, start, end);
-  return hash('sha256', scratch.subarray(0, salt.length + end - start), 'hex');
-}
-
-/** Whether details stored in another form than canonical JSON are the committed content. */
-function canonicalCommits(salt: Uint8Array, text: string, committed: unknown): boolean {
-  let details: unknown;
-  try {
-    details = JSON.parse(text);
-  } catch {
-    return false; // not JSON: commits to nothing
-  }
-  return commitment(salt, details) === committed;
-}
-
-const POSITION_KEY = Buffer.from('"position":');
-const DETAILS_KEY = Buffer.from('"details":"');
 
 /**
  * Checks a batch's entries: each at its place, its leaf hashing to its stored hash, its details
@@ -129,10 +88,7 @@ export function checkBatch(job: BatchJob): BatchResult {
       // as they are; details stored otherwise (written before it did, as jsonb) are parsed and
       // canonicalised first. Either way they must be the committed content.
       const salt = bytes.subarray(saltStart, saltStart + saltLength);
-      if (
-        storedCommitment(salt, bytes, detailsStart, detailsEnd) !== members.details &&
-        !canonicalCommits(salt, bytes.toString('utf8', detailsStart, detailsEnd), members.details)
-      ) {
+      if (!detailsCommitted(salt, bytes, detailsStart, detailsEnd, members.details)) {
         return result({ position, problem: 'details do not match their commitment' });
       }
     }
@@ -143,33 +99,6 @@ export function checkBatch(job: BatchJob): BatchResult {
     }
   }
   return result();
-}
-
-/** A leaf's `position` and `details` members (undefined if it is not a JSON object). */
-function leafMembers(
-  bytes: Buffer,
-  start: number,
-  end: number,
-): { position?: unknown; details?: unknown } | undefined {
-  const leaf = bytes.subarray(start, end);
-  const p = leaf.indexOf(POSITION_KEY);
-  const d = leaf.indexOf(DETAILS_KEY);
-  if (p >= 0 && d >= 0) {
-    let i = p + POSITION_KEY.length;
-    let position = 0;
-    for (let c = leaf[i]; c >= 0x30 && c <= 0x39; c = leaf[++i])
-      position = position * 10 + c - 0x30;
-    const close = leaf.indexOf(0x22, d + DETAILS_KEY.length);
-    if (i > p + POSITION_KEY.length && (leaf[i] === 0x2c || leaf[i] === 0x7d) && close > 0) {
-      return { position, details: leaf.toString('latin1', d + DETAILS_KEY.length, close) };
-    }
-  }
-  try {
-    const parsed = JSON.parse(leaf.toString('utf8')) as unknown;
-    return parsed !== null && typeof parsed === 'object' ? parsed : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
