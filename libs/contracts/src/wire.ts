@@ -11,7 +11,23 @@ export const Headers = {
   REQUEST_ID: 'Request-Id',
   /** The gateway-signed assertion of the person acting (see identity/identity.ts). */
   ASSERTION: 'Dsg-Assertion',
+  /**
+   * On a reply: raw bytes follow the JSON envelope, after its first newline (which JSON text
+   * never holds unescaped). For bulk data, which JSON would have to escape and unescape.
+   */
+  BODY: 'Dsg-Body',
 } as const;
+
+/**
+ * A handler's answer with raw bytes besides its JSON data (Headers.BODY): the typed client sets
+ * them as the reply's `body`.
+ */
+export class WithBody<T> {
+  constructor(
+    readonly data: T,
+    readonly body: Uint8Array,
+  ) {}
+}
 
 /** Subjects in contracts are relative; on the wire they carry the deployment's prefix. */
 export function qualifySubject(prefix: string, subject: string): string {

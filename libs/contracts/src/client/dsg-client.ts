@@ -188,7 +188,15 @@ export class DsgClient implements ServiceClients {
     );
     let envelope: ReplyEnvelope<Res>;
     try {
-      envelope = codec.decode(raw.data) as ReplyEnvelope<Res>;
+      if (raw.headers?.get(Headers.BODY) === 'attached') {
+        const end = raw.data.indexOf(0x0a);
+        envelope = codec.decode(raw.data.subarray(0, end)) as ReplyEnvelope<Res>;
+        if (envelope.ok) {
+          envelope = { ok: true, data: { ...envelope.data, body: raw.data.subarray(end + 1) } };
+        }
+      } else {
+        envelope = codec.decode(raw.data) as ReplyEnvelope<Res>;
+      }
     } catch {
       throw new DsgError(ErrorCodes.INTERNAL, `Unreadable reply on ${subject}`);
     }

@@ -9,6 +9,7 @@ import {
   callerOf,
   rpcSubscription,
   type ReplyEnvelope,
+  WithBody,
 } from '@dsg/contracts';
 import {
   BaseRpcContext,
@@ -18,7 +19,13 @@ import {
   Transport,
 } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
-import type { Msg, MsgHdrs, NatsConnection, Subscription } from 'nats';
+import {
+  headers as natsHeaders,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from 'nats';
 import { RpcErrorReply } from '../errors/exception-filters';
 import { toErrorBody } from '../errors/error-mapping';
 import type { ContractValidationPipe } from '../errors/validation.pipe';
@@ -225,6 +232,16 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
 
   private respond(msg: Msg, envelope: ReplyEnvelope<unknown>): void {
     try {
+      if (envelope.ok && envelope.data instanceof WithBody) {
+        const json = encoder.encode(`${JSON.stringify({ ok: true, data: envelope.data.data })}\n`);
+        const payload = new Uint8Array(json.length + envelope.data.body.length);
+        payload.set(json, 0);
+        payload.set(envelope.data.body, json.length);
+        const h = natsHeaders();
+        h.set(Headers.BODY, 'attached');
+        msg.respond(payload, { headers: h });
+        return;
+      }
       msg.respond(encoder.encode(JSON.stringify(envelope)));
     } catch (err) {
       // The connection is gone; the caller will time out and retry with its idempotency key.
