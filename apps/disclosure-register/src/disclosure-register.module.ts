@@ -5,6 +5,8 @@ import { ConsentChecks } from './consent/consent-checks';
 import { loadRegisterConfig, REGISTER_CONFIG } from './config/register.config';
 import { DisclosuresController } from './disclosures/disclosures.controller';
 import { DisclosuresService } from './disclosures/disclosures.service';
+import { ExportsController } from './exports/exports.controller';
+import { ExportsService } from './exports/exports.service';
 import { RegisterLog } from './log/register-log.service';
 import { PolicyClient } from './policy/policy.client';
 import { RecipientsController } from './recipients/recipients.controller';
@@ -16,7 +18,7 @@ import { RecipientsService } from './recipients/recipients.service';
  * operations) is provided around it by runService.
  */
 @Module({
-  controllers: [RecipientsController, DisclosuresController, BreachesController],
+  controllers: [RecipientsController, DisclosuresController, BreachesController, ExportsController],
   providers: [
     { provide: REGISTER_CONFIG, useFactory: () => loadRegisterConfig() },
     PolicyClient,
@@ -25,6 +27,7 @@ import { RecipientsService } from './recipients/recipients.service';
     BreachesService,
     ConsentChecks,
     DisclosuresService,
+    ExportsService,
   ],
 })
 export class DisclosureRegisterModule {}

@@ -61,6 +61,12 @@ import {
   VerifyLogRequest,
 } from './register/disclosures.dto';
 import {
+  ExportManifest,
+  ExportManifestRequest,
+  ExportPageReply,
+  ExportPageRequest,
+} from './register/exports.dto';
+import {
   GetRecipientRequest,
   ListRecipientsReply,
   ListRecipientsRequest,
@@ -375,6 +381,20 @@ export const Rpc = {
       VerifyLogRequest,
       VerifyLogReply,
       'Recomputes every leaf and every sealed tree head; names the first entry that does not match.',
+      'query',
+    ),
+    exportManifest: rpc(
+      'disclosure-register.exports.manifest',
+      ExportManifestRequest,
+      ExportManifest,
+      'The signed manifest of an export (a contiguous range, or the entries matching a filter) fixed to a sealed tree head: what it holds and what it proves. Auditor or privacy officer, through the gateway.',
+      'query',
+    ),
+    exportPage: rpc(
+      'disclosure-register.exports.page',
+      ExportPageRequest,
+      ExportPageReply,
+      "One page of an export's lines (raw bytes after the JSON reply), from a position. Auditor or privacy officer, through the gateway.",
       'query',
     ),
   },

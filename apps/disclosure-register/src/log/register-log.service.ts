@@ -421,7 +421,8 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     };
   }
 
-  private async sealedHead(treeSize?: number): Promise<TreeHeadReply> {
+  /** A sealed tree head: of `treeSize` entries, or the newest. NOT_FOUND if there is none. */
+  async sealedHead(treeSize?: number): Promise<TreeHeadReply> {
     const [row] = (await this.dataSource.query(
       `SELECT tree_size, root_hash, sealed_at, kid, signature FROM disclosure_register.tree_heads
         WHERE $1::bigint IS NULL OR tree_size = $1 ORDER BY tree_size DESC LIMIT 1`,

@@ -137,6 +137,12 @@ export class KeyRing {
     return this.rejected;
   }
 
+  /** The key id `sign` signs with now (for a message that must name its key in what is signed). */
+  get activeKeyId(): string {
+    if (!this.activeKid) throw new Error('no active signing key: KeyRing.init() first');
+    return this.activeKid;
+  }
+
   sign(data: Uint8Array | string): Signature {
     const key = this.activeKid ? this.keys.get(this.activeKid) : undefined;
     if (!key?.privateKey) throw new Error('no active signing key: KeyRing.init() first');

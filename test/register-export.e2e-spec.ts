@@ -1,0 +1,283 @@
+import {
+  type DsgClient,
+  type DsgError,
+  ErrorCodes,
+  type ExportManifest,
+  type ExportManifestRequest,
+  exportRegister,
+  type PublicSigningKey,
+  type Role,
+  verifyExport,
+} from '@dsg/contracts';
+import { DEVELOPMENT_SIGNING_KEY_SECRET, KeyRing, signAssertion } from '@dsg/platform';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { DataSource } from 'typeorm';
+import { connectClient } from './support/clients';
+import { runtimeDataSource } from './support/e2e-env';
+import { ServiceProcess } from './support/service-process';
+import { waitUntil } from './support/wait';
+
+/**
+ * Auditor exports of the register, through its public NATS API as the gateway carries people's
+ * assertions, verified offline with nothing but the export, its manifest and the published keys
+ * (the function and the command); and the same file changed by one byte, a line removed or two
+ * lines swapped does not verify.
+ */
+describe('disclosure register: exports that verify offline', () => {
+  const run = Date.now().toString(36);
+  const subjects = [`exp-a-${run}`, `exp-b-${run}`];
+  let processes: ServiceProcess[];
+  let booking: DsgClient;
+  let asGateway: DsgClient;
+  let gatewayDb: DataSource;
+  let gatewayRing: KeyRing;
+  let keys: PublicSigningKey[];
+  let lastPosition = 0;
+
+  const as = (roles: Role[]) => ({
+    assertion: signAssertion(
+      gatewayRing,
+      { subject: 'auditor-1', roles },
+      'disclosure-register',
+      60,
+    ),
+    retries: 0,
+  });
+  const exported = async (request: ExportManifestRequest, pageSize?: number) => {
+    const chunks: Buffer[] = [];
+    const manifest = await exportRegister(
+      asGateway,
+      request,
+      (c) => void chunks.push(Buffer.from(c)),
+      {
+        assertion: as(['auditor']).assertion,
+        ...(pageSize ? { pageSize } : {}),
+      },
+    );
+    return { manifest, bytes: Buffer.concat(chunks) };
+  };
+  const verify = (bytes: Buffer, manifest: ExportManifest) =>
+    verifyExport(
+      (async function* () {
+        // In uneven chunks, as a file is read: lines are cut across them.
+        for (let i = 0; i < bytes.length; i += 777) yield bytes.subarray(i, i + 777);
+      })(),
+      manifest,
+      keys,
+    );
+  const lines = (bytes: Buffer) => bytes.toString('utf8').split('\n').slice(0, -1);
+  const joined = (ls: string[]) => Buffer.from(`${ls.join('\n')}\n`);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => {
+        throw new Error('expected a refusal');
+      },
+      (err: unknown) => err as DsgError,
+    );
+
+  beforeAll(async () => {
+    processes = [
+      await ServiceProcess.start('gateway'),
+      await ServiceProcess.start('consent'),
+      await ServiceProcess.start('disclosure-register', { SEAL_EVERY_MS: '300' }),
+    ];
+    await Promise.all(processes.map((p) => p.waitReady()));
+    booking = await connectClient('booking');
+    asGateway = await connectClient('gateway');
+    gatewayDb = await runtimeDataSource('gateway', 1).initialize();
+    gatewayRing = new KeyRing(gatewayDb, 'gateway', 'gateway', DEVELOPMENT_SIGNING_KEY_SECRET);
+    await gatewayRing.reload();
+    for (const clientId of subjects) {
+      await booking.consent.subjectUpsert({ clientId, dateOfBirth: '1981-02-03' });
+    }
+    // Allowed and denied entries, to two recipients, with details that need escaping.
+    for (let i = 0; i < 12; i++) {
+      const receipt = await booking.disclosureRegister.disclose(
+        {
+          clientId: subjects[i % 2],
+          recipientId: i % 3 === 0 ? 'crm-vendor' : 'cherry',
+          purpose: i % 3 === 0 ? 'appointment-reminders' : 'payments-and-memberships',
+          legalBasis: i % 3 === 0 ? 'health-care-operations' : 'payment',
+          categories:
+            i % 3 === 0 ? ['identifiers.name'] : ['identifiers.name', 'payment.financing'],
+          description: `Export test ${i}: "quoted", comma, and ünïcode`,
+        },
+        { idempotencyKey: `exp-${run}-${i}`, retries: 0 },
+      );
+      lastPosition = receipt.position;
+    }
+    await waitUntil(
+      async () =>
+        // NOT_FOUND until the first head is sealed.
+        (await booking.disclosureRegister.treeHead().catch(() => ({ treeSize: 0 }))).treeSize >
+        lastPosition,
+      15_000,
+    );
+    keys = (await booking.disclosureRegister.signingKeys()).keys;
+  }, 120_000);
+
+  afterAll(async () => {
+    await booking?.close();
+    await asGateway?.close();
+    await gatewayDb?.destroy();
+    await Promise.all((processes ?? []).map((p) => p.stop()));
+  });
+
+  it('exports the whole log as CSV, a few entries a page, and it verifies offline', async () => {
+    const { manifest, bytes } = await exported({ format: 'csv' }, 5);
+    expect(manifest).toMatchObject({ kind: 'range', format: 'csv', fromPosition: 0 });
+    expect(manifest.toPosition).toBe(manifest.treeHead.treeSize);
+    expect(manifest.entries).toBe(manifest.treeHead.treeSize);
+    expect(lines(bytes)).toHaveLength(manifest.entries + 1);
+    expect(lines(bytes)[0]).toBe('position,leaf_hash,leaf,details,salt');
+    await expect(verify(bytes, manifest)).resolves.toEqual({
+      valid: true,
+      entries: manifest.entries,
+    });
+  });
+
+  it('names the first bad line of an export changed by one byte, a line removed, or two lines swapped', async () => {
+    const { manifest, bytes } = await exported({ format: 'csv' });
+    const all = lines(bytes);
+    const target = all.findIndex((l) => l.includes('Export test 4'));
+    expect(target).toBeGreaterThan(0);
+
+    // One byte of a leaf: its hash no longer matches.
+    const leafByte = all.map((l, i) =>
+      i === target ? l.replace('payments-and-memberships', 'payments-and-membershipz') : l,
+    );
+    await expect(verify(joined(leafByte), manifest)).resolves.toMatchObject({
+      valid: false,
+      line: target + 1,
+      problem: 'the leaf does not match its hash',
+    });
+    // One byte of the personal details: no longer what the leaf commits to.
+    const detailsByte = all.map((l, i) =>
+      i === target ? l.replace('Export test 4', 'Export test 5') : l,
+    );
+    await expect(verify(joined(detailsByte), manifest)).resolves.toMatchObject({
+      valid: false,
+      line: target + 1,
+      problem: 'the details do not match their commitment',
+    });
+    // A line removed: the next is not at the expected position.
+    const removed = all.filter((_, i) => i !== target);
+    await expect(verify(joined(removed), manifest)).resolves.toMatchObject({
+      valid: false,
+      line: target + 1,
+    });
+    // Two lines swapped.
+    const swapped = [...all];
+    [swapped[target], swapped[target + 1]] = [swapped[target + 1], swapped[target]];
+    await expect(verify(joined(swapped), manifest)).resolves.toMatchObject({
+      valid: false,
+      line: target + 1,
+    });
+    // The tail cut: the export ends early.
+    await expect(verify(joined(all.slice(0, -1)), manifest)).resolves.toMatchObject({
+      valid: false,
+      problem: expect.stringContaining('the export ends after'),
+    });
+    // A manifest changed after signing.
+    await expect(
+      verify(bytes, { ...manifest, entries: manifest.entries - 1 }),
+    ).resolves.toMatchObject({
+      valid: false,
+      line: 0,
+      problem: expect.stringContaining('signature does not verify'),
+    });
+  });
+
+  it('verifies a range in the middle of the log against the subtrees either side of it (JSON Lines)', async () => {
+    const head = await booking.disclosureRegister.treeHead();
+    const fromPosition = Math.max(0, lastPosition - 7);
+    const toPosition = Math.min(head.treeSize, lastPosition - 2);
+    const { manifest, bytes } = await exported({ format: 'jsonl', fromPosition, toPosition }, 2);
+    expect(manifest.entries).toBe(toPosition - fromPosition);
+    expect(manifest.rangeProof!.left.length).toBeGreaterThan(0);
+    expect(lines(bytes)).toHaveLength(toPosition - fromPosition);
+    expect(JSON.parse(lines(bytes)[0])).toMatchObject({ position: fromPosition });
+    await expect(verify(bytes, manifest)).resolves.toEqual({
+      valid: true,
+      entries: toPosition - fromPosition,
+    });
+  });
+
+  it('exports the entries a filter selects, each with its inclusion proof, and notices one left out', async () => {
+    for (const format of ['csv', 'jsonl'] as const) {
+      const { manifest, bytes } = await exported({
+        format,
+        filter: { clientId: subjects[0], recipientId: 'cherry' },
+      });
+      expect(manifest.kind).toBe('filtered');
+      expect(manifest.proves).toContain('does not prove that no other entry matches');
+      // Entries 2, 4, 8 and 10 of the twelve: subject a, to Cherry.
+      expect(manifest.entries).toBe(4);
+      const body = lines(bytes).slice(format === 'csv' ? 1 : 0);
+      expect(body).toHaveLength(4);
+      expect(body.every((l) => l.includes(subjects[0]))).toBe(true);
+      await expect(verify(bytes, manifest)).resolves.toEqual({ valid: true, entries: 4 });
+      const dropped = lines(bytes).filter((_, i) => i !== lines(bytes).length - 1);
+      await expect(verify(joined(dropped), manifest)).resolves.toMatchObject({
+        valid: false,
+        problem: 'the export ends after 3 entries; the manifest has 4',
+      });
+    }
+  });
+
+  it('verifies with the command, and names the bad line with a non-zero exit', async () => {
+    const { manifest, bytes } = await exported({ format: 'csv' });
+    const dir = mkdtempSync(join(tmpdir(), 'dsg-export-'));
+    writeFileSync(join(dir, 'export.csv'), bytes);
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    writeFileSync(join(dir, 'keys.json'), JSON.stringify({ keys }));
+    const command = (file: string) =>
+      promisify(execFile)(process.execPath, [
+        'scripts/verify-export.mjs',
+        join(dir, file),
+        join(dir, 'manifest.json'),
+        join(dir, 'keys.json'),
+      ]);
+    const ok = await command('export.csv');
+    expect(ok.stdout).toContain(`valid: ${manifest.entries} entries`);
+    const all = lines(bytes);
+    writeFileSync(join(dir, 'bad.csv'), joined([...all.slice(0, 3), ...all.slice(4)]));
+    const bad = await command('bad.csv').then(
+      () => undefined,
+      (err: { code: number; stdout: string }) => err,
+    );
+    expect(bad?.code).toBe(1);
+    expect(bad?.stdout).toContain('invalid: line 4:');
+  });
+
+  it('refuses exports to callers without the auditor or privacy officer role, and bad ranges by field', async () => {
+    const noAssertion = await failure(
+      asGateway.disclosureRegister.exportManifest({ format: 'csv' }, { retries: 0 }),
+    );
+    expect(noAssertion.code).toBe(ErrorCodes.UNAUTHENTICATED);
+    const operator = await failure(
+      asGateway.disclosureRegister.exportManifest({ format: 'csv' }, as(['operator'])),
+    );
+    expect(operator.code).toBe(ErrorCodes.FORBIDDEN);
+    const head = await booking.disclosureRegister.treeHead();
+    const beyond = await failure(
+      asGateway.disclosureRegister.exportManifest(
+        { format: 'csv', toPosition: head.treeSize + 10, treeSize: head.treeSize },
+        as(['auditor']),
+      ),
+    );
+    expect(beyond.code).toBe(ErrorCodes.VALIDATION_FAILED);
+    expect(beyond.fields).toEqual([expect.objectContaining({ field: 'toPosition' })]);
+    const format = await failure(
+      asGateway.disclosureRegister.exportManifest(
+        { format: 'xlsx' } as unknown as ExportManifestRequest,
+        as(['auditor']),
+      ),
+    );
+    expect(format.code).toBe(ErrorCodes.VALIDATION_FAILED);
+  });
+});
