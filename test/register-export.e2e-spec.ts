@@ -1,6 +1,5 @@
 import {
   type DsgClient,
-  type DsgError,
   ErrorCodes,
   type ExportManifest,
   type ExportManifestRequest,
@@ -17,6 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { connectClient } from './support/clients';
+import { refusal } from './support/refusal';
 import { runtimeDataSource } from './support/e2e-env';
 import { ServiceProcess } from './support/service-process';
 import { waitUntil } from './support/wait';
@@ -71,13 +71,6 @@ describe('disclosure register: exports that verify offline', () => {
     );
   const lines = (bytes: Buffer) => bytes.toString('utf8').split('\n').slice(0, -1);
   const joined = (ls: string[]) => Buffer.from(`${ls.join('\n')}\n`);
-  const failure = (promise: Promise<unknown>) =>
-    promise.then(
-      () => {
-        throw new Error('expected a refusal');
-      },
-      (err: unknown) => err as DsgError,
-    );
 
   beforeAll(async () => {
     processes = [
@@ -255,16 +248,16 @@ describe('disclosure register: exports that verify offline', () => {
   });
 
   it('refuses exports to callers without the auditor or privacy officer role, and bad ranges by field', async () => {
-    const noAssertion = await failure(
+    const noAssertion = await refusal(
       asGateway.disclosureRegister.exportManifest({ format: 'csv' }, { retries: 0 }),
     );
     expect(noAssertion.code).toBe(ErrorCodes.UNAUTHENTICATED);
-    const operator = await failure(
+    const operator = await refusal(
       asGateway.disclosureRegister.exportManifest({ format: 'csv' }, as(['operator'])),
     );
     expect(operator.code).toBe(ErrorCodes.FORBIDDEN);
     const head = await booking.disclosureRegister.treeHead();
-    const beyond = await failure(
+    const beyond = await refusal(
       asGateway.disclosureRegister.exportManifest(
         { format: 'csv', toPosition: head.treeSize + 10, treeSize: head.treeSize },
         as(['auditor']),
@@ -272,7 +265,7 @@ describe('disclosure register: exports that verify offline', () => {
     );
     expect(beyond.code).toBe(ErrorCodes.VALIDATION_FAILED);
     expect(beyond.fields).toEqual([expect.objectContaining({ field: 'toPosition' })]);
-    const format = await failure(
+    const format = await refusal(
       asGateway.disclosureRegister.exportManifest(
         { format: 'xlsx' } as unknown as ExportManifestRequest,
         as(['auditor']),

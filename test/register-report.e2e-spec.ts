@@ -1,6 +1,5 @@
 import {
   type DsgClient,
-  type DsgError,
   ErrorCodes,
   EVENT_BATCH_HEADER,
   type ReportDisclosureRequest,
@@ -10,6 +9,7 @@ import { DEVELOPMENT_SIGNING_KEY_SECRET, KeyRing, signAssertion } from '@dsg/pla
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { connectClient } from './support/clients';
+import { refusal } from './support/refusal';
 import { e2eEnv, runtimeDataSource } from './support/e2e-env';
 import { ServiceProcess } from './support/service-process';
 
@@ -62,13 +62,6 @@ describe('disclosure register: reported disclosures and breach assessments', () 
   const officer = () => as(['privacy_officer']);
   const count = async (sql: string, params: unknown[] = []) =>
     Number((await owner.query(sql, params)).rows[0].n);
-  const failure = (promise: Promise<unknown>) =>
-    promise.then(
-      () => {
-        throw new Error('expected a refusal');
-      },
-      (err: unknown) => err as DsgError,
-    );
 
   beforeAll(async () => {
     processes = [
@@ -141,7 +134,7 @@ describe('disclosure register: reported disclosures and breach assessments', () 
       [{ source: 'rumour' as never }, 'source'],
     ];
     for (const [change, field] of cases) {
-      const err = await failure(report(reminders(change)));
+      const err = await refusal(report(reminders(change)));
       expect(err.code).toBe(ErrorCodes.VALIDATION_FAILED);
       expect(err.fields?.map((f) => f.field)).toContain(field);
     }
@@ -217,7 +210,7 @@ describe('disclosure register: reported disclosures and breach assessments', () 
       },
     };
     expect(
-      (await failure(asGateway.disclosureRegister.breachDecide(decision, officerCall))).code,
+      (await refusal(asGateway.disclosureRegister.breachDecide(decision, officerCall))).code,
     ).toBe(ErrorCodes.INVALID_STATE);
 
     expect(
@@ -231,7 +224,7 @@ describe('disclosure register: reported disclosures and breach assessments', () 
     });
 
     // A notifiable breach does not close before the individuals and the regulator are told.
-    const early = await failure(
+    const early = await refusal(
       asGateway.disclosureRegister.breachClose({ assessmentId }, officerCall),
     );
     expect(early.code).toBe(ErrorCodes.INVALID_STATE);
@@ -244,7 +237,7 @@ describe('disclosure register: reported disclosures and breach assessments', () 
     );
     expect(
       (
-        await failure(
+        await refusal(
           asGateway.disclosureRegister.breachNotify(
             { assessmentId, audience: 'individuals', notifiedAt, method: 'again' },
             officerCall,
@@ -272,7 +265,7 @@ describe('disclosure register: reported disclosures and breach assessments', () 
     expect(closed.history.slice(1).every((h) => h.by === 'officer-1')).toBe(true);
     expect(closed.notifications.map((n) => n.audience)).toEqual(['individuals', 'regulator']);
     expect(
-      (await failure(asGateway.disclosureRegister.breachReview({ assessmentId }, officerCall)))
+      (await refusal(asGateway.disclosureRegister.breachReview({ assessmentId }, officerCall)))
         .code,
     ).toBe(ErrorCodes.INVALID_STATE);
 
@@ -304,7 +297,7 @@ describe('disclosure register: reported disclosures and breach assessments', () 
       },
       officer(),
     );
-    const refused = await failure(
+    const refused = await refusal(
       asGateway.disclosureRegister.breachNotify(
         {
           assessmentId,
@@ -333,20 +326,20 @@ describe('disclosure register: reported disclosures and breach assessments', () 
     expect(listed.assessments.every((a) => a.state === 'open')).toBe(true);
     expect(
       (
-        await failure(
+        await refusal(
           asGateway.disclosureRegister.breachReview({ assessmentId }, as(['auditor'], 'auditor-1')),
         )
       ).code,
     ).toBe(ErrorCodes.FORBIDDEN);
     // Without an assertion, or from another NATS user than the gateway, nobody acts.
-    expect((await failure(asGateway.disclosureRegister.breachList({}, { retries: 0 }))).code).toBe(
+    expect((await refusal(asGateway.disclosureRegister.breachList({}, { retries: 0 }))).code).toBe(
       ErrorCodes.UNAUTHENTICATED,
     );
     expect(
-      (await failure(booking.disclosureRegister.breachReview({ assessmentId }, officer()))).code,
+      (await refusal(booking.disclosureRegister.breachReview({ assessmentId }, officer()))).code,
     ).toBe(ErrorCodes.UNAUTHENTICATED);
     // Bad input is a validation error naming the field.
-    const bad = await failure(
+    const bad = await refusal(
       asGateway.disclosureRegister.breachGet({ assessmentId: 'not-a-uuid' }, officer()),
     );
     expect(bad.code).toBe(ErrorCodes.VALIDATION_FAILED);
