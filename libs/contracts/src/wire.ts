@@ -25,7 +25,8 @@ export const Headers = {
 export class WithBody<T> {
   constructor(
     readonly data: T,
-    readonly body: Uint8Array,
+    /** The bytes, or their parts in order (joined once, into the reply). */
+    readonly body: Uint8Array | readonly Uint8Array[],
   ) {}
 }
 

@@ -106,12 +106,9 @@ export class ExportsService {
     const limit = request.limit ?? DEFAULT_PAGE;
     if (isFiltered(request.filter)) return this.filteredPage(request, head, from, to, limit);
     for (let n = Math.min(limit, to - from); ; n = Math.ceil(n / 2)) {
-      const body = n > 0 ? await this.copy(request.format, from, from + n) : Buffer.alloc(0);
-      if (body.length <= MAX_PAGE_BYTES || n === 1) {
-        return new WithBody(
-          { entries: n, ...(from + n < to ? { next: from + n } : {}) },
-          new Uint8Array(body.buffer, body.byteOffset, body.length),
-        );
+      const body = n > 0 ? await this.copy(request.format, from, from + n) : [];
+      if (body.reduce((bytes, part) => bytes + part.length, 0) <= MAX_PAGE_BYTES || n === 1) {
+        return new WithBody({ entries: n, ...(from + n < to ? { next: from + n } : {}) }, body);
       }
     }
   }
@@ -144,7 +141,7 @@ export class ExportsService {
     return { from, to };
   }
 
-  /** Entries [from, to) as PostgreSQL writes them (CSV, or one JSON object a line). */
+  /** Entries [from, to) as PostgreSQL writes them (CSV, or one JSON object a line), in parts. */
   private async copy(format: ExportPageRequest['format'], from: number, to: number) {
     // Integers only (validated), so they are written into the statement: COPY takes no parameters.
     const range = `position >= ${Number(from)} AND position < ${Number(to)}`;
@@ -164,7 +161,7 @@ export class ExportsService {
     try {
       const parts: Buffer[] = [];
       for await (const chunk of client.query(copyTo(sql))) parts.push(chunk as Buffer);
-      return Buffer.concat(parts);
+      return parts;
     } catch (err) {
       broken = true;
       throw err;

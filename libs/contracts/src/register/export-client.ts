@@ -2,7 +2,7 @@ import type { CallOptions, DsgClient } from '../client/dsg-client';
 import type { ExportManifest, ExportManifestRequest, ExportPageRequest } from './exports.dto';
 
 export interface ExportOptions extends Pick<CallOptions, 'assertion' | 'timeoutMs'> {
-  /** Pages asked for at once in a contiguous export (default 3); filtered pages go one by one. */
+  /** Pages asked for at once in a contiguous export (default 6); filtered pages go one by one. */
   parallel?: number;
   /** Entries a page (default: the register's, 1000). */
   pageSize?: number;
@@ -50,7 +50,7 @@ export async function exportRegister(
   }
   // Contiguous: windows of positions fetched a few at a time, written in order.
   const size = options.pageSize ?? 1000;
-  const parallel = Math.max(1, options.parallel ?? 3);
+  const parallel = Math.max(1, options.parallel ?? 6);
   const pending: Promise<Uint8Array[]>[] = [];
   let next = manifest.fromPosition;
   const fill = () => {

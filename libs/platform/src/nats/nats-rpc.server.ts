@@ -233,10 +233,17 @@ export class NatsRpcServer extends Server implements CustomTransportStrategy {
   private respond(msg: Msg, envelope: ReplyEnvelope<unknown>): void {
     try {
       if (envelope.ok && envelope.data instanceof WithBody) {
-        const json = encoder.encode(`${JSON.stringify({ ok: true, data: envelope.data.data })}\n`);
-        const payload = new Uint8Array(json.length + envelope.data.body.length);
-        payload.set(json, 0);
-        payload.set(envelope.data.body, json.length);
+        const { data, body } = envelope.data;
+        const parts: readonly Uint8Array[] = [
+          encoder.encode(`${JSON.stringify({ ok: true, data })}\n`),
+          ...(body instanceof Uint8Array ? [body] : body),
+        ];
+        const payload = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+        let at = 0;
+        for (const part of parts) {
+          payload.set(part, at);
+          at += part.length;
+        }
         const h = natsHeaders();
         h.set(Headers.BODY, 'attached');
         msg.respond(payload, { headers: h });
