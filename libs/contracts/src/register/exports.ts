@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, hash, verify } from 'node:crypto';
+import { ExportVerifyWorkers } from './export-verify-workers';
 import { canonicalJson } from '../log/canonical-json';
 import { detailsCommitted, leafMembers } from '../log/leaf';
 import {
@@ -67,9 +68,15 @@ export interface ExportVerdict {
 
 type KeyLike = Pick<PublicSigningKey, 'kid' | 'kty' | 'crv' | 'x'> & { service?: string };
 
+/** Bytes of whole lines handed to a worker at a time. */
+const JOB_BYTES = 1 << 20;
+
 /**
  * Verifies an export (its bytes, in chunks as read) against its manifest and the register's
- * published public keys; names the first bad line. Constant memory: one line at a time.
+ * published public keys; names the first bad line. Lines are checked on their own (hashes,
+ * commitment, proof) in worker threads where the compiled worker is at hand (see
+ * ExportVerifyWorkers), else here; then folded here in order (positions, digest, root). Memory
+ * stays bounded: at most two jobs of about a megabyte per worker in flight.
  */
 export async function verifyExport(
   chunks: AsyncIterable<Uint8Array | string>,
@@ -78,30 +85,95 @@ export async function verifyExport(
 ): Promise<ExportVerdict> {
   const refused = checkManifest(manifest, keys);
   if (refused) return { valid: false, entries: 0, line: 0, problem: refused };
-  const checker = new LineChecker(manifest);
-  let carry: Buffer | undefined;
-  let lineNo = 0;
-  for await (const chunk of chunks) {
-    const buf = carry
-      ? Buffer.concat([carry, Buffer.from(chunk as Uint8Array)])
-      : Buffer.from(chunk as Uint8Array);
-    let start = 0;
-    for (let nl = buf.indexOf(0x0a, start); nl >= 0; nl = buf.indexOf(0x0a, start)) {
-      lineNo++;
-      const problem = checker.line(buf, start, nl);
-      if (problem) return { valid: false, entries: checker.good, line: lineNo, problem };
-      start = nl + 1;
+  const terms: LineTerms = {
+    format: manifest.format,
+    kind: manifest.kind,
+    treeSize: manifest.treeHead.treeSize,
+    root: manifest.treeHead.rootHash,
+  };
+  const fold = new ExportFold(manifest);
+  const workers = ExportVerifyWorkers.start();
+  // Jobs in flight, in order, with the number of the line before each.
+  const inFlight: { before: number; result: Promise<LinesResult> }[] = [];
+  let lines = 0;
+  let verdict: ExportVerdict | undefined;
+  const settle = async (): Promise<void> => {
+    const { before, result } = inFlight.shift()!;
+    const done = await result;
+    const problem = fold.add(done);
+    if (problem)
+      verdict ??= {
+        valid: false,
+        entries: fold.good,
+        line: before + problem.index + 1,
+        problem: problem.problem,
+      };
+  };
+  const send = async (bytes: Uint8Array, count: number): Promise<void> => {
+    const result = workers
+      ? workers.run({ ...terms, bytes })
+      : Promise.resolve(checkLines({ ...terms, bytes }));
+    result.catch(() => undefined);
+    inFlight.push({ before: lines, result });
+    lines += count;
+    while (!verdict && inFlight.length > (workers ? workers.count * 2 : 0)) await settle();
+  };
+  try {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let header = manifest.format === 'csv';
+    for await (const chunk of chunks) {
+      pending.push(Buffer.from(chunk as Uint8Array));
+      pendingBytes += chunk.length;
+      if (pendingBytes < JOB_BYTES && !header) continue;
+      let buf = Buffer.concat(pending, pendingBytes);
+      if (header) {
+        const nl = buf.indexOf(0x0a);
+        if (nl < 0) {
+          pending = [buf];
+          continue;
+        }
+        header = false;
+        lines++;
+        const expected = exportColumns(manifest.kind, manifest.format).join(',');
+        if (buf.toString('utf8', 0, nl) !== expected) {
+          return { valid: false, entries: 0, line: 1, problem: `the header is not ${expected}` };
+        }
+        buf = buf.subarray(nl + 1);
+      }
+      const last = buf.lastIndexOf(0x0a);
+      if (last < 0) {
+        pending = [buf];
+        pendingBytes = buf.length;
+        continue;
+      }
+      await send(new Uint8Array(buf.subarray(0, last + 1)), countLines(buf, last + 1));
+      if (verdict) return verdict;
+      pending = last + 1 < buf.length ? [buf.subarray(last + 1)] : [];
+      pendingBytes = buf.length - last - 1;
     }
-    carry = start < buf.length ? Buffer.from(buf.subarray(start)) : undefined;
+    if (header)
+      return { valid: false, entries: 0, line: 1, problem: 'the export is empty: no header' };
+    if (pendingBytes > 0) {
+      // What is left; its last line may lack its newline.
+      let rest = Buffer.concat(pending, pendingBytes);
+      if (rest[rest.length - 1] !== 0x0a) rest = Buffer.concat([rest, Buffer.from([0x0a])]);
+      await send(new Uint8Array(rest), countLines(rest, rest.length));
+    }
+    while (!verdict && inFlight.length > 0) await settle();
+    if (verdict) return verdict;
+    const problem = fold.end();
+    if (problem) return { valid: false, entries: fold.good, line: lines + 1, problem };
+    return { valid: true, entries: fold.good };
+  } finally {
+    await workers?.close();
   }
-  if (carry && carry.length > 0) {
-    lineNo++;
-    const problem = checker.line(carry, 0, carry.length);
-    if (problem) return { valid: false, entries: checker.good, line: lineNo, problem };
-  }
-  const problem = checker.end();
-  if (problem) return { valid: false, entries: checker.good, line: lineNo + 1, problem };
-  return { valid: true, entries: checker.good };
+}
+
+function countLines(buf: Buffer, end: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(0x0a); i >= 0 && i < end; i = buf.indexOf(0x0a, i + 1)) n++;
+  return n;
 }
 
 /** The manifest's own signature, its tree head's, and the shape of its range proof. */
@@ -151,21 +223,130 @@ function signedBy(message: string, kid: string, sig: string, keys: readonly KeyL
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-/** Checks lines one at a time (see verifyExport). */
-class LineChecker {
+/** What the checks of single lines need to know of the manifest (sent to worker threads). */
+export interface LineTerms {
+  format: ExportFormat;
+  kind: ExportManifest['kind'];
+  treeSize: number;
+  /** The signed tree head's root, hex. */
+  root: string;
+}
+
+/** Whole lines (each ending in a newline), with the terms to check them on. */
+export interface LinesJob extends LineTerms {
+  bytes: Uint8Array;
+}
+
+export interface LinesResult {
+  /** Lines found good, before the bad one if any. */
+  count: number;
+  positions: number[];
+  /** Their leaf hashes, 32 bytes each. */
+  hashes: Uint8Array;
+  /** The first bad line, by its index in the job. */
+  bad?: { index: number; problem: string };
+}
+
+const fieldScratch = { buf: Buffer.alloc(8192) };
+
+/**
+ * The checks each line passes on its own: its fields, its leaf hashing to its leaf hash, the leaf
+ * being the entry at its position, the details matching the leaf's commitment and (filtered) the
+ * inclusion proof leading to the signed root. Pure, so it runs in worker threads.
+ */
+export function checkLines(job: LinesJob): LinesResult {
+  const bytes = Buffer.from(job.bytes.buffer, job.bytes.byteOffset, job.bytes.byteLength);
+  const root = Buffer.from(job.root, 'hex');
+  const positions: number[] = [];
+  const hashes = Buffer.alloc(countLines(bytes, bytes.length) * 32);
+  const result = (bad?: LinesResult['bad']): LinesResult => ({
+    count: positions.length,
+    positions,
+    hashes: hashes.subarray(0, positions.length * 32),
+    ...(bad ? { bad } : {}),
+  });
+  let start = 0;
+  for (let nl = bytes.indexOf(0x0a); nl >= 0; nl = bytes.indexOf(0x0a, start)) {
+    const fields =
+      job.format === 'csv'
+        ? csvFields(bytes, start, nl, fieldScratch)
+        : jsonlFields(bytes, start, nl);
+    start = nl + 1;
+    const problem =
+      typeof fields === 'string'
+        ? fields
+        : checkLine(fields, job, root, hashes, positions.length * 32);
+    if (typeof problem === 'string') return result({ index: positions.length, problem });
+    positions.push(problem);
+  }
+  return result();
+}
+
+/** One line's own checks; its position, or what is wrong. Its leaf hash goes to `out[at]`. */
+function checkLine(
+  [positionText, storedHash, leaf, details, salt, proof]: Fields,
+  terms: LineTerms,
+  root: Buffer,
+  out: Buffer,
+  at: number,
+): number | string {
+  if (!/^\d{1,15}$/.test(positionText)) return 'the position is not a number';
+  const position = Number(positionText);
+  if (leaf === null) return 'the line has no leaf';
+  const computed = leafHashOf(leaf);
+  if (storedHash === null || computed.toString('hex') !== storedHash) {
+    return 'the leaf does not match its hash';
+  }
+  const members = leafMembers(leaf, 0, leaf.length);
+  if (!members) return 'the leaf is not JSON';
+  if (members.position !== position) return 'the leaf is not the entry at this position';
+  if (details !== null) {
+    const saltBytes = salt === null ? undefined : Buffer.from(salt, 'hex');
+    if (!saltBytes || saltBytes.length * 2 !== salt!.length) return 'the details have no salt';
+    if (!detailsCommitted(saltBytes, details, 0, details.length, members.details)) {
+      return 'the details do not match their commitment';
+    }
+  }
+  if (terms.kind === 'filtered') {
+    const path = (proof ?? '').split(' ').filter(Boolean);
+    if (!path.every((h) => HEX64.test(h))) return 'the inclusion proof is not hashes';
+    const reached = rootFromInclusion(
+      position,
+      terms.treeSize,
+      computed,
+      path.map((h) => Buffer.from(h, 'hex')),
+    );
+    if (!reached?.equals(root)) return 'the inclusion proof does not lead to the tree head';
+  }
+  computed.copy(out, at);
+  return position;
+}
+
+const leafScratch = { buf: Buffer.alloc(4096) };
+
+function leafHashOf(leaf: Buffer): Hash {
+  // A CSV leaf has a free byte before it in its scratch buffer: hashed in place.
+  const fields = fieldScratch.buf;
+  if (leaf.buffer === fields.buffer && leaf.byteOffset > fields.byteOffset) {
+    const start = leaf.byteOffset - fields.byteOffset;
+    return leafHashInPlace(fields, start, start + leaf.length);
+  }
+  if (leaf.length + 1 > leafScratch.buf.length) leafScratch.buf = Buffer.alloc(leaf.length * 2);
+  const s = leafScratch.buf;
+  s[0] = 0;
+  leaf.copy(s, 1);
+  return hash('sha256', s.subarray(0, leaf.length + 1), 'buffer');
+}
+
+/** The lines' checked results, folded in order: positions, the digest, the root. */
+class ExportFold {
   good = 0;
-  private headerSeen: boolean;
-  private readonly header: string;
   private readonly range: CompactRange;
   private readonly digest = createHash('sha256');
   private readonly root: Buffer;
   private last = -1;
-  private readonly scratch = { buf: Buffer.alloc(4096) };
-  private readonly fields = { buf: Buffer.alloc(8192) };
 
   constructor(private readonly manifest: ExportManifest) {
-    this.header = exportColumns(manifest.kind, manifest.format).join(',');
-    this.headerSeen = manifest.format !== 'csv';
     this.root = Buffer.from(manifest.treeHead.rootHash, 'hex');
     this.range = {
       nodes: (manifest.rangeProof?.left ?? []).map(([height, hex]) => ({
@@ -176,67 +357,42 @@ class LineChecker {
     };
   }
 
-  /** The problem of the line `buf[start, end)`, if any. */
-  line(buf: Buffer, start: number, end: number): string | undefined {
-    if (!this.headerSeen) {
-      this.headerSeen = true;
-      return buf.toString('utf8', start, end) === this.header
-        ? undefined
-        : `the header is not ${this.header}`;
-    }
-    const fields =
-      this.manifest.format === 'csv'
-        ? csvFields(buf, start, end, this.fields)
-        : jsonlFields(buf, start, end);
-    if (typeof fields === 'string') return fields;
-    const [positionText, storedHash, leaf, details, salt, proof] = fields;
-    if (!/^\d{1,15}$/.test(positionText)) return 'the position is not a number';
-    const position = Number(positionText);
+  /** Adds a job's lines; the first bad one, by its index in the job. */
+  add(result: LinesResult): { index: number; problem: string } | undefined {
     const { kind, fromPosition, toPosition } = this.manifest;
-    if (kind === 'range' && position !== fromPosition + this.good) {
-      return `expected the entry at position ${fromPosition + this.good}, found ${position}`;
-    }
-    if (kind === 'filtered' && (position <= this.last || position >= toPosition)) {
-      return `the entry at position ${position} is out of order or outside the export`;
-    }
-    this.last = position;
-    if (leaf === null) return 'the line has no leaf';
-    const computed = this.leafHash(leaf);
-    if (storedHash === null || computed.toString('hex') !== storedHash) {
-      return 'the leaf does not match its hash';
-    }
-    const members = leafMembers(leaf, 0, leaf.length);
-    if (!members) return 'the leaf is not JSON';
-    if (members.position !== position) return 'the leaf is not the entry at this position';
-    if (details !== null) {
-      const saltBytes = salt === null ? undefined : Buffer.from(salt, 'hex');
-      if (!saltBytes || saltBytes.length * 2 !== salt!.length) return 'the details have no salt';
-      if (!detailsCommitted(saltBytes, details, 0, details.length, members.details)) {
-        return 'the details do not match their commitment';
+    const hashes = Buffer.from(
+      result.hashes.buffer,
+      result.hashes.byteOffset,
+      result.hashes.byteLength,
+    );
+    for (let i = 0; i < result.count; i++) {
+      const position = result.positions[i];
+      if (kind === 'range' && position !== fromPosition + this.good) {
+        return {
+          index: i,
+          problem: `expected the entry at position ${fromPosition + this.good}, found ${position}`,
+        };
       }
+      if (kind === 'filtered' && (position <= this.last || position >= toPosition)) {
+        return {
+          index: i,
+          problem: `the entry at position ${position} is out of order or outside the export`,
+        };
+      }
+      this.last = position;
+      const leaf = hashes.subarray(i * 32, i * 32 + 32);
+      if (kind === 'range') {
+        pushSubtree(this.range.nodes, { height: 0, hash: leaf });
+        this.range.size++;
+      }
+      this.digest.update(leaf);
+      this.good++;
     }
-    if (kind === 'filtered') {
-      const path = (proof ?? '').split(' ').filter(Boolean);
-      if (!path.every((h) => HEX64.test(h))) return 'the inclusion proof is not hashes';
-      const root = rootFromInclusion(
-        position,
-        this.manifest.treeHead.treeSize,
-        computed,
-        path.map((h) => Buffer.from(h, 'hex')),
-      );
-      if (!root?.equals(this.root)) return 'the inclusion proof does not lead to the tree head';
-    } else {
-      pushSubtree(this.range.nodes, { height: 0, hash: computed });
-      this.range.size++;
-    }
-    this.digest.update(computed);
-    this.good++;
-    return undefined;
+    return result.bad;
   }
 
   /** After the last line: the count, the digest and (range) the root. */
   end(): string | undefined {
-    if (!this.headerSeen) return 'the export is empty: no header';
     if (this.good !== this.manifest.entries) {
       return `the export ends after ${this.good} entries; the manifest has ${this.manifest.entries}`;
     }
@@ -253,23 +409,9 @@ class LineChecker {
     }
     return undefined;
   }
-
-  private leafHash(leaf: Buffer): Hash {
-    // A CSV leaf has a free byte before it in its scratch buffer: hashed in place.
-    if (leaf.buffer === this.fields.buf.buffer && leaf.byteOffset > this.fields.buf.byteOffset) {
-      return leafHashInPlace(
-        this.fields.buf,
-        leaf.byteOffset - this.fields.buf.byteOffset,
-        leaf.byteOffset - this.fields.buf.byteOffset + leaf.length,
-      );
-    }
-    if (leaf.length + 1 > this.scratch.buf.length) this.scratch.buf = Buffer.alloc(leaf.length * 2);
-    const s = this.scratch.buf;
-    s[0] = 0;
-    leaf.copy(s, 1);
-    return hash('sha256', s.subarray(0, leaf.length + 1), 'buffer');
-  }
 }
+
+type Fields = [string, string | null, Buffer | null, Buffer | null, string | null, string | null];
 
 /**
  * A CSV line's fields: position, leaf hash, leaf (bytes), details (bytes or null), salt, proof.
