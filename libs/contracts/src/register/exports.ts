@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, hash, verify } from 'node:crypto';
-import { ExportVerifyWorkers } from './export-verify-workers';
+import { exportVerifyWorkers } from './export-verify-workers';
 import { canonicalJson } from '../log/canonical-json';
 import { detailsCommitted, leafMembers } from '../log/leaf';
 import {
@@ -75,7 +75,7 @@ const JOB_BYTES = 1 << 20;
  * Verifies an export (its bytes, in chunks as read) against its manifest and the register's
  * published public keys; names the first bad line. Lines are checked on their own (hashes,
  * commitment, proof) in worker threads where the compiled worker is at hand (see
- * ExportVerifyWorkers), else here; then folded here in order (positions, digest, root). Memory
+ * exportVerifyWorkers), else here; then folded here in order (positions, digest, root). Memory
  * stays bounded: at most two jobs of about a megabyte per worker in flight.
  */
 export async function verifyExport(
@@ -92,7 +92,7 @@ export async function verifyExport(
     root: manifest.treeHead.rootHash,
   };
   const fold = new ExportFold(manifest);
-  const workers = ExportVerifyWorkers.start();
+  const workers = exportVerifyWorkers();
   // Jobs in flight, in order, with the number of the line before each.
   const inFlight: { before: number; result: Promise<LinesResult> }[] = [];
   let lines = 0;
@@ -113,7 +113,6 @@ export async function verifyExport(
     const result = workers
       ? workers.run({ ...terms, bytes })
       : Promise.resolve(checkLines({ ...terms, bytes }));
-    result.catch(() => undefined);
     inFlight.push({ before: lines, result });
     lines += count;
     while (!verdict && inFlight.length > (workers ? workers.count * 2 : 0)) await settle();
