@@ -1,4 +1,7 @@
 import { Module } from '@nestjs/common';
+import { AccountingController } from './accounting/accounting.controller';
+import { AccountingService } from './accounting/accounting.service';
+import { SuspensionsService } from './accounting/suspensions.service';
 import { BreachesController } from './breaches/breaches.controller';
 import { BreachesService } from './breaches/breaches.service';
 import { ConsentChecks } from './consent/consent-checks';
@@ -7,6 +10,11 @@ import { DisclosuresController } from './disclosures/disclosures.controller';
 import { DisclosuresService } from './disclosures/disclosures.service';
 import { ExportsController } from './exports/exports.controller';
 import { ExportsService } from './exports/exports.service';
+import { EntriesController } from './entries/entries.controller';
+import { EntriesService } from './entries/entries.service';
+import { LegalRequestScope } from './legal-requests/legal-request-scope';
+import { LegalRequestsController } from './legal-requests/legal-requests.controller';
+import { LegalRequestsService } from './legal-requests/legal-requests.service';
 import { RegisterLog } from './log/register-log.service';
 import { PolicyClient } from './policy/policy.client';
 import { RecipientsController } from './recipients/recipients.controller';
@@ -14,11 +22,20 @@ import { RecipientsService } from './recipients/recipients.service';
 
 /**
  * The disclosure register: recipients, the disclosure decision, and the Merkle log every
- * decision is recorded in. The platform (configuration, NATS, gRPC, database, health, system
+ * decision is recorded in; legal requests, accountings of disclosures, and auditors' queries and
+ * exports of the log. The platform (configuration, NATS, gRPC, database, health, system
  * operations) is provided around it by runService.
  */
 @Module({
-  controllers: [RecipientsController, DisclosuresController, BreachesController, ExportsController],
+  controllers: [
+    RecipientsController,
+    DisclosuresController,
+    BreachesController,
+    ExportsController,
+    EntriesController,
+    LegalRequestsController,
+    AccountingController,
+  ],
   providers: [
     { provide: REGISTER_CONFIG, useFactory: () => loadRegisterConfig() },
     PolicyClient,
@@ -28,6 +45,11 @@ import { RecipientsService } from './recipients/recipients.service';
     ConsentChecks,
     DisclosuresService,
     ExportsService,
+    EntriesService,
+    LegalRequestScope,
+    LegalRequestsService,
+    SuspensionsService,
+    AccountingService,
   ],
 })
 export class DisclosureRegisterModule {}

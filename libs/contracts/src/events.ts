@@ -1,7 +1,9 @@
 import { AuthorizationChanged } from './consent/authorizations.dto';
 import { ConsentChanged } from './consent/ledger.dto';
 import { NotificationRequested, PolicyPublished } from './consent/policy.dto';
+import { AccountingProduced } from './register/accounting.dto';
 import { BreachAssessmentDecided, BreachAssessmentOpened } from './register/breaches.dto';
+import { LegalRequestRecorded } from './register/legal-requests.dto';
 import { DisclosureEvent, TreeHeadSealed } from './register/disclosures.dto';
 import type { ServiceName } from './services';
 
@@ -130,6 +132,20 @@ export const BreachAssessmentDecidedEvent = eventDef<BreachAssessmentDecided>(
   1,
   BreachAssessmentDecided,
 );
+/** A legal request was received, decided or fulfilled (its state after the step). */
+export const LegalRequestChangedEvent = eventDef<LegalRequestRecorded>(
+  'disclosure-register',
+  'legal-request.changed',
+  1,
+  LegalRequestRecorded,
+);
+/** ACC-9: an accounting of disclosures was produced and recorded. */
+export const AccountingProducedEvent = eventDef<AccountingProduced>(
+  'disclosure-register',
+  'accounting.produced',
+  1,
+  AccountingProduced,
+);
 export const TreeHeadSealedEvent = eventDef<TreeHeadSealed>(
   'disclosure-register',
   'tree-head.sealed',
@@ -148,6 +164,8 @@ export const EVENTS: readonly EventDef<unknown>[] = [
   TreeHeadSealedEvent as EventDef<unknown>,
   BreachAssessmentOpenedEvent as EventDef<unknown>,
   BreachAssessmentDecidedEvent as EventDef<unknown>,
+  LegalRequestChangedEvent as EventDef<unknown>,
+  AccountingProducedEvent as EventDef<unknown>,
 ];
 
 /**

@@ -32,3 +32,6 @@ export * from './docs/schemas';
 export * from './identity/identity';
 export * from './log/canonical-json';
 export * from './log/merkle';
+export * from './register/legal-requests.dto';
+export * from './register/accounting.dto';
+export * from './register/entries.dto';

@@ -37,6 +37,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { BreachesService } from '../breaches/breaches.service';
 import { REGISTER_CONFIG, type RegisterConfig } from '../config/register.config';
 import { ConsentChecks } from '../consent/consent-checks';
+import { LegalRequestScope } from '../legal-requests/legal-request-scope';
 import { type AppendedEntry, NEXT_POSITION, RegisterLog } from '../log/register-log.service';
 import { PolicyClient, type PolicyView } from '../policy/policy.client';
 import { RecipientsService } from '../recipients/recipients.service';
@@ -162,6 +163,7 @@ export class DisclosuresService {
     private readonly outbox: Outbox,
     private readonly breaches: BreachesService,
     private readonly consentChecks: ConsentChecks,
+    private readonly legalScope: LegalRequestScope,
     @Inject(REGISTER_CONFIG) private readonly config: RegisterConfig,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
     metrics: MetricsService,
@@ -243,6 +245,10 @@ export class DisclosuresService {
     // A replayed key is answered in the batch (its receipt, or a conflict), not here: one round
     // trip less for every request, and a replay is rare.
     const part = await this.consentPart(request, reported?.occurredAt);
+    // HIP-6, CMI-3: a law-enforcement disclosure answers a legal request that may be fulfilled.
+    if (request.legalBasis === 'law-enforcement' || request.legalRequestRef) {
+      part.reasons = [...part.reasons, ...(await this.legalScope.reasons(request))];
+    }
     return new Promise((resolve, reject) => {
       this.queue.push({
         caller,

@@ -3,7 +3,6 @@ import {
   csvField,
   DsgError,
   ErrorCodes,
-  type ExportFilter,
   type ExportManifest,
   type ExportManifestRequest,
   type ExportPageReply,
@@ -21,6 +20,7 @@ import { holdConnection, KeyRing } from '@dsg/platform';
 import { Injectable } from '@nestjs/common';
 import { to as copyTo } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
+import { filterSql, isFiltered } from '../entries/entry-filter';
 import { RegisterLog } from '../log/register-log.service';
 
 /** Entries per page by default; a page is also cut to fit one NATS message (MAX_PAGE_BYTES). */
@@ -260,28 +260,4 @@ export class ExportsService {
     }
     return out;
   }
-}
-
-function isFiltered(filter: ExportFilter | undefined): filter is ExportFilter {
-  return !!filter && Object.values(filter).some((v) => v !== undefined);
-}
-
-/** The filter as SQL conditions (each AND-ed) with parameters numbered from `first`. */
-function filterSql(
-  filter: ExportFilter | undefined,
-  first: number,
-): { sql: string; params: unknown[] } {
-  const conditions: string[] = [];
-  const params: unknown[] = [];
-  const add = (condition: string, value: unknown) => {
-    params.push(value);
-    conditions.push(condition.replace('?', `$${first + params.length - 1}`));
-  };
-  if (filter?.recordedFrom) add('recorded_at >= ?::timestamptz', filter.recordedFrom);
-  if (filter?.recordedTo) add('recorded_at < ?::timestamptz', filter.recordedTo);
-  if (filter?.recipientId) add(`(leaf::json->'recipient'->>'id') = ?`, filter.recipientId);
-  if (filter?.purpose) add(`(leaf::json->>'purpose') = ?`, filter.purpose);
-  if (filter?.decision) add(`(leaf::json->>'decision') = ?`, filter.decision);
-  if (filter?.clientId) add(`(details->>'clientId') = ?`, filter.clientId);
-  return { sql: conditions.map((c) => ` AND ${c}`).join(''), params };
 }

@@ -7,6 +7,7 @@ import { RegisterLog1765500000000 } from './1765500000000-register-log';
 import { BreachAssessments1765600000000 } from './1765600000000-breach-assessments';
 import { RegisterAppendGuard1765700000000 } from './1765700000000-append-guard';
 import { RegisterJsonColumns1765800000000 } from './1765800000000-json-columns';
+import { RegisterLegalRequestsAndAccounting1765900000000 } from './1765900000000-legal-requests-and-accounting';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -18,4 +19,5 @@ export const migrations: MigrationClass[] = [
   BreachAssessments1765600000000,
   RegisterAppendGuard1765700000000,
   RegisterJsonColumns1765800000000,
+  RegisterLegalRequestsAndAccounting1765900000000,
 ];

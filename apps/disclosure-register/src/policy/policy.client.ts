@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 
 interface PolicyShape {
   categories: (CategoryTree & { phi?: boolean })[];
-  purposes: { id: string; sale: boolean }[];
+  purposes: { id: string; label: string; sale: boolean }[];
   recipientKinds: { id: string }[];
 }
 
@@ -12,7 +12,7 @@ export interface PolicyView {
   categories: Set<string>;
   /** Categories that are PHI (under a node marked `phi` in the bundle). */
   phi: string[];
-  purposes: Map<string, { sale: boolean }>;
+  purposes: Map<string, { sale: boolean; label: string }>;
   recipientKinds: Set<string>;
 }
 
@@ -36,7 +36,7 @@ export class PolicyClient {
       version: reply.version,
       categories: new Set(categoryPaths(bundle.categories)),
       phi: bundle.categories.filter((c) => c.phi).flatMap((c) => categoryPaths([c])),
-      purposes: new Map(bundle.purposes.map((p) => [p.id, { sale: p.sale }])),
+      purposes: new Map(bundle.purposes.map((p) => [p.id, { sale: p.sale, label: p.label }])),
       recipientKinds: new Set(bundle.recipientKinds.map((k) => k.id)),
     };
     this.cached = { view, readAt: Date.now() };

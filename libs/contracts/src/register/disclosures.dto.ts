@@ -31,7 +31,11 @@ export class DiscloseRequest {
   @IsOptional()
   @Matches(/^[0-9a-f-]{36}$/, { message: 'authorizationId must be a UUID' })
   authorizationId?: string;
-  /** The legal request (court order, subpoena …) a disclosure answers, where one applies. */
+  /**
+   * The legal request (its requestId from legal-requests.intake) a disclosure answers. Required
+   * on the law-enforcement basis: without a request that may be fulfilled and covers it, the
+   * disclosure is denied (HIP-6, CMI-3).
+   */
   @IsOptional() @IsString() @MaxLength(128) legalRequestRef?: string;
   @IsArray()
   @ArrayMinSize(1)

@@ -1,0 +1,324 @@
+import {
+  type AccountingLine,
+  AccountingProducedEvent,
+  type AccountingReply,
+  type AccountingSummary,
+  canonicalJson,
+  DsgError,
+  ErrorCodes,
+  isRealTimestamp,
+  type ProduceAccountingRequest,
+  type RecipientReply,
+  ValidationFailedError,
+} from '@dsg/contracts';
+import { Outbox } from '@dsg/platform';
+import { Injectable } from '@nestjs/common';
+import { hash, randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { PolicyClient } from '../policy/policy.client';
+import { RecipientsService } from '../recipients/recipients.service';
+import { isAccountable, sixYearsBefore } from './accountable';
+import { type SuspensionRow, SuspensionsService } from './suspensions.service';
+
+const CLOCK_SKEW_MS = 5 * 60_000;
+const POLICY_TIMEOUT_MS = 2_000;
+
+interface Leaf {
+  type: string;
+  decision: string;
+  legalBasis: string;
+  flagged?: boolean;
+  occurredAt?: string;
+  purpose: string;
+  categories: string[];
+  legalRequestRef?: string;
+  recipient: { id: string; version: number | null };
+}
+
+interface EntryRow {
+  position: string;
+  leaf: string;
+  details: { description?: string } | null;
+  recorded_at: Date;
+}
+
+interface Disclosure {
+  date: Date;
+  position: number;
+  leaf: Leaf;
+  description: string;
+}
+
+type Problem = { field: string; constraint: string; message: string };
+
+/**
+ * The HIPAA accounting of disclosures for a subject (164.528). It lists, for the look-back (six
+ * years before the request, ACC-4, or a shorter period asked for), every disclosure the register
+ * holds for the subject that its legal basis makes accountable (ACC-2) — business associates'
+ * reports included (ACC-3) — each with its date, recipient and address, a description and a
+ * statement of purpose (ACC-1); disclosures covered by a suspension in force are left out until
+ * it ends (ACC-8); repeated disclosures to one recipient for one purpose are summarised (ACC-7).
+ * Every accounting produced is recorded with the producer's title and its content's hash, and
+ * kept (ACC-9).
+ */
+@Injectable()
+export class AccountingService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+    private readonly recipients: RecipientsService,
+    private readonly policy: PolicyClient,
+    private readonly suspensions: SuspensionsService,
+  ) {}
+
+  async produce(request: ProduceAccountingRequest, by: string): Promise<AccountingReply> {
+    const producedAt = new Date();
+    const { requestedAt, from, to } = this.period(request, producedAt.getTime());
+    const rows = (await this.dataSource.query(
+      `SELECT position, leaf, details, recorded_at FROM disclosure_register.entries
+        WHERE details ->> 'clientId' = $1 ORDER BY position`,
+      [request.clientId],
+    )) as EntryRow[];
+    const suspensions = await this.suspensions.inForce(producedAt);
+    const shown: Disclosure[] = [];
+    let suspended = 0;
+    for (const row of rows) {
+      const leaf = JSON.parse(row.leaf) as Leaf;
+      if (!isAccountable(leaf)) continue;
+      const date = leaf.occurredAt ? new Date(leaf.occurredAt) : row.recorded_at;
+      if (date < from || date > to) continue;
+      if (suspensions.some((s) => suspends(s, leaf, request.clientId))) {
+        suspended++; // ACC-8: hidden until the suspension ends
+        continue;
+      }
+      shown.push({
+        date,
+        position: Number(row.position),
+        leaf,
+        description: row.details?.description ?? '(details redacted under the retention schedule)',
+      });
+    }
+    const disclosures = await this.lines(shown);
+    const id = randomUUID();
+    const content: Omit<AccountingReply, 'contentHash'> = {
+      accountingId: id,
+      clientId: request.clientId,
+      requestedAt: requestedAt.toISOString(),
+      period: { from: from.toISOString(), to: to.toISOString() },
+      producedAt: producedAt.toISOString(),
+      producedBy: by,
+      staffTitle: request.staffTitle,
+      ...(request.rightsRequestRef ? { rightsRequestRef: request.rightsRequestRef } : {}),
+      disclosures,
+    };
+    const contentHash = hash('sha256', canonicalJson(content), 'hex');
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO disclosure_register.accountings
+           (id, client_id, requested_at, period_from, period_to, produced_at, produced_by,
+            staff_title, rights_request_ref, lines, suspended_entries, content, content_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [
+          id,
+          request.clientId,
+          requestedAt,
+          from,
+          to,
+          producedAt,
+          by,
+          request.staffTitle,
+          request.rightsRequestRef ?? null,
+          disclosures.length,
+          suspended,
+          content,
+          contentHash,
+        ],
+      );
+      await this.outbox.append(manager, AccountingProducedEvent, {
+        accountingId: id,
+        producedAt: content.producedAt,
+        lines: disclosures.length,
+        contentHash,
+      });
+    });
+    return { ...content, contentHash };
+  }
+
+  /** An accounting as recorded (ACC-9). */
+  async get(id: string): Promise<AccountingReply> {
+    const [row] = (await this.dataSource.query(
+      'SELECT content, content_hash FROM disclosure_register.accountings WHERE id = $1',
+      [id],
+    )) as { content: Omit<AccountingReply, 'contentHash'>; content_hash: string }[];
+    if (!row) throw new DsgError(ErrorCodes.NOT_FOUND, 'No accounting has this id');
+    return { ...row.content, contentHash: row.content_hash };
+  }
+
+  async list(clientId: string): Promise<AccountingSummary[]> {
+    const rows = (await this.dataSource.query(
+      `SELECT id, requested_at, period_from, period_to, produced_at, produced_by, staff_title,
+              lines, content_hash
+         FROM disclosure_register.accountings WHERE client_id = $1
+        ORDER BY produced_at DESC, id`,
+      [clientId],
+    )) as {
+      id: string;
+      requested_at: Date;
+      period_from: Date;
+      period_to: Date;
+      produced_at: Date;
+      produced_by: string;
+      staff_title: string;
+      lines: number;
+      content_hash: string;
+    }[];
+    return rows.map((r) => ({
+      accountingId: r.id,
+      requestedAt: r.requested_at.toISOString(),
+      period: { from: r.period_from.toISOString(), to: r.period_to.toISOString() },
+      producedAt: r.produced_at.toISOString(),
+      producedBy: r.produced_by,
+      staffTitle: r.staff_title,
+      lines: r.lines,
+      contentHash: r.content_hash,
+    }));
+  }
+
+  /** ACC-4: the look-back, or the shorter period asked for inside it. */
+  private period(request: ProduceAccountingRequest, now: number) {
+    const problems: Problem[] = [];
+    const moment = (field: 'requestedAt' | 'from' | 'to') => {
+      const value = request[field];
+      if (value === undefined) return undefined;
+      if (!isRealTimestamp(value)) {
+        problems.push({
+          field,
+          constraint: 'isTimestamp',
+          message: `${field} is not a real date and time`,
+        });
+        return undefined;
+      }
+      return new Date(value);
+    };
+    const requestedAt = moment('requestedAt') ?? new Date(now);
+    const asked = { from: moment('from'), to: moment('to') };
+    if (requestedAt.getTime() > now + CLOCK_SKEW_MS) {
+      problems.push({
+        field: 'requestedAt',
+        constraint: 'isPast',
+        message: 'requestedAt must not be in the future',
+      });
+    }
+    const lookBack = sixYearsBefore(requestedAt);
+    if (asked.from && asked.from < lookBack) {
+      problems.push({
+        field: 'from',
+        constraint: 'withinLookBack',
+        message: 'an accounting reaches back at most six years before the request (ACC-4)',
+      });
+    }
+    if (asked.to && asked.to > requestedAt) {
+      problems.push({
+        field: 'to',
+        constraint: 'notAfterRequest',
+        message: 'the period ends no later than the request',
+      });
+    }
+    const from = asked.from ?? lookBack;
+    const to = asked.to ?? requestedAt;
+    if (from > to) {
+      problems.push({
+        field: 'to',
+        constraint: 'isAfterFrom',
+        message: 'to must not be before from',
+      });
+    }
+    if (problems.length) throw new ValidationFailedError(problems);
+    return { requestedAt, from, to };
+  }
+
+  /**
+   * ACC-1 and ACC-7: one line per recipient, purpose (and legal request), the first disclosure in
+   * full with the count and the date of the last; lines in the order of their first disclosure.
+   */
+  private async lines(shown: Disclosure[]): Promise<AccountingLine[]> {
+    shown.sort((a, b) => a.date.getTime() - b.date.getTime() || a.position - b.position);
+    const groups = new Map<string, Disclosure[]>();
+    for (const d of shown) {
+      const key = `${d.leaf.recipient.id}\u0000${d.leaf.purpose}\u0000${d.leaf.legalRequestRef ?? ''}`;
+      const group = groups.get(key);
+      if (group) group.push(d);
+      else groups.set(key, [d]);
+    }
+    const policy = await this.policy.current(POLICY_TIMEOUT_MS).catch(() => undefined);
+    const recipients = new Map<string, RecipientReply | undefined>();
+    const recipientAt = async (id: string, version: number | null) => {
+      const key = `${id}@${version}`;
+      if (!recipients.has(key)) {
+        recipients.set(
+          key,
+          await this.recipients.get(id, version ?? undefined).catch(() => undefined),
+        );
+      }
+      return recipients.get(key);
+    };
+    const requests = await this.legalRequests(shown);
+    const lines: AccountingLine[] = [];
+    for (const group of groups.values()) {
+      const first = group[0];
+      const last = group[group.length - 1];
+      const recipient = await recipientAt(first.leaf.recipient.id, first.leaf.recipient.version);
+      const label = policy?.purposes.get(first.leaf.purpose)?.label ?? first.leaf.purpose;
+      const request = first.leaf.legalRequestRef
+        ? requests.get(first.leaf.legalRequestRef)
+        : undefined;
+      lines.push({
+        date: first.date.toISOString(),
+        recipient: {
+          id: first.leaf.recipient.id,
+          name: recipient?.name ?? first.leaf.recipient.id,
+          ...(recipient?.address ? { address: formatAddress(recipient.address) } : {}),
+        },
+        description: first.description,
+        categories: first.leaf.categories,
+        // ACC-1: a statement of purpose, or for a legal request what the request was.
+        purpose: request
+          ? `${label}: in answer to a ${request.instrument} (${request.reference}) from ${request.agency}`
+          : label,
+        legalBasis: first.leaf.legalBasis,
+        count: group.length,
+        ...(group.length > 1 ? { lastDate: last.date.toISOString() } : {}),
+        positions: group.map((d) => d.position),
+      });
+    }
+    return lines;
+  }
+
+  private async legalRequests(shown: Disclosure[]) {
+    const ids = [...new Set(shown.map((d) => d.leaf.legalRequestRef).filter((r) => !!r))];
+    const rows = ids.length
+      ? ((await this.dataSource.query(
+          `SELECT id, instrument, reference, agency FROM disclosure_register.legal_requests
+            WHERE id::text = ANY($1::text[])`,
+          [ids],
+        )) as { id: string; instrument: string; reference: string; agency: string }[])
+      : [];
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+}
+
+/** ACC-8: whether a suspension in force covers this disclosure of this subject. */
+function suspends(s: SuspensionRow, leaf: Leaf, clientId: string): boolean {
+  return (
+    s.recipient_id === leaf.recipient.id &&
+    (s.legal_request_ids.length === 0 ||
+      (!!leaf.legalRequestRef && s.legal_request_ids.includes(leaf.legalRequestRef))) &&
+    (s.subjects.length === 0 || s.subjects.includes(clientId))
+  );
+}
+
+function formatAddress(a: NonNullable<RecipientReply['address']>): string {
+  return [a.line1, a.line2, `${a.city}, ${a.region} ${a.postalCode}`, a.country]
+    .filter((part) => !!part)
+    .join(', ');
+}

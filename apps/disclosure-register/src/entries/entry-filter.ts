@@ -1,0 +1,44 @@
+import { type ExportFilter, isRealTimestamp, ValidationFailedError } from '@dsg/contracts';
+
+/** Whether any field of the filter narrows. */
+export function isFiltered(filter: ExportFilter | undefined): filter is ExportFilter {
+  return !!filter && Object.values(filter).some((v) => v !== undefined);
+}
+
+/**
+ * The filter as SQL conditions on disclosure_register.entries (each AND-ed) with parameters
+ * numbered from `first`. The period, recipient and subject conditions are written exactly as
+ * the indexes of migration 1765900000000 are, so the planner uses them; purpose and decision
+ * narrow what those find. A period bound that names no real moment (2026-02-30) is refused
+ * here, before the database would fail on it.
+ */
+export function filterSql(
+  filter: ExportFilter | undefined,
+  first: number,
+): { sql: string; params: unknown[] } {
+  const unreal = (['recordedFrom', 'recordedTo'] as const).filter(
+    (field) => filter?.[field] !== undefined && !isRealTimestamp(filter[field]),
+  );
+  if (unreal.length) {
+    throw new ValidationFailedError(
+      unreal.map((field) => ({
+        field: `filter.${field}`,
+        constraint: 'isTimestamp',
+        message: `${field} is not a real date and time`,
+      })),
+    );
+  }
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const add = (condition: string, value: unknown) => {
+    params.push(value);
+    conditions.push(condition.replace('?', `$${first + params.length - 1}`));
+  };
+  if (filter?.recordedFrom) add('recorded_at >= ?::timestamptz', filter.recordedFrom);
+  if (filter?.recordedTo) add('recorded_at < ?::timestamptz', filter.recordedTo);
+  if (filter?.recipientId) add(`(leaf::json->'recipient'->>'id') = ?`, filter.recipientId);
+  if (filter?.purpose) add(`(leaf::json->>'purpose') = ?`, filter.purpose);
+  if (filter?.decision) add(`(leaf::json->>'decision') = ?`, filter.decision);
+  if (filter?.clientId) add(`(details->>'clientId') = ?`, filter.clientId);
+  return { sql: conditions.map((c) => ` AND ${c}`).join(''), params };
+}
