@@ -26,6 +26,23 @@ describe(redact.name, () => {
     });
   });
 
+  it('redacts what legal requests and register entries carry about people', () => {
+    const sut = redact({
+      requestId: 'r-1',
+      official: { name: 'Det. Example', title: 'Detective' },
+      scope: { subjects: ['c-1'], categories: ['identifiers'] },
+      statement: 'An open investigation into …',
+      details: { actingPerson: 'staff-1', description: 'History sent' },
+    });
+    expect(sut).toEqual({
+      requestId: 'r-1',
+      official: REDACTED,
+      scope: { subjects: REDACTED, categories: ['identifiers'] },
+      statement: REDACTED,
+      details: { actingPerson: REDACTED, description: REDACTED },
+    });
+  });
+
   it('redacts a whole object under a personal key, and survives cycles', () => {
     const node: Record<string, unknown> = { payload: { nested: 'x' } };
     node.self = node;

@@ -64,6 +64,13 @@ const PERSONAL_KEYS = [
   'evidence',
   'identifier',
   'identifiers',
+  // who asked for data and what was disclosed (legal requests, the register's details); client
+  // ids stay: they are the product's pseudonymous keys, which operators correlate by
+  'subjects',
+  'official',
+  'actingPerson',
+  'description',
+  'statement',
   // website usage (1.d)
   'ip',
   'ipAddress',
