@@ -443,11 +443,11 @@ describe('disclosure register: accounting of disclosures and entry queries', () 
     for (const [index, sql] of [
       [
         'entries_subject',
-        `WHERE position > -1 AND (details->>'clientId') = 'x' ORDER BY position LIMIT 10`,
+        `WHERE position > -1 AND client_id = 'x' AND (details->>'clientId') = 'x' ORDER BY position LIMIT 10`,
       ],
       [
         'entries_recipient',
-        `WHERE position > -1 AND (leaf::json->'recipient'->>'id') = 'x' ORDER BY position LIMIT 10`,
+        `WHERE position > -1 AND recipient_id = 'x' AND (leaf::json->'recipient'->>'id') = 'x' ORDER BY position LIMIT 10`,
       ],
       ['entries_recorded_at', `WHERE recorded_at >= now()`],
     ]) {

@@ -76,7 +76,7 @@ export class AccountingService {
     const { requestedAt, from, to } = this.period(request, producedAt.getTime());
     const rows = (await this.dataSource.query(
       `SELECT position, leaf, details, recorded_at FROM disclosure_register.entries
-        WHERE details ->> 'clientId' = $1 ORDER BY position`,
+        WHERE client_id = $1 AND details ->> 'clientId' = $1 ORDER BY position`,
       [request.clientId],
     )) as EntryRow[];
     const suspensions = await this.suspensions.inForce(producedAt);

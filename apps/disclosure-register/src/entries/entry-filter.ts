@@ -7,9 +7,9 @@ export function isFiltered(filter: ExportFilter | undefined): filter is ExportFi
 
 /**
  * The filter as SQL conditions on disclosure_register.entries (each AND-ed) with parameters
- * numbered from `first`. The period, recipient and subject conditions are written exactly as
- * the indexes of migration 1765900000000 are, so the planner uses them; purpose and decision
- * narrow what those find. A period bound that names no real moment (2026-02-30) is refused
+ * numbered from `first`. The period, recipient and subject have indexes (migration
+ * 1765900000000: the recipient and subject through columns the append fills, each confirmed
+ * here against the leaf or the details); purpose and decision narrow what those find. A period bound that names no real moment (2026-02-30) is refused
  * here, before the database would fail on it.
  */
 export function filterSql(
@@ -36,9 +36,16 @@ export function filterSql(
   };
   if (filter?.recordedFrom) add('recorded_at >= ?::timestamptz', filter.recordedFrom);
   if (filter?.recordedTo) add('recorded_at < ?::timestamptz', filter.recordedTo);
-  if (filter?.recipientId) add(`(leaf::json->'recipient'->>'id') = ?`, filter.recipientId);
+  // The indexed column finds the entries; the leaf (what is hashed) confirms each.
+  if (filter?.recipientId) {
+    add('recipient_id = ?', filter.recipientId);
+    add(`(leaf::json->'recipient'->>'id') = ?`, filter.recipientId);
+  }
   if (filter?.purpose) add(`(leaf::json->>'purpose') = ?`, filter.purpose);
   if (filter?.decision) add(`(leaf::json->>'decision') = ?`, filter.decision);
-  if (filter?.clientId) add(`(details->>'clientId') = ?`, filter.clientId);
+  if (filter?.clientId) {
+    add('client_id = ?', filter.clientId);
+    add(`(details->>'clientId') = ?`, filter.clientId);
+  }
   return { sql: conditions.map((c) => ` AND ${c}`).join(''), params };
 }

@@ -303,10 +303,16 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
     // The rows as one JSON parameter: one JSON.stringify, where arrays of text would be escaped
     // element by element (and the details stringified one by one) on the service's event loop.
     const statement = {
-      sql: `INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
-       SELECT position, entry_id, leaf, decode(leaf_hash, 'hex'), details::json, decode(salt, 'hex'), $2::timestamptz
+      // recipient_id and client_id repeat the leaf's recipient and the details' subject, for
+      // auditors' queries and accountings to find entries by index without parsing JSON on
+      // every append (see migration 1765900000000); what they find is checked against the leaf.
+      sql: `INSERT INTO disclosure_register.entries
+              (position, entry_id, leaf, leaf_hash, details, salt, recorded_at, recipient_id, client_id)
+       SELECT position, entry_id, leaf, decode(leaf_hash, 'hex'), details::json, decode(salt, 'hex'),
+              $2::timestamptz, recipient_id, client_id
          FROM json_to_recordset($1::json)
-              AS e(position bigint, entry_id uuid, leaf text, leaf_hash text, details text, salt text)`,
+              AS e(position bigint, entry_id uuid, leaf text, leaf_hash text, details text, salt text,
+                   recipient_id text, client_id text)`,
       params: [
         JSON.stringify(
           rows.map((r, i) => ({
@@ -316,6 +322,8 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
             leaf_hash: r.hash.toString('hex'),
             details: r.details,
             salt: r.salt.toString('hex'),
+            recipient_id: (r.entry.content.recipient as { id?: string } | undefined)?.id ?? null,
+            client_id: r.entry.details.clientId ?? null,
           })),
         ),
         recordedAt,

@@ -101,15 +101,28 @@ export class RegisterLegalRequestsAndAccounting1765900000000 implements Migratio
     await queryRunner.query(
       'CREATE INDEX accountings_client ON disclosure_register.accountings (client_id, produced_at)',
     );
-    // Auditors' queries and accountings: by period, by recipient, by subject (keyset on position).
+    // Auditors' queries and accountings: by period, by recipient, by subject (keyset on
+    // position). The recipient and the subject are repeated in columns the append fills, so the
+    // indexes cost a few microseconds an entry: expression indexes parsing the leaf and the
+    // details as JSON cost about 20 (measured on 200,000 inserted rows: 16 µs an entry without any
+    // index, 41 with those, 25 with these). Queries check what the columns find against the leaf
+    // and the details themselves.
+    await queryRunner.query(
+      // COLLATE "C": ids are ASCII, compared byte by byte (no locale rules on every insert).
+      `ALTER TABLE disclosure_register.entries
+         ADD COLUMN recipient_id text COLLATE "C", ADD COLUMN client_id text COLLATE "C"`,
+    );
+    await queryRunner.query(`
+      UPDATE disclosure_register.entries
+         SET recipient_id = (leaf::json -> 'recipient') ->> 'id', client_id = details ->> 'clientId'`);
     await queryRunner.query(
       'CREATE INDEX entries_recorded_at ON disclosure_register.entries (recorded_at, position)',
     );
     await queryRunner.query(
-      `CREATE INDEX entries_recipient ON disclosure_register.entries (((leaf::json -> 'recipient') ->> 'id'), position)`,
+      'CREATE INDEX entries_recipient ON disclosure_register.entries (recipient_id, position)',
     );
     await queryRunner.query(
-      `CREATE INDEX entries_subject ON disclosure_register.entries ((details ->> 'clientId'), position)`,
+      'CREATE INDEX entries_subject ON disclosure_register.entries (client_id, position)',
     );
     await queryRunner.query(
       'GRANT SELECT, INSERT, UPDATE ON disclosure_register.legal_requests, disclosure_register.accounting_suspensions TO disclosure_register_runtime',
@@ -122,6 +135,9 @@ export class RegisterLegalRequestsAndAccounting1765900000000 implements Migratio
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(
       'DROP INDEX disclosure_register.entries_subject, disclosure_register.entries_recipient, disclosure_register.entries_recorded_at',
+    );
+    await queryRunner.query(
+      'ALTER TABLE disclosure_register.entries DROP COLUMN recipient_id, DROP COLUMN client_id',
     );
     await queryRunner.query(
       `DROP TABLE disclosure_register.accountings, disclosure_register.accounting_suspensions,
