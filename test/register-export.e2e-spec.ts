@@ -47,15 +47,20 @@ describe('disclosure register: exports that verify offline', () => {
     ),
     retries: 0,
   });
-  const exported = async (request: ExportManifestRequest, pageSize?: number) => {
+  const exported = async (
+    request: ExportManifestRequest,
+    pageSize?: number,
+    options: { linesUrl?: string; roles?: Role[] } = {},
+  ) => {
     const chunks: Buffer[] = [];
     const manifest = await exportRegister(
       asGateway,
       request,
       (c) => void chunks.push(Buffer.from(c)),
       {
-        assertion: as(['auditor']).assertion,
+        assertion: as(options.roles ?? ['auditor']).assertion,
         ...(pageSize ? { pageSize } : {}),
+        ...(options.linesUrl ? { linesUrl: options.linesUrl } : {}),
       },
     );
     return { manifest, bytes: Buffer.concat(chunks) };
@@ -245,6 +250,62 @@ describe('disclosure register: exports that verify offline', () => {
     );
     expect(bad?.code).toBe(1);
     expect(bad?.stdout).toContain('invalid: line 4:');
+  });
+
+  it('streams a contiguous export over HTTP (CSV and JSON Lines), byte for byte the paged one, and it verifies', async () => {
+    const register = processes[2];
+    const paged = await exported({ format: 'csv' }, 4);
+    const streamed = await exported(
+      { format: 'csv', treeSize: paged.manifest.treeHead.treeSize },
+      undefined,
+      {
+        linesUrl: register.url('/'),
+      },
+    );
+    expect(streamed.bytes.equals(paged.bytes)).toBe(true);
+    await expect(verify(streamed.bytes, streamed.manifest)).resolves.toEqual({
+      valid: true,
+      entries: streamed.manifest.entries,
+    });
+    const head = await booking.disclosureRegister.treeHead();
+    const middle = await exported(
+      { format: 'jsonl', fromPosition: 1, toPosition: Math.min(head.treeSize, 6) },
+      undefined,
+      { linesUrl: register.url('/'), roles: ['privacy_officer'] },
+    );
+    expect(lines(middle.bytes)).toHaveLength(middle.manifest.entries);
+    await expect(verify(middle.bytes, middle.manifest)).resolves.toMatchObject({ valid: true });
+  });
+
+  it('refuses HTTP lines without an assertion or the role, and bad terms by field, as problem+json', async () => {
+    const register = processes[2];
+    const head = await booking.disclosureRegister.treeHead();
+    const get = (query: string, assertion?: string) =>
+      fetch(register.url(`/exports/lines?${query}`), {
+        headers: assertion ? { 'Dsg-Assertion': assertion } : {},
+      });
+    const terms = `format=csv&treeSize=${head.treeSize}`;
+    const none = await get(terms);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('content-type')).toContain('application/problem+json');
+    expect(await none.json()).toMatchObject({ code: ErrorCodes.UNAUTHENTICATED });
+    const operator = await get(terms, as(['operator']).assertion);
+    expect(operator.status).toBe(403);
+    const beyond = await get(`${terms}&toPosition=${head.treeSize + 1}`, as(['auditor']).assertion);
+    expect(beyond.status).toBe(400);
+    expect(await beyond.json()).toMatchObject({
+      code: ErrorCodes.VALIDATION_FAILED,
+      errors: [expect.objectContaining({ field: 'toPosition' })],
+    });
+    const notANumber = await get('format=csv&treeSize=many', as(['auditor']).assertion);
+    expect(notANumber.status).toBe(400);
+    const problem = (await notANumber.json()) as { errors: { field: string }[] };
+    expect(new Set(problem.errors.map((e) => e.field))).toEqual(new Set(['treeSize']));
+    // Through the client: the same refusal as a DsgError.
+    const err = await refusal(
+      exported({ format: 'csv' }, undefined, { linesUrl: register.url('/'), roles: ['operator'] }),
+    );
+    expect(err.code).toBe(ErrorCodes.FORBIDDEN);
   });
 
   it('refuses exports to callers without the auditor or privacy officer role, and bad ranges by field', async () => {

@@ -122,8 +122,10 @@ async function verifyAgainstCopy(stack, db, client) {
                    || position || ',"purpose":"payments-and-memberships","reasons":["POL-1","POL-2","HIP-4","HIP-5","CCP-2"],'
                    || '"recipient":{"id":"cherry","version":1},"recordedAt":"2026-11-26T00:00:00.000Z","type":"disclosure","v":1}' AS leaf
               FROM base)
-     INSERT INTO disclosure_register.entries (position, entry_id, leaf, leaf_hash, details, salt, recorded_at)
-     SELECT position, entry_id, leaf, sha256('\\x00'::bytea || convert_to(leaf, 'UTF8')), details::json, salt, now()
+     INSERT INTO disclosure_register.entries
+            (position, entry_id, leaf, leaf_hash, details, salt, recorded_at, recipient_id, client_id)
+     SELECT position, entry_id, leaf, sha256('\\x00'::bytea || convert_to(leaf, 'UTF8')), details::json, salt, now(),
+            'cherry', details::json ->> 'clientId'
        FROM leaves`,
     [verifyEntries],
   );
@@ -260,7 +262,9 @@ async function exportAgainstCopy(stack, db, client, used) {
     async (chunk) => {
       if (!out.write(chunk)) await once(out, 'drain');
     },
-    { assertion, timeoutMs: 60_000 },
+    // The lines stream over HTTP from the register (as the gateway will relay them); the
+    // manifest comes over NATS.
+    { assertion, timeoutMs: 60_000, linesUrl: `http://127.0.0.1:${register.httpPort}/` },
   );
   out.end();
   await once(out, 'finish');

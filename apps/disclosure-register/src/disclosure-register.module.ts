@@ -9,6 +9,7 @@ import { loadRegisterConfig, REGISTER_CONFIG } from './config/register.config';
 import { DisclosuresController } from './disclosures/disclosures.controller';
 import { DisclosuresService } from './disclosures/disclosures.service';
 import { ExportsController } from './exports/exports.controller';
+import { ExportsHttpController } from './exports/exports-http.controller';
 import { ExportsService } from './exports/exports.service';
 import { EntriesController } from './entries/entries.controller';
 import { EntriesService } from './entries/entries.service';
@@ -32,6 +33,7 @@ import { RecipientsService } from './recipients/recipients.service';
     DisclosuresController,
     BreachesController,
     ExportsController,
+    ExportsHttpController,
     EntriesController,
     LegalRequestsController,
     AccountingController,

@@ -1,4 +1,8 @@
+import { request as httpGet } from 'node:http';
+import { request as httpsGet } from 'node:https';
 import type { CallOptions, DsgClient } from '../client/dsg-client';
+import { DsgError, ErrorCodes, UnavailableError } from '../errors';
+import { Headers } from '../wire';
 import type { ExportManifest, ExportManifestRequest, ExportPageRequest } from './exports.dto';
 
 export interface ExportOptions extends Pick<CallOptions, 'assertion' | 'timeoutMs'> {
@@ -6,6 +10,12 @@ export interface ExportOptions extends Pick<CallOptions, 'assertion' | 'timeoutM
   parallel?: number;
   /** Entries a page (default: the register's, 1000). */
   pageSize?: number;
+  /**
+   * Where a contiguous export's lines stream from over HTTP (`GET <linesUrl>/exports/lines`,
+   * the register's HTTP address, or the gateway's route to it): one streamed response instead
+   * of NATS pages, for millions of entries. Filtered exports always come in pages.
+   */
+  linesUrl?: string;
 }
 
 /**
@@ -48,6 +58,13 @@ export async function exportRegister(
     for (const body of await window(manifest.fromPosition, manifest.toPosition)) await write(body);
     return manifest;
   }
+  if (options.linesUrl) {
+    if (!options.assertion) {
+      throw new DsgError(ErrorCodes.UNAUTHENTICATED, 'An export over HTTP needs an assertion');
+    }
+    await streamLines(options.linesUrl, terms, options.assertion, write, manifest.entries);
+    return manifest;
+  }
   // Contiguous: windows of positions fetched a few at a time, written in order.
   const size = options.pageSize ?? 1000;
   const parallel = Math.max(1, options.parallel ?? 6);
@@ -71,4 +88,111 @@ export async function exportRegister(
     for (const body of bodies) await write(body);
   }
   return manifest;
+}
+
+/**
+ * The lines of a contiguous export as one HTTP response, handed to `write` chunk by chunk in
+ * order (the response is paused while a write is pending: the writer sets the pace). A refusal
+ * is the register's problem+json as a DsgError; a response cut short, or with another number of
+ * lines than the manifest's, is an error: the file is incomplete.
+ */
+function streamLines(
+  base: string,
+  terms: ExportPageRequest,
+  assertion: string,
+  write: (chunk: Uint8Array) => Promise<void> | void,
+  expected: number,
+): Promise<void> {
+  const url = new URL('exports/lines', base.endsWith('/') ? base : `${base}/`);
+  url.search = new URLSearchParams({
+    format: terms.format,
+    treeSize: String(terms.treeSize),
+    fromPosition: String(terms.fromPosition ?? 0),
+    ...(terms.toPosition !== undefined ? { toPosition: String(terms.toPosition) } : {}),
+  }).toString();
+  const get = url.protocol === 'https:' ? httpsGet : httpGet;
+  return new Promise<void>((resolve, reject) => {
+    const req = get(url, { headers: { [Headers.ASSERTION]: assertion } }, (res) => {
+      if (res.statusCode !== 200) {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => reject(problem(res.statusCode, Buffer.concat(parts))));
+        res.on('error', reject);
+        return;
+      }
+      let lines = 0;
+      let failed = false;
+      res.on('data', (chunk: Buffer) => {
+        for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) lines++;
+        let pending: Promise<void> | void;
+        try {
+          pending = write(chunk);
+        } catch (err) {
+          failed = true;
+          req.destroy();
+          reject(err);
+          return;
+        }
+        if (pending) {
+          res.pause();
+          pending.then(
+            () => res.resume(),
+            (err: unknown) => {
+              failed = true;
+              req.destroy();
+              reject(err);
+            },
+          );
+        }
+      });
+      res.on('end', () => {
+        if (failed) return;
+        if (!res.complete || lines !== expected) {
+          reject(
+            new UnavailableError(
+              ErrorCodes.UNAVAILABLE,
+              `The export's stream ended after ${lines} of ${expected} lines; fetch it again`,
+            ),
+          );
+        } else resolve();
+      });
+      res.on('error', (err) => {
+        if (!failed) reject(cutShort(err, lines, expected));
+      });
+    });
+    req.on('error', (err) => reject(cutShort(err, 0, expected)));
+    req.end();
+  });
+}
+
+function cutShort(err: Error, lines: number, expected: number): Error {
+  return err instanceof DsgError
+    ? err
+    : new UnavailableError(
+        ErrorCodes.UNAVAILABLE,
+        `The export's stream failed after ${lines} of ${expected} lines (${err.message}); fetch it again`,
+      );
+}
+
+/** An HTTP refusal (RFC 9457 problem+json, as the services write it) as a DsgError. */
+function problem(status: number | undefined, body: Buffer): DsgError {
+  try {
+    const p = JSON.parse(body.toString('utf8')) as {
+      code?: string;
+      detail?: string;
+      errors?: { field: string; constraint: string; message: string }[];
+      correlationId?: string;
+    };
+    if (p.code) {
+      return DsgError.fromBody({
+        code: p.code,
+        message: p.detail ?? '',
+        ...(p.errors ? { fields: p.errors } : {}),
+        ...(p.correlationId ? { correlationId: p.correlationId } : {}),
+      });
+    }
+  } catch {
+    // not problem+json
+  }
+  return new DsgError(ErrorCodes.INTERNAL, `The export's lines were refused (HTTP ${status})`);
 }

@@ -113,3 +113,16 @@ export class ExportPageReply {
   @IsOptional() @IsInt() next?: number;
   body?: Uint8Array;
 }
+
+/**
+ * HTTP `GET /exports/lines` on the register (its gateway's route to stream a contiguous export):
+ * the lines of [fromPosition, toPosition) under the sealed head of `treeSize`, as one response
+ * streamed straight from PostgreSQL's COPY (no CSV header line: the client writes it from the
+ * manifest). Query parameters are strings on the wire; they are read as integers.
+ */
+export class ExportLinesQuery {
+  @IsIn(EXPORT_FORMATS) format!: ExportFormat;
+  @Type(() => Number) @IsInt() @Min(1) treeSize!: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) fromPosition?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) toPosition?: number;
+}

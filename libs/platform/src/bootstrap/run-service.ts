@@ -146,7 +146,6 @@ export async function startService(
   const system = app.get(SystemService);
   const metrics = app.get(MetricsService);
   app.useGlobalFilters(new HttpProblemFilter(logger));
-  app.useGlobalGuards(new DrainGuard(system));
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalInterceptors(new MetricsInterceptor(metrics, 'http', logger));
   definition.configureHttp?.(app);
@@ -178,6 +177,7 @@ export async function startService(
     }
     return (await client.gateway.signingKeys({}, { timeoutMs: 3000, retries: 1 })).keys;
   });
+  app.useGlobalGuards(new DrainGuard(system), new AssertionGuard(verifier));
   app
     .connectMicroservice({ strategy: natsServer }, { deferInitialization: true })
     .useGlobalFilters(new NatsExceptionFilter(logger))

@@ -1,4 +1,5 @@
-import { DsgError, ErrorCodes, Headers, type Role } from '@dsg/contracts';
+import { DsgError, ErrorCodes, Headers, type Principal, type Role } from '@dsg/contracts';
+import type { Request } from 'express';
 import { type CanActivate, type ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { NatsRpcContext } from '../nats/nats-rpc.server';
@@ -23,6 +24,7 @@ export class AssertionGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const roles = this.reflector.get<Role[] | undefined>(REQUIRED_ROLES, context.getHandler());
     if (!roles?.length) return true;
+    if (context.getType() === 'http') return this.http(context, roles);
     const rpc = context.switchToRpc().getContext<unknown>();
     if (!(rpc instanceof NatsRpcContext)) {
       throw new DsgError(ErrorCodes.FORBIDDEN, 'This action is available over NATS only');
@@ -47,6 +49,29 @@ export class AssertionGuard implements CanActivate {
       throw new DsgError(ErrorCodes.FORBIDDEN, `This action needs the role ${roles.join(' or ')}`);
     }
     rpc.principal = principal;
+    return true;
+  }
+
+  /**
+   * An HTTP route that streams what NATS messages would carry too slowly (an export's lines). Its
+   * only caller is the gateway, relaying a person's request with the same short-lived assertion,
+   * addressed to this service; over HTTP the network, not the NATS server, keeps anyone else from
+   * calling (the services' NetworkPolicy admits the gateway and the metrics scraper only).
+   */
+  private async http(context: ExecutionContext, roles: Role[]): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
+    const token = request.get(Headers.ASSERTION);
+    if (!token) {
+      throw new DsgError(
+        ErrorCodes.UNAUTHENTICATED,
+        'This action is taken for a person: it needs the gateway assertion (Dsg-Assertion)',
+      );
+    }
+    const principal = await this.verifier.verify(token);
+    if (!roles.some((role) => principal.roles.includes(role))) {
+      throw new DsgError(ErrorCodes.FORBIDDEN, `This action needs the role ${roles.join(' or ')}`);
+    }
+    request.principal = principal;
     return true;
   }
 }
