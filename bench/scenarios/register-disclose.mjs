@@ -183,11 +183,13 @@ async function verifyAgainstCopy(stack, db, client) {
 }
 
 /**
- * Issue 6: the whole register (the million seeded entries and the rest) exported as CSV through
- * the register's pages into a file, against a bare COPY … TO STDOUT of the same rows (target: at
- * least 0.5× its rate, the register's peak memory under 256 MB), then that file verified offline
- * (target: at least 0.3× the COPY rate). The register is restarted first, so its peak memory is
- * the export's, not what the phases before it left.
+ * Issue 6: the whole register (the million seeded entries and the rest) exported as CSV, its
+ * manifest over NATS and its lines streamed over HTTP, against a bare COPY … TO STDOUT of the
+ * same rows (target: at least 0.5× its rate, the register's peak memory under 256 MB). Both are
+ * measured to the client, which counts the bytes; the export is then fetched again into a file
+ * (reported as information: the file's writes cost the client as much again), and that file
+ * verified offline (target: at least 0.3× the COPY rate). The register is restarted first, so
+ * its peak memory is the exports', not what the phases before it left.
  */
 async function exportAgainstCopy(stack, db, client, used) {
   // The export's memory measured in a register process of its own: the one that ran the
@@ -242,7 +244,6 @@ async function exportAgainstCopy(stack, db, client, used) {
   const dir = new URL('../../.tmp/bench/', import.meta.url).pathname;
   mkdirSync(dir, { recursive: true });
   const file = `${dir}export-${stack.runId}.csv`;
-  const out = createWriteStream(file);
   let peakRss = 0;
   const rss = () => {
     try {
@@ -255,20 +256,31 @@ async function exportAgainstCopy(stack, db, client, used) {
   rss();
   const rssBefore = peakRss;
   const sampler = setInterval(rss, 50);
-  const t1 = performance.now();
-  const manifest = await exportRegister(
-    asGateway,
-    { format: 'csv' },
-    async (chunk) => {
-      if (!out.write(chunk)) await once(out, 'drain');
-    },
-    // The lines stream over HTTP from the register (as the gateway will relay them); the
-    // manifest comes over NATS.
-    { assertion, timeoutMs: 60_000, linesUrl: `http://127.0.0.1:${register.httpPort}/` },
-  );
+  const exportTo = async (write) => {
+    const t = performance.now();
+    const manifest = await exportRegister(
+      asGateway,
+      { format: 'csv' },
+      write,
+      // The lines stream over HTTP from the register (as the gateway will relay them); the
+      // manifest comes over NATS.
+      { assertion, timeoutMs: 60_000, linesUrl: `http://127.0.0.1:${register.httpPort}/` },
+    );
+    return { manifest, seconds: (performance.now() - t) / 1000 };
+  };
+  // Measured as the COPY is: the bytes reach the client, which counts them.
+  let exported = 0;
+  const streamed = await exportTo((chunk) => {
+    exported += chunk.length;
+  });
+  // Then into a file, for the offline verification (information: the file's writes cost too).
+  const out = createWriteStream(file);
+  const filed = await exportTo(async (chunk) => {
+    if (!out.write(chunk)) await once(out, 'drain');
+  });
   out.end();
   await once(out, 'finish');
-  const exportSeconds = (performance.now() - t1) / 1000;
+  const { manifest } = filed;
   clearInterval(sampler);
   rss();
 
@@ -286,14 +298,20 @@ async function exportAgainstCopy(stack, db, client, used) {
     throw new Error(`the export did not verify: ${JSON.stringify(verdict)}`);
   }
   console.log(
-    `    ${verdict.entries} entries: COPY ${round(copySeconds, 2)} s (${round(copied / 1e6, 0)} MB), export ${round(exportSeconds, 2)} s, offline verify ${round(verifySeconds, 2)} s; register RSS ${round(rssBefore / 2 ** 20, 0)} MiB before the export, peak ${round(peakRss / 2 ** 20, 0)} MiB during it`,
+    `    ${verdict.entries} entries: COPY ${round(copySeconds, 2)} s (${round(copied / 1e6, 0)} MB), export ${round(streamed.seconds, 2)} s (${round(exported / 1e6, 0)} MB), into a file ${round(filed.seconds, 2)} s, offline verify ${round(verifySeconds, 2)} s; register RSS ${round(rssBefore / 2 ** 20, 0)} MiB before the exports, peak ${round(peakRss / 2 ** 20, 0)} MiB during them`,
   );
   const copyRate = round(verdict.entries / copySeconds, 0);
   return [
     {
-      metric: `CSV export of ${verdict.entries} entries, entries/s`,
-      value: round(verdict.entries / exportSeconds, 0),
-      baseline: 'COPY TO STDOUT of the same rows, rows/s',
+      metric: `CSV export of ${verdict.entries} entries to the client, entries/s`,
+      value: round(verdict.entries / streamed.seconds, 0),
+      baseline: 'COPY TO STDOUT of the same rows to the client, rows/s',
+      baselineValue: copyRate,
+    },
+    {
+      metric: 'information: the same export into a file, entries/s',
+      value: round(verdict.entries / filed.seconds, 0),
+      baseline: 'COPY TO STDOUT of the same rows to the client, rows/s',
       baselineValue: copyRate,
     },
     {
