@@ -70,12 +70,13 @@ describe('consent: replicas never serve a decision older than an acknowledged ch
   afterAll(async () => {
     await api?.close();
     await patient?.close();
-    for (const replica of [a, b]) {
-      if (replica) {
+    await Promise.all(
+      [a, b].map(async (replica) => {
+        if (!replica) return;
         replica.child.kill('SIGCONT');
         await replica.stop();
-      }
-    }
+      }),
+    );
   });
 
   it('both replicas report their in-memory state ready', async () => {

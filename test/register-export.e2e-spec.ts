@@ -291,6 +291,12 @@ describe('disclosure register: exports that verify offline', () => {
     expect(await none.json()).toMatchObject({ code: ErrorCodes.UNAUTHENTICATED });
     const operator = await get(terms, as(['operator']).assertion);
     expect(operator.status).toBe(403);
+    // An assertion is good for one HTTP call: one seen in transit is spent.
+    const once = as(['auditor']).assertion;
+    expect((await get(`${terms}&toPosition=1`, once)).status).toBe(200);
+    const replayed = await get(`${terms}&toPosition=1`, once);
+    expect(replayed.status).toBe(401);
+    expect(await replayed.json()).toMatchObject({ detail: expect.stringContaining('used before') });
     const beyond = await get(`${terms}&toPosition=${head.treeSize + 1}`, as(['auditor']).assertion);
     expect(beyond.status).toBe(400);
     expect(await beyond.json()).toMatchObject({

@@ -20,6 +20,8 @@ export interface AssertionClaims {
   roles: Role[];
   iat: number;
   exp: number;
+  /** A unique id: an HTTP route accepts each assertion once (see AssertionVerifier.verifyOnce). */
+  jti?: string;
 }
 
 /** Who is acting, once an assertion has been verified. */

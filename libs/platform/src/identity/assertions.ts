@@ -10,7 +10,7 @@ import {
   ROLES,
   type ServiceName,
 } from '@dsg/contracts';
-import { createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { createPublicKey, type KeyObject, randomUUID, verify } from 'node:crypto';
 import type { KeyRing } from '../keys/key-ring';
 
 /** Allowed clock difference between gateway and service. */
@@ -34,6 +34,7 @@ export function signAssertion(
     roles: principal.roles,
     iat,
     exp: iat + ttlSeconds,
+    jti: randomUUID(),
   };
   return ring.signCompact(ASSERTION_TYPE, claims);
 }
@@ -46,6 +47,8 @@ export function signAssertion(
 export class AssertionVerifier {
   private keys = new Map<string, KeyObject>();
   private lastFetch = 0;
+  /** Assertions HTTP routes took (jti → exp, epoch seconds), until they expire. */
+  private readonly used = new Map<string, number>();
 
   constructor(
     /** The service doing the verifying: an assertion for another service is refused. */
@@ -54,6 +57,13 @@ export class AssertionVerifier {
   ) {}
 
   async verify(token: string, now: number = Date.now()): Promise<Principal> {
+    return (await this.check(token, now)).principal;
+  }
+
+  private async check(
+    token: string,
+    now: number,
+  ): Promise<{ principal: Principal; jti?: string; exp: number }> {
     const parts = token.split('.');
     if (parts.length !== 3) throw unauthenticated('the assertion is not a compact JWS');
     const header = decode(parts[0]) as { alg?: string; kid?: string; typ?: string } | undefined;
@@ -93,7 +103,33 @@ export class AssertionVerifier {
       throw unauthenticated('the assertion is issued in the future');
     }
     const roles = claims.roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r));
-    return { subject: claims.sub, roles };
+    return {
+      principal: { subject: claims.sub, roles },
+      ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}),
+      exp: claims.exp,
+    };
+  }
+
+  /**
+   * For HTTP routes, where no NATS server vouches that the gateway sent the request: the
+   * assertion must carry a `jti`, and this instance accepts it once, so one seen in transit is
+   * worth nothing after the call it was minted for (until it expires, another replica would
+   * still take it once: the network policy admitting only the gateway closes that).
+   */
+  async verifyOnce(token: string, now: number = Date.now()): Promise<Principal> {
+    const { principal, jti, exp } = await this.check(token, now);
+    if (!jti) {
+      throw unauthenticated('an assertion for an HTTP route must carry a jti');
+    }
+    const seconds = Math.floor(now / 1000);
+    for (const [id, expires] of this.used) {
+      if (expires + CLOCK_SKEW_SECONDS < seconds) this.used.delete(id);
+    }
+    if (this.used.has(jti)) {
+      throw unauthenticated('the assertion was used before: over HTTP each is good for one call');
+    }
+    this.used.set(jti, exp);
+    return principal;
   }
 
   private async key(kid: string): Promise<KeyObject | undefined> {

@@ -54,9 +54,10 @@ export class AssertionGuard implements CanActivate {
 
   /**
    * An HTTP route that streams what NATS messages would carry too slowly (an export's lines). Its
-   * only caller is the gateway, relaying a person's request with the same short-lived assertion,
-   * addressed to this service; over HTTP the network, not the NATS server, keeps anyone else from
-   * calling (the services' NetworkPolicy admits the gateway and the metrics scraper only).
+   * only caller is the gateway, relaying a person's request with a short-lived assertion
+   * addressed to this service. Over HTTP no NATS server vouches for the caller, so an assertion
+   * is taken once (verifyOnce: one seen in transit is spent); the network keeping everyone but
+   * the gateway from the services' HTTP ports (issue 10's NetworkPolicy) closes the rest.
    */
   private async http(context: ExecutionContext, roles: Role[]): Promise<boolean> {
     const request = context.switchToHttp().getRequest<Request & { principal?: Principal }>();
@@ -67,7 +68,7 @@ export class AssertionGuard implements CanActivate {
         'This action is taken for a person: it needs the gateway assertion (Dsg-Assertion)',
       );
     }
-    const principal = await this.verifier.verify(token);
+    const principal = await this.verifier.verifyOnce(token);
     if (!roles.some((role) => principal.roles.includes(role))) {
       throw new DsgError(ErrorCodes.FORBIDDEN, `This action needs the role ${roles.join(' or ')}`);
     }
