@@ -348,20 +348,40 @@ describe('disclosure register: accounting of disclosures and entry queries', () 
     expect(contentHash).toBe(createHash('sha256').update(canonicalJson(content)).digest('hex'));
     expect(produced).toMatchObject({ producedBy: 'officer-1', staffTitle: 'Privacy Officer' });
 
+    // A retried call (the same Idempotency-Key) answers the same accounting, recorded once.
+    const key = `acc-replay-${run}`;
+    const first = await asGateway.disclosureRegister.accountingProduce(
+      { clientId, staffTitle: 'Privacy Officer' },
+      { ...as(['privacy_officer']), idempotencyKey: key },
+    );
+    const again = await asGateway.disclosureRegister.accountingProduce(
+      { clientId, staffTitle: 'Privacy Officer' },
+      { ...as(['privacy_officer']), idempotencyKey: key },
+    );
+    expect(again).toEqual(first);
+    const conflict = await refusal(
+      asGateway.disclosureRegister.accountingProduce(
+        { clientId, staffTitle: 'Compliance Officer' },
+        { ...as(['privacy_officer']), idempotencyKey: key },
+      ),
+    );
+    expect(conflict.code).toBe(ErrorCodes.IDEMPOTENCY_CONFLICT);
+
     const got = await asGateway.disclosureRegister.accountingGet(
       { accountingId: produced.accountingId },
       as(['auditor']),
     );
     expect(got).toEqual(produced);
     const list = await asGateway.disclosureRegister.accountingList({ clientId }, as(['auditor']));
-    expect(list.accountings).toEqual([
+    expect(list.accountings).toHaveLength(2);
+    expect(list.accountings).toContainEqual(
       expect.objectContaining({
         accountingId: produced.accountingId,
         staffTitle: 'Privacy Officer',
         lines: 1,
         contentHash,
       }),
-    ]);
+    );
     // Kept: the runtime role can neither change nor delete an accounting.
     for (const sql of [
       `UPDATE disclosure_register.accountings SET lines = 0 WHERE id = '${produced.accountingId}'`,

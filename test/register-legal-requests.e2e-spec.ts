@@ -396,6 +396,13 @@ describe('disclosure register: legal requests', () => {
       { idempotencyKey: `le-scope-${run}`, retries: 0 },
     );
     expect(outOfScope).toMatchObject({ decision: 'DENY', reasons: ['HIP-6'] });
+    // To a law-enforcement recipient on another basis: the same rule.
+    const otherBasis = await booking.disclosureRegister.disclose(
+      { ...base, purpose: 'legal-obligations', legalBasis: 'required-by-law' },
+      { idempotencyKey: `le-basis-${run}`, retries: 0 },
+    );
+    expect(otherBasis.decision).toBe('DENY');
+    expect(otherBasis.reasons).toContain('HIP-6');
   });
 
   it('answers a replayed intake with the same request and refuses the key for another; only privacy officers record requests', async () => {
@@ -450,6 +457,14 @@ describe('disclosure register: legal requests', () => {
       'receivedAt',
       'recipientId',
       'scope.to',
+    ]);
+    const unknownCategory = await refusal(
+      intake(
+        subpoena({ scope: { subjects: [subjects[0]], categories: ['identifiers.shoe-size'] } }),
+      ),
+    );
+    expect(unknownCategory.fields).toEqual([
+      expect.objectContaining({ field: 'scope.categories', constraint: 'isPolicyCategory' }),
     ]);
     const shape = await refusal(
       intake({ ...subpoena(), instrument: 'fax' as never, official: {} as never }),

@@ -28,7 +28,8 @@ export class AccountingController {
   @MessagePattern(Rpc['disclosure-register'].accountingProduce.subject)
   @RequireRole('privacy_officer')
   produce(@Payload() request: ProduceAccountingRequest, @Ctx() ctx: NatsRpcContext) {
-    return this.accounting.produce(request, ctx.principal!.subject);
+    const by = ctx.principal!.subject;
+    return this.accounting.produce(request, `${ctx.caller}:${by}`, ctx.idempotencyKey, by);
   }
 
   @MessagePattern(Rpc['disclosure-register'].accountingGet.subject)

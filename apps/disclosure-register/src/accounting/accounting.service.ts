@@ -9,6 +9,8 @@ import {
   isRealTimestamp,
   type ProduceAccountingRequest,
   type RecipientReply,
+  UnavailableError,
+  UUID_PATTERN,
   ValidationFailedError,
 } from '@dsg/contracts';
 import { Outbox } from '@dsg/platform';
@@ -71,12 +73,35 @@ export class AccountingService {
     private readonly suspensions: SuspensionsService,
   ) {}
 
-  async produce(request: ProduceAccountingRequest, by: string): Promise<AccountingReply> {
+  /**
+   * A retry with the same Idempotency-Key answers the accounting already recorded (one request,
+   * one accounting: ACC-9's record and ACC-6's count stay true); with another request it is a
+   * conflict.
+   */
+  async produce(
+    request: ProduceAccountingRequest,
+    caller: string,
+    idempotencyKey: string | undefined,
+    by: string,
+  ): Promise<AccountingReply> {
+    if (!idempotencyKey) {
+      throw new ValidationFailedError([
+        {
+          field: 'Idempotency-Key',
+          constraint: 'required',
+          message: 'an accounting needs an Idempotency-Key header',
+        },
+      ]);
+    }
+    const requestHash = hash('sha256', canonicalJson(request), 'hex');
+    const prior = await this.byKey(caller, idempotencyKey, requestHash);
+    if (prior) return prior;
     const producedAt = new Date();
     const { requestedAt, from, to } = this.period(request, producedAt.getTime());
     const rows = (await this.dataSource.query(
       `SELECT position, leaf, details, recorded_at FROM disclosure_register.entries
-        WHERE client_id = $1 AND details ->> 'clientId' = $1 ORDER BY position`,
+        WHERE client_id = $1 AND (details IS NULL OR details ->> 'clientId' = $1)
+        ORDER BY position`,
       [request.clientId],
     )) as EntryRow[];
     const suspensions = await this.suspensions.inForce(producedAt);
@@ -112,12 +137,14 @@ export class AccountingService {
       disclosures,
     };
     const contentHash = hash('sha256', canonicalJson(content), 'hex');
-    await this.dataSource.transaction(async (manager) => {
-      await manager.query(
+    const recorded = await this.dataSource.transaction(async (manager) => {
+      const rows = (await manager.query(
         `INSERT INTO disclosure_register.accountings
            (id, client_id, requested_at, period_from, period_to, produced_at, produced_by,
-            staff_title, rights_request_ref, lines, suspended_entries, content, content_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+            staff_title, rights_request_ref, lines, suspended_entries, content, content_hash,
+            caller, idempotency_key, request_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         ON CONFLICT (caller, idempotency_key) DO NOTHING RETURNING id`,
         [
           id,
           request.clientId,
@@ -132,16 +159,42 @@ export class AccountingService {
           suspended,
           content,
           contentHash,
+          caller,
+          idempotencyKey,
+          requestHash,
         ],
-      );
+      )) as unknown[];
+      if (rows.length === 0) return false; // a concurrent retry recorded it
       await this.outbox.append(manager, AccountingProducedEvent, {
         accountingId: id,
         producedAt: content.producedAt,
         lines: disclosures.length,
         contentHash,
       });
+      return true;
     });
+    if (!recorded) return (await this.byKey(caller, idempotencyKey, requestHash))!;
     return { ...content, contentHash };
+  }
+
+  private async byKey(
+    caller: string,
+    key: string,
+    requestHash: string,
+  ): Promise<AccountingReply | undefined> {
+    const [row] = (await this.dataSource.query(
+      `SELECT id, request_hash FROM disclosure_register.accountings
+        WHERE caller = $1 AND idempotency_key = $2`,
+      [caller, key],
+    )) as { id: string; request_hash: string }[];
+    if (!row) return undefined;
+    if (row.request_hash !== requestHash) {
+      throw new DsgError(
+        ErrorCodes.IDEMPOTENCY_CONFLICT,
+        'This Idempotency-Key was used for another accounting',
+      );
+    }
+    return this.get(row.id);
   }
 
   /** An accounting as recorded (ACC-9). */
@@ -250,14 +303,25 @@ export class AccountingService {
       if (group) group.push(d);
       else groups.set(key, [d]);
     }
-    const policy = await this.policy.current(POLICY_TIMEOUT_MS).catch(() => undefined);
+    // What is recorded is what the individual receives (ACC-9): it is not produced with ids in
+    // place of names because the policy or a recipient could not be read just then.
+    const policy = await this.policy.current(POLICY_TIMEOUT_MS).catch(() => {
+      throw new UnavailableError(
+        ErrorCodes.UNAVAILABLE,
+        'The policy (purposes’ statements) cannot be read now; retry',
+      );
+    });
     const recipients = new Map<string, RecipientReply | undefined>();
     const recipientAt = async (id: string, version: number | null) => {
       const key = `${id}@${version}`;
       if (!recipients.has(key)) {
         recipients.set(
           key,
-          await this.recipients.get(id, version ?? undefined).catch(() => undefined),
+          // Unknown (a disclosure denied for it, POL-2): named by its id. Anything else fails.
+          await this.recipients.get(id, version ?? undefined).catch((err: unknown) => {
+            if (err instanceof DsgError && err.code === ErrorCodes.NOT_FOUND) return undefined;
+            throw err;
+          }),
         );
       }
       return recipients.get(key);
@@ -295,11 +359,15 @@ export class AccountingService {
   }
 
   private async legalRequests(shown: Disclosure[]) {
-    const ids = [...new Set(shown.map((d) => d.leaf.legalRequestRef).filter((r) => !!r))];
+    const ids = [
+      ...new Set(
+        shown.map((d) => d.leaf.legalRequestRef).filter((r) => !!r && UUID_PATTERN.test(r)),
+      ),
+    ];
     const rows = ids.length
       ? ((await this.dataSource.query(
           `SELECT id, instrument, reference, agency FROM disclosure_register.legal_requests
-            WHERE id::text = ANY($1::text[])`,
+            WHERE id = ANY($1::uuid[])`,
           [ids],
         )) as { id: string; instrument: string; reference: string; agency: string }[])
       : [];

@@ -245,8 +245,13 @@ export class DisclosuresService {
     // A replayed key is answered in the batch (its receipt, or a conflict), not here: one round
     // trip less for every request, and a replay is rare.
     const part = await this.consentPart(request, reported?.occurredAt);
-    // HIP-6, CMI-3: a law-enforcement disclosure answers a legal request that may be fulfilled.
-    if (request.legalBasis === 'law-enforcement' || request.legalRequestRef) {
+    // HIP-6, CMI-3: a disclosure to law enforcement, on whatever basis, answers a legal request
+    // that may be fulfilled.
+    if (
+      request.legalBasis === 'law-enforcement' ||
+      request.legalRequestRef ||
+      part.kind === 'law-enforcement'
+    ) {
       part.reasons = [...part.reasons, ...(await this.legalScope.reasons(request))];
     }
     return new Promise((resolve, reject) => {

@@ -45,7 +45,8 @@ export function filterSql(
   if (filter?.decision) add(`(leaf::json->>'decision') = ?`, filter.decision);
   if (filter?.clientId) {
     add('client_id = ?', filter.clientId);
-    add(`(details->>'clientId') = ?`, filter.clientId);
+    // Redacted details (NULL) leave the column as the only record of whose entry it was.
+    add(`(details IS NULL OR (details->>'clientId') = ?)`, filter.clientId);
   }
   return { sql: conditions.map((c) => ` AND ${c}`).join(''), params };
 }

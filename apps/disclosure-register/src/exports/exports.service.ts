@@ -13,6 +13,7 @@ import {
   pushSubtree,
   subtreesOf,
   type TreeHeadReply,
+  UnavailableError,
   ValidationFailedError,
   WithBody,
   type ExportLinesQuery,
@@ -28,6 +29,9 @@ import { RegisterLog } from '../log/register-log.service';
 
 /** Entries per page by default; a page is also cut to fit one NATS message (MAX_PAGE_BYTES). */
 const DEFAULT_PAGE = 1000;
+/** Streamed exports at once on one instance, and how long one may stall before it is cut. */
+const MAX_STREAMS = 2;
+const STREAM_STALL_MS = 60_000;
 
 /** Under NATS's default max_payload (1 MiB), with room for the reply's JSON and headers. */
 const MAX_PAGE_BYTES = 900 * 1024;
@@ -45,6 +49,8 @@ const LEAF_CHUNK = 65_536;
 @Injectable()
 export class ExportsService {
   private tree?: { size: number; levels: Promise<MerkleLevels> };
+  /** Streamed exports in progress on this instance. */
+  private streams = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -175,9 +181,26 @@ export class ExportsService {
   async streamRange(query: ExportLinesQuery, res: Response): Promise<void> {
     const head = await this.log.sealedHead(query.treeSize);
     const { from, to } = this.bounds(query, head);
-    const { client, release } = await holdConnection(this.dataSource);
+    // Each stream holds a connection for as long as its client reads: a few at once, so the
+    // pool stays for disclosures; a client that stops reading is cut off.
+    if (this.streams >= MAX_STREAMS) {
+      throw new UnavailableError(
+        ErrorCodes.UNAVAILABLE,
+        `${MAX_STREAMS} exports are streaming from this instance; retry shortly`,
+      );
+    }
+    this.streams++;
+    let held: Awaited<ReturnType<typeof holdConnection>>;
+    try {
+      held = await holdConnection(this.dataSource);
+    } catch (err) {
+      this.streams--;
+      throw err; // before the first byte: a problem+json answer
+    }
+    res.setTimeout(STREAM_STALL_MS, () => res.destroy());
     let broken = false;
     try {
+      const { client } = held;
       res.status(200);
       res.setHeader(
         'Content-Type',
@@ -199,7 +222,8 @@ export class ExportsService {
         'an export stream was cut short',
       );
     } finally {
-      release(broken || undefined);
+      held.release(broken || undefined);
+      this.streams--;
     }
   }
 

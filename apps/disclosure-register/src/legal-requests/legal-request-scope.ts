@@ -6,8 +6,9 @@ import { DataSource } from 'typeorm';
 export const FULFILLABLE = ['accepted', 'approved', 'fulfilled'];
 
 /**
- * HIP-6 and CMI-3 at the moment of disclosure: a disclosure on the law-enforcement basis, or one
- * naming a legal request, must answer a request that may be fulfilled (accepted as received, or
+ * HIP-6 and CMI-3 at the moment of disclosure: a disclosure to a law-enforcement recipient or on
+ * the law-enforcement basis (whatever basis it claims), or one naming a legal request, must
+ * answer a request that may be fulfilled (accepted as received, or
  * approved by a privacy officer), to its recipient, within its scope. Otherwise it is denied with
  * the rule it fails: a request still in review fails CMI-3 (CMIA has not been satisfied), any
  * other gap HIP-6. So no internal caller can disclose to law enforcement around the review.
@@ -17,7 +18,6 @@ export class LegalRequestScope {
   constructor(private readonly dataSource: DataSource) {}
 
   async reasons(request: DiscloseRequest): Promise<string[]> {
-    if (request.legalBasis !== 'law-enforcement' && !request.legalRequestRef) return [];
     const ref = request.legalRequestRef;
     if (!ref || !UUID_PATTERN.test(ref)) return ['HIP-6'];
     const [row] = (await this.dataSource.query(

@@ -7,12 +7,14 @@ import {
   ErrorCodes,
   type FulfilLegalRequest,
   type FulfilLegalRequestReply,
+  type FulfilmentFailure,
   isRealTimestamp,
   LegalRequestChangedEvent,
   type LegalRequestIntake,
   type LegalRequestReply,
   type LegalRequestState,
   type LegalScope,
+  UnavailableError,
   ValidationFailedError,
 } from '@dsg/contracts';
 import { Outbox } from '@dsg/platform';
@@ -20,12 +22,14 @@ import { Injectable } from '@nestjs/common';
 import { hash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DisclosuresService } from '../disclosures/disclosures.service';
+import { PolicyClient } from '../policy/policy.client';
 import { RecipientsService } from '../recipients/recipients.service';
 import { FULFILLABLE } from './legal-request-scope';
 import { assessLegalRequest, scopeWithin } from './legal-validation';
 
 /** A request dated this far ahead of the register's clock is refused. */
 const CLOCK_SKEW_MS = 5 * 60_000;
+const POLICY_TIMEOUT_MS = 2_000;
 
 /** Which recipients a requester's disclosures may go to, and on what purpose and basis. */
 const RECIPIENT_KINDS: Record<LegalRequestIntake['requesterKind'], string[]> = {
@@ -80,7 +84,20 @@ export class LegalRequestsService {
     private readonly outbox: Outbox,
     private readonly recipients: RecipientsService,
     private readonly disclosures: DisclosuresService,
+    private readonly policy: PolicyClient,
   ) {}
+
+  /** The policy's data categories (a request names only those), or a retryable refusal. */
+  private async knownCategories(): Promise<Set<string>> {
+    try {
+      return (await this.policy.current(POLICY_TIMEOUT_MS)).categories;
+    } catch {
+      throw new UnavailableError(
+        ErrorCodes.UNAVAILABLE,
+        'The policy (its data categories) cannot be read now; retry',
+      );
+    }
+  }
 
   async intake(
     intake: LegalRequestIntake,
@@ -102,6 +119,15 @@ export class LegalRequestsService {
       });
     }
     problems.push(...periodProblems(intake.scope, 'scope'));
+    const known = await this.knownCategories();
+    const unknown = intake.scope.categories.filter((c) => !known.has(c));
+    if (unknown.length) {
+      problems.push({
+        field: 'scope.categories',
+        constraint: 'isPolicyCategory',
+        message: `not data categories of the policy: ${unknown.join(', ')}`,
+      });
+    }
     const recipient = await this.recipients.current(intake.recipientId);
     if (
       !recipient ||
@@ -266,7 +292,17 @@ export class LegalRequestsService {
       );
     }
     const problems: Problem[] = [];
+    const known = await this.knownCategories();
     request.disclosures.forEach((item, i) => {
+      const unknown = item.categories.filter((c) => !known.has(c));
+      if (unknown.length) {
+        problems.push({
+          field: `disclosures[${i}].categories`,
+          constraint: 'isPolicyCategory',
+          message: `not data categories of the policy: ${unknown.join(', ')}`,
+        });
+        return;
+      }
       if (!row.scope.subjects.includes(item.clientId)) {
         problems.push({
           field: `disclosures[${i}].clientId`,
@@ -293,7 +329,10 @@ export class LegalRequestsService {
       );
     }
     const { purpose, legalBasis } = basis;
-    const receipts: DisclosureReceipt[] = await Promise.all(
+    // Each disclosure is its own register entry (and idempotency key): one failing (the recipient
+    // changed meanwhile, consent refusing a category) does not undo the others, which are
+    // linked and reported beside the failures; a retry with the same key records only those.
+    const settled = await Promise.allSettled(
       request.disclosures.map((item, i) =>
         this.disclosures.disclose(
           {
@@ -311,6 +350,20 @@ export class LegalRequestsService {
         ),
       ),
     );
+    const receipts: DisclosureReceipt[] = [];
+    const failures: FulfilmentFailure[] = [];
+    settled.forEach((result, index) => {
+      if (result.status === 'fulfilled') receipts.push(result.value);
+      else {
+        const err = result.reason as DsgError;
+        failures.push({
+          index,
+          code: err instanceof DsgError ? err.code : ErrorCodes.INTERNAL,
+          message: err instanceof DsgError ? err.message : 'The disclosure could not be recorded',
+        });
+      }
+    });
+    if (receipts.length === 0) throw (settled[0] as PromiseRejectedResult).reason;
     await this.dataSource.transaction(async (manager) => {
       const linked = (await manager.query(
         `INSERT INTO disclosure_register.legal_request_disclosures (request_id, entry_id, position, decision)
@@ -329,22 +382,27 @@ export class LegalRequestsService {
         ],
       )) as unknown[];
       if (linked.length === 0) return; // a retry: recorded before
-      await this.locked(manager, row.requestId);
+      const allowed = receipts.filter((r) => r.decision === 'ALLOW').length;
+      const note = `${linked.length} disclosure(s) recorded, ${allowed} allowed by the register's checks${failures.length ? `; ${failures.length} failed` : ''}`;
+      // Decided otherwise while these were being recorded (denied): the entries stand, linked,
+      // and the history says so; the decision is not overwritten.
+      const current = await this.locked(manager, row.requestId);
+      if (!FULFILLABLE.includes(current.state)) {
+        await this.step(manager, row.requestId, 'recorded-after-decision', by, note);
+        return;
+      }
       await manager.query(
         `UPDATE disclosure_register.legal_requests SET state = 'fulfilled' WHERE id = $1`,
         [row.requestId],
       );
-      const allowed = receipts.filter((r) => r.decision === 'ALLOW').length;
-      await this.step(
-        manager,
-        row.requestId,
-        'fulfilled',
-        by,
-        `${linked.length} disclosure(s) recorded, ${allowed} allowed by the register's checks`,
-      );
+      await this.step(manager, row.requestId, 'fulfilled', by, note);
       await this.changed(manager, row.requestId, 'fulfilled', row);
     });
-    return { request: await this.get(row.requestId), receipts };
+    return {
+      request: await this.get(row.requestId),
+      receipts,
+      ...(failures.length ? { failures } : {}),
+    };
   }
 
   private async byKey(caller: string, key: string): Promise<RequestRow | undefined> {

@@ -42,10 +42,14 @@ describe(assessLegalRequest.name, () => {
     },
   );
 
-  it('refuses an oral statement, except to identify or locate, which goes to review', () => {
+  it('refuses an oral statement, except law enforcement’s to identify or locate, which goes to review', () => {
     expect(
       assessLegalRequest(intake({ instrument: 'oral-statement' })).validation.hipaaAllows,
     ).toBe(false);
+    const court = assessLegalRequest(
+      intake({ instrument: 'oral-statement', identifyOrLocate: true, requesterKind: 'court' }),
+    );
+    expect(court.validation.hipaaAllows).toBe(false);
     const locate = assessLegalRequest(
       intake({ instrument: 'oral-statement', identifyOrLocate: true }),
     );

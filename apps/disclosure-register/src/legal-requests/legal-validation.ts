@@ -75,12 +75,13 @@ export function assessLegalRequest(intake: LegalRequestIntake): LegalAssessment 
         : `an administrative request must attest that ${missing.map(([, text]) => text).join('; and that ')} (164.512(f)(1)(ii)(C))`,
     });
   } else {
-    // An oral statement: enough under HIPAA only to identify or locate a person (512(f)(2)).
-    hipaaAllows = intake.identifyOrLocate === true;
+    // An oral statement: enough under HIPAA only for a law-enforcement official's request to
+    // identify or locate a person (512(f)(2)).
+    hipaaAllows = intake.identifyOrLocate === true && intake.requesterKind === 'law-enforcement';
     findings.push({
       rule: 'HIP-6',
       detail: hipaaAllows
-        ? 'an oral request to identify or locate a person (164.512(f)(2))'
+        ? 'an oral request of law enforcement to identify or locate a person (164.512(f)(2))'
         : 'an oral statement is no instrument for a disclosure under 164.512(f)(1); it may only suspend an accounting (ACC-8)',
     });
   }

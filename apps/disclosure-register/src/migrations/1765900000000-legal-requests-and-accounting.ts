@@ -75,7 +75,8 @@ export class RegisterLegalRequestsAndAccounting1765900000000 implements Migratio
         recorded_by       text NOT NULL,
         recorded_at       timestamptz NOT NULL DEFAULT now(),
         CHECK (form = 'oral' OR until IS NOT NULL),
-        CHECK (form = 'written' OR ends_at <= received_at + interval '30 days')
+        -- 30 days as 720 hours: '30 days' follows the session's time zone across a DST change.
+        CHECK (form = 'written' OR ends_at <= received_at + interval '720 hours')
       )`);
     await queryRunner.query(
       'CREATE INDEX accounting_suspensions_recipient ON disclosure_register.accounting_suspensions (recipient_id, ends_at)',
@@ -83,6 +84,9 @@ export class RegisterLegalRequestsAndAccounting1765900000000 implements Migratio
     await queryRunner.query(`
       CREATE TABLE disclosure_register.accountings (
         id                uuid PRIMARY KEY,
+        caller            text NOT NULL,
+        idempotency_key   text NOT NULL,
+        request_hash      text NOT NULL,
         client_id         text NOT NULL,
         requested_at      timestamptz NOT NULL,
         period_from       timestamptz NOT NULL,
@@ -96,7 +100,8 @@ export class RegisterLegalRequestsAndAccounting1765900000000 implements Migratio
         -- kept here for auditors, never in what the individual receives.
         suspended_entries integer NOT NULL,
         content           jsonb NOT NULL,
-        content_hash      text NOT NULL
+        content_hash      text NOT NULL,
+        UNIQUE (caller, idempotency_key)
       )`);
     await queryRunner.query(
       'CREATE INDEX accountings_client ON disclosure_register.accountings (client_id, produced_at)',

@@ -8,6 +8,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   Min,
   MaxLength,
   ValidateNested,
@@ -129,6 +130,12 @@ export class TreeHeadReply {
   @IsString() signature!: string;
 }
 
+/**
+ * The largest log position or size a request may name: PostgreSQL's bigint holds more, but a
+ * JSON number above this is no longer exact (an out-of-range one would otherwise fail in SQL).
+ */
+export const MAX_POSITION = Number.MAX_SAFE_INTEGER;
+
 /** A UUID as PostgreSQL and randomUUID() write it (entries, breach assessments). */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -136,7 +143,7 @@ export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 export class InclusionProofRequest {
   @Matches(UUID_PATTERN, { message: 'entryId must be a UUID' }) entryId!: string;
   /** A sealed tree head's size; default the newest. */
-  @IsOptional() @IsInt() @Min(1) treeSize?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_POSITION) treeSize?: number;
 }
 
 /** RFC 9162 2.1.3: `proof` leads from `leafHash` at `position` to the root of `treeHead`. */
@@ -150,8 +157,8 @@ export class InclusionProofReply {
 
 /** That the log of `fromSize` entries is a prefix of the log of `toSize` (default: newest). */
 export class ConsistencyProofRequest {
-  @IsInt() @Min(1) fromSize!: number;
-  @IsOptional() @IsInt() @Min(1) toSize?: number;
+  @IsInt() @Min(1) @Max(MAX_POSITION) fromSize!: number;
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_POSITION) toSize?: number;
 }
 
 /** RFC 9162 2.1.4: `proof` shows `from` is a prefix of `to`; both are signed tree heads. */

@@ -9,6 +9,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
+import { MAX_POSITION } from './disclosures.dto';
 import { ExportFilter } from './exports.dto';
 
 /**
@@ -19,7 +20,7 @@ import { ExportFilter } from './exports.dto';
  */
 export class QueryEntriesRequest {
   @IsOptional() @ValidateNested() @Type(() => ExportFilter) filter?: ExportFilter;
-  @IsOptional() @IsInt() @Min(-1) after?: number;
+  @IsOptional() @IsInt() @Min(-1) @Max(MAX_POSITION) after?: number;
   /** Entries per page, 1-1000; default 100. */
   @IsOptional() @IsInt() @Min(1) @Max(1000) limit?: number;
 }

@@ -62,7 +62,14 @@ export async function exportRegister(
     if (!options.assertion) {
       throw new DsgError(ErrorCodes.UNAUTHENTICATED, 'An export over HTTP needs an assertion');
     }
-    await streamLines(options.linesUrl, terms, options.assertion, write, manifest.entries);
+    await streamLines(
+      options.linesUrl,
+      terms,
+      options.assertion,
+      write,
+      manifest.entries,
+      options.timeoutMs ?? 60_000,
+    );
     return manifest;
   }
   // Contiguous: windows of positions fetched a few at a time, written in order.
@@ -102,6 +109,8 @@ function streamLines(
   assertion: string,
   write: (chunk: Uint8Array) => Promise<void> | void,
   expected: number,
+  /** Cut the response if nothing arrives for this long. */
+  idleMs: number,
 ): Promise<void> {
   const url = new URL('exports/lines', base.endsWith('/') ? base : `${base}/`);
   url.search = new URLSearchParams({
@@ -161,6 +170,7 @@ function streamLines(
       });
     });
     req.on('error', (err) => reject(cutShort(err, 0, expected)));
+    req.setTimeout(idleMs, () => req.destroy(new Error(`nothing arrived for ${idleMs} ms`)));
     req.end();
   });
 }

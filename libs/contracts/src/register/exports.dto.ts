@@ -12,7 +12,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { CLIENT_ID_PATTERN, TIMESTAMP_PATTERN } from '../consent/subjects.dto';
-import { TreeHeadReply } from './disclosures.dto';
+import { MAX_POSITION, TreeHeadReply } from './disclosures.dto';
 import { RECIPIENT_ID_PATTERN } from './recipients.dto';
 
 export const EXPORT_FORMATS = ['csv', 'jsonl'] as const;
@@ -52,9 +52,9 @@ export class ExportFilter {
 export class ExportManifestRequest {
   @IsIn(EXPORT_FORMATS) format!: ExportFormat;
   /** A sealed tree head's size; default the newest. */
-  @IsOptional() @IsInt() @Min(1) treeSize?: number;
-  @IsOptional() @IsInt() @Min(0) fromPosition?: number;
-  @IsOptional() @IsInt() @Min(1) toPosition?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_POSITION) treeSize?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_POSITION) fromPosition?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_POSITION) toPosition?: number;
   @IsOptional() @ValidateNested() @Type(() => ExportFilter) filter?: ExportFilter;
 }
 
@@ -94,12 +94,12 @@ export class ExportManifest {
 /** One page of an export: the manifest's terms, and where to continue (a position). */
 export class ExportPageRequest {
   @IsIn(EXPORT_FORMATS) format!: ExportFormat;
-  @IsInt() @Min(1) treeSize!: number;
-  @IsOptional() @IsInt() @Min(0) fromPosition?: number;
-  @IsOptional() @IsInt() @Min(1) toPosition?: number;
+  @IsInt() @Min(1) @Max(MAX_POSITION) treeSize!: number;
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_POSITION) fromPosition?: number;
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_POSITION) toPosition?: number;
   @IsOptional() @ValidateNested() @Type(() => ExportFilter) filter?: ExportFilter;
   /** The first position this page may hold (the previous page's `next`). */
-  @IsOptional() @IsInt() @Min(0) from?: number;
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_POSITION) from?: number;
   @IsOptional() @IsInt() @Min(1) @Max(5000) limit?: number;
 }
 
@@ -122,7 +122,7 @@ export class ExportPageReply {
  */
 export class ExportLinesQuery {
   @IsIn(EXPORT_FORMATS) format!: ExportFormat;
-  @Type(() => Number) @IsInt() @Min(1) treeSize!: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(0) fromPosition?: number;
-  @IsOptional() @Type(() => Number) @IsInt() @Min(1) toPosition?: number;
+  @Type(() => Number) @IsInt() @Min(1) @Max(MAX_POSITION) treeSize!: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(0) @Max(MAX_POSITION) fromPosition?: number;
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(MAX_POSITION) toPosition?: number;
 }

@@ -154,6 +154,7 @@ export class LegalDisclosureItem {
   @ArrayMinSize(1)
   @ArrayMaxSize(50)
   @IsString({ each: true })
+  @MaxLength(128, { each: true })
   categories!: string[];
   /** ACC-1: a brief description of what is disclosed. Personal: kept apart from the hash. */
   @IsString() @MinLength(3) @MaxLength(500) description!: string;
@@ -235,13 +236,26 @@ export class ListLegalRequestsReply {
   requests!: LegalRequestReply[];
 }
 
+/** A disclosure of the fulfilment that could not be recorded (its index in the request). */
+export class FulfilmentFailure {
+  @IsInt() @Min(0) index!: number;
+  @IsString() code!: string;
+  @IsString() message!: string;
+}
+
 export class FulfilLegalRequestReply {
   @ValidateNested() @Type(() => LegalRequestReply) request!: LegalRequestReply;
-  /** One per disclosure, in order: each a register entry linked to the request. */
+  /** One per disclosure recorded, in the request's order: each a register entry linked to it. */
   @IsArray()
   @ValidateNested({ each: true })
   @Type(() => DisclosureReceipt)
   receipts!: DisclosureReceipt[];
+  /** Disclosures that could not be recorded (when none could, the call fails instead). */
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => FulfilmentFailure)
+  failures?: FulfilmentFailure[];
 }
 
 export class LegalRequestRecorded {
