@@ -6,15 +6,13 @@ import {
   type ReportDisclosureRequest,
   type Role,
 } from '@dsg/contracts';
-import { DEVELOPMENT_SIGNING_KEY_SECRET, KeyRing, signAssertion } from '@dsg/platform';
 import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { connectClient } from './support/clients';
-import { e2eEnv, runtimeDataSource, sqlErrorCode } from './support/e2e-env';
+import { runtimeDataSource, sqlErrorCode } from './support/e2e-env';
 import { refusal } from './support/refusal';
-import { ServiceProcess } from './support/service-process';
+import { RegisterStack } from './support/register-stack';
 
 const DAY = 86_400_000;
 
@@ -55,19 +53,14 @@ function pdfText(pdf: Buffer): string {
  */
 describe('disclosure register: accounting of disclosures and entry queries', () => {
   const run = Date.now().toString(36);
-  let processes: ServiceProcess[];
+  let stack: RegisterStack;
   let booking: DsgClient;
   let asGateway: DsgClient;
   let owner: Client;
   let registerDb: DataSource;
-  let gatewayDb: DataSource;
-  let gatewayRing: KeyRing;
   let key = 0;
 
-  const as = (roles: Role[], subject = 'officer-1') => ({
-    assertion: signAssertion(gatewayRing, { subject, roles }, 'disclosure-register', 60),
-    retries: 0,
-  });
+  const as = (roles: Role[], subject?: string) => stack.as(roles, subject);
   const officer = () => ({ ...as(['privacy_officer']), idempotencyKey: `acc-${run}-${key++}` });
   const subject = async (name: string) => {
     const clientId = `acc-${name}-${run}`;
@@ -102,29 +95,14 @@ describe('disclosure register: accounting of disclosures and entry queries', () 
   const positionsOf = (a: AccountingReply) => a.disclosures.flatMap((l) => l.positions);
 
   beforeAll(async () => {
-    processes = [
-      await ServiceProcess.start('gateway'),
-      await ServiceProcess.start('consent'),
-      await ServiceProcess.start('disclosure-register', { SEAL_EVERY_MS: '300' }),
-    ];
-    await Promise.all(processes.map((p) => p.waitReady()));
-    booking = await connectClient('booking');
-    asGateway = await connectClient('gateway');
-    owner = new Client({ connectionString: e2eEnv().databaseUrl });
-    await owner.connect();
+    stack = await RegisterStack.start();
+    ({ booking, asGateway, owner } = stack);
     registerDb = await runtimeDataSource('disclosure-register', 1).initialize();
-    gatewayDb = await runtimeDataSource('gateway', 1).initialize();
-    gatewayRing = new KeyRing(gatewayDb, 'gateway', 'gateway', DEVELOPMENT_SIGNING_KEY_SECRET);
-    await gatewayRing.reload();
   }, 90_000);
 
   afterAll(async () => {
-    await booking?.close();
-    await asGateway?.close();
-    await owner?.end();
     await registerDb?.destroy();
-    await gatewayDb?.destroy();
-    await Promise.all((processes ?? []).map((p) => p.stop()));
+    await stack?.close();
   });
 
   it('lists what the legal basis makes accountable and leaves out TPO, authorized and denied disclosures (ACC-2, ACC-1, ACC-3)', async () => {

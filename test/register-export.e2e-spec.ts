@@ -8,17 +8,13 @@ import {
   type Role,
   verifyExport,
 } from '@dsg/contracts';
-import { DEVELOPMENT_SIGNING_KEY_SECRET, KeyRing, signAssertion } from '@dsg/platform';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { DataSource } from 'typeorm';
-import { connectClient } from './support/clients';
 import { refusal } from './support/refusal';
-import { runtimeDataSource } from './support/e2e-env';
-import { ServiceProcess } from './support/service-process';
+import { RegisterStack } from './support/register-stack';
 import { waitUntil } from './support/wait';
 
 /**
@@ -30,23 +26,13 @@ import { waitUntil } from './support/wait';
 describe('disclosure register: exports that verify offline', () => {
   const run = Date.now().toString(36);
   const subjects = [`exp-a-${run}`, `exp-b-${run}`];
-  let processes: ServiceProcess[];
+  let stack: RegisterStack;
   let booking: DsgClient;
   let asGateway: DsgClient;
-  let gatewayDb: DataSource;
-  let gatewayRing: KeyRing;
   let keys: PublicSigningKey[];
   let lastPosition = 0;
 
-  const as = (roles: Role[]) => ({
-    assertion: signAssertion(
-      gatewayRing,
-      { subject: 'auditor-1', roles },
-      'disclosure-register',
-      60,
-    ),
-    retries: 0,
-  });
+  const as = (roles: Role[], subject?: string) => stack.as(roles, subject);
   const exported = async (
     request: ExportManifestRequest,
     pageSize?: number,
@@ -78,17 +64,8 @@ describe('disclosure register: exports that verify offline', () => {
   const joined = (ls: string[]) => Buffer.from(`${ls.join('\n')}\n`);
 
   beforeAll(async () => {
-    processes = [
-      await ServiceProcess.start('gateway'),
-      await ServiceProcess.start('consent'),
-      await ServiceProcess.start('disclosure-register', { SEAL_EVERY_MS: '300' }),
-    ];
-    await Promise.all(processes.map((p) => p.waitReady()));
-    booking = await connectClient('booking');
-    asGateway = await connectClient('gateway');
-    gatewayDb = await runtimeDataSource('gateway', 1).initialize();
-    gatewayRing = new KeyRing(gatewayDb, 'gateway', 'gateway', DEVELOPMENT_SIGNING_KEY_SECRET);
-    await gatewayRing.reload();
+    stack = await RegisterStack.start();
+    ({ booking, asGateway } = stack);
     for (const clientId of subjects) {
       await booking.consent.subjectUpsert({ clientId, dateOfBirth: '1981-02-03' });
     }
@@ -119,10 +96,7 @@ describe('disclosure register: exports that verify offline', () => {
   }, 120_000);
 
   afterAll(async () => {
-    await booking?.close();
-    await asGateway?.close();
-    await gatewayDb?.destroy();
-    await Promise.all((processes ?? []).map((p) => p.stop()));
+    await stack?.close();
   });
 
   it('exports the whole log as CSV, a few entries a page, and it verifies offline', async () => {
@@ -253,7 +227,7 @@ describe('disclosure register: exports that verify offline', () => {
   });
 
   it('streams a contiguous export over HTTP (CSV and JSON Lines), byte for byte the paged one, and it verifies', async () => {
-    const register = processes[2];
+    const register = stack.register;
     const paged = await exported({ format: 'csv' }, 4);
     const streamed = await exported(
       { format: 'csv', treeSize: paged.manifest.treeHead.treeSize },
@@ -278,7 +252,7 @@ describe('disclosure register: exports that verify offline', () => {
   });
 
   it('refuses HTTP lines without an assertion or the role, and bad terms by field, as problem+json', async () => {
-    const register = processes[2];
+    const register = stack.register;
     const head = await booking.disclosureRegister.treeHead();
     const get = (query: string, assertion?: string) =>
       fetch(register.url(`/exports/lines?${query}`), {

@@ -1,11 +1,7 @@
 import { type DsgClient, ErrorCodes, type LegalRequestIntake, type Role } from '@dsg/contracts';
-import { DEVELOPMENT_SIGNING_KEY_SECRET, KeyRing, signAssertion } from '@dsg/platform';
 import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
-import { connectClient } from './support/clients';
-import { e2eEnv, runtimeDataSource } from './support/e2e-env';
 import { refusal } from './support/refusal';
-import { ServiceProcess } from './support/service-process';
+import { RegisterStack } from './support/register-stack';
 
 /**
  * Legal requests (HIP-6, CMI-3) through the register's public NATS API, as the gateway carries a
@@ -15,18 +11,13 @@ import { ServiceProcess } from './support/service-process';
 describe('disclosure register: legal requests', () => {
   const run = Date.now().toString(36);
   const subjects = [`lr-a-${run}`, `lr-b-${run}`];
-  let processes: ServiceProcess[];
+  let stack: RegisterStack;
   let booking: DsgClient;
   let asGateway: DsgClient;
   let owner: Client;
-  let gatewayDb: DataSource;
-  let gatewayRing: KeyRing;
   let key = 0;
 
-  const as = (roles: Role[], subject = 'officer-1') => ({
-    assertion: signAssertion(gatewayRing, { subject, roles }, 'disclosure-register', 60),
-    retries: 0,
-  });
+  const as = (roles: Role[], subject?: string) => stack.as(roles, subject);
   const officer = (idempotencyKey = `lr-${run}-${key++}`) => ({
     ...as(['privacy_officer']),
     idempotencyKey,
@@ -45,30 +36,15 @@ describe('disclosure register: legal requests', () => {
     asGateway.disclosureRegister.legalRequestIntake(request, officer(idempotencyKey));
 
   beforeAll(async () => {
-    processes = [
-      await ServiceProcess.start('gateway'),
-      await ServiceProcess.start('consent'),
-      await ServiceProcess.start('disclosure-register', { SEAL_EVERY_MS: '300' }),
-    ];
-    await Promise.all(processes.map((p) => p.waitReady()));
-    booking = await connectClient('booking');
-    asGateway = await connectClient('gateway');
-    owner = new Client({ connectionString: e2eEnv().databaseUrl });
-    await owner.connect();
-    gatewayDb = await runtimeDataSource('gateway', 1).initialize();
-    gatewayRing = new KeyRing(gatewayDb, 'gateway', 'gateway', DEVELOPMENT_SIGNING_KEY_SECRET);
-    await gatewayRing.reload();
+    stack = await RegisterStack.start();
+    ({ booking, asGateway, owner } = stack);
     for (const clientId of subjects) {
       await booking.consent.subjectUpsert({ clientId, dateOfBirth: '1979-03-04' });
     }
   }, 90_000);
 
   afterAll(async () => {
-    await booking?.close();
-    await asGateway?.close();
-    await owner?.end();
-    await gatewayDb?.destroy();
-    await Promise.all((processes ?? []).map((p) => p.stop()));
+    await stack?.close();
   });
 
   it('accepts a judicial subpoena (HIP-6, CMI-3) and records its fulfilment as register entries linked to it', async () => {

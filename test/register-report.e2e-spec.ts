@@ -5,13 +5,9 @@ import {
   type ReportDisclosureRequest,
   type Role,
 } from '@dsg/contracts';
-import { DEVELOPMENT_SIGNING_KEY_SECRET, KeyRing, signAssertion } from '@dsg/platform';
 import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
-import { connectClient } from './support/clients';
 import { refusal } from './support/refusal';
-import { e2eEnv, runtimeDataSource } from './support/e2e-env';
-import { ServiceProcess } from './support/service-process';
+import { RegisterStack } from './support/register-stack';
 
 /**
  * Reported disclosures (ACC-3) and the breach assessments they open (HIP-9), through the
@@ -32,12 +28,10 @@ const OUTBOX_EVENTS = `(
 describe('disclosure register: reported disclosures and breach assessments', () => {
   const run = Date.now().toString(36);
   const clientId = `rep-${run}`;
-  let processes: ServiceProcess[];
+  let stack: RegisterStack;
   let booking: DsgClient;
   let asGateway: DsgClient;
   let owner: Client;
-  let gatewayDb: DataSource;
-  let gatewayRing: KeyRing;
   let key = 0;
 
   const occurredAt = new Date(Date.now() - 3 * 86_400_000).toISOString();
@@ -55,38 +49,19 @@ describe('disclosure register: reported disclosures and breach assessments', () 
   });
   const report = (request: ReportDisclosureRequest, idempotencyKey = `r-${run}-${key++}`) =>
     booking.disclosureRegister.report(request, { idempotencyKey, retries: 0 });
-  const as = (roles: Role[], subject = 'officer-1') => ({
-    assertion: signAssertion(gatewayRing, { subject, roles }, 'disclosure-register', 60),
-    retries: 0,
-  });
+  const as = (roles: Role[], subject?: string) => stack.as(roles, subject);
   const officer = () => as(['privacy_officer']);
   const count = async (sql: string, params: unknown[] = []) =>
     Number((await owner.query(sql, params)).rows[0].n);
 
   beforeAll(async () => {
-    processes = [
-      await ServiceProcess.start('gateway'),
-      await ServiceProcess.start('consent'),
-      await ServiceProcess.start('disclosure-register', { SEAL_EVERY_MS: '300' }),
-    ];
-    await Promise.all(processes.map((p) => p.waitReady()));
-    booking = await connectClient('booking');
-    // The test stands in for the gateway on the bus to carry people's assertions.
-    asGateway = await connectClient('gateway');
-    owner = new Client({ connectionString: e2eEnv().databaseUrl });
-    await owner.connect();
-    gatewayDb = await runtimeDataSource('gateway', 1).initialize();
-    gatewayRing = new KeyRing(gatewayDb, 'gateway', 'gateway', DEVELOPMENT_SIGNING_KEY_SECRET);
-    await gatewayRing.reload();
+    stack = await RegisterStack.start();
+    ({ booking, asGateway, owner } = stack);
     await booking.consent.subjectUpsert({ clientId, dateOfBirth: '1984-06-01' });
   }, 90_000);
 
   afterAll(async () => {
-    await booking?.close();
-    await asGateway?.close();
-    await owner?.end();
-    await gatewayDb?.destroy();
-    await Promise.all((processes ?? []).map((p) => p.stop()));
+    await stack?.close();
   });
 
   it('records a business associate’s report of a disclosure within the rules, unflagged (ACC-3)', async () => {
