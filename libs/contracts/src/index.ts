@@ -35,3 +35,4 @@ export * from './log/merkle';
 export * from './register/legal-requests.dto';
 export * from './register/accounting.dto';
 export * from './register/entries.dto';
+export * from './retention/holdings.dto';

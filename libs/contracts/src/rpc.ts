@@ -35,6 +35,12 @@ import {
   RestrictionReply,
 } from './consent/restrictions.dto';
 import { GetSubjectRequest, SubjectReply, UpsertSubjectRequest } from './consent/subjects.dto';
+import {
+  DeclareHoldingsReply,
+  DeclareHoldingsRequest,
+  ListDueReply,
+  ListDueRequest,
+} from './retention/holdings.dto';
 import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
 import {
   BreachAssessmentReply,
@@ -500,7 +506,22 @@ export const Rpc = {
       'query',
     ),
   },
-  retention: { ...systemRpcs('retention') },
+  retention: {
+    ...systemRpcs('retention'),
+    holdingsDeclare: rpc(
+      'retention.holdings.declare',
+      DeclareHoldingsRequest,
+      DeclareHoldingsReply,
+      'A holding system declares (or updates) which categories it holds for which subjects and the dates that start their clocks; answers when each is due and why (RET-1 to RET-5). Only for the calling system.',
+    ),
+    holdingsDue: rpc(
+      'retention.holdings.due',
+      ListDueRequest,
+      ListDueReply,
+      'Holdings due by a date (default now), soonest first, a page at a time (keyset). Operator, privacy officer or auditor, through the gateway.',
+      'query',
+    ),
+  },
   gateway: {
     ...systemRpcs('gateway'),
     /** Every service's status, gathered by the gateway over NATS. */
