@@ -197,4 +197,124 @@ describe('retention: holdings and their due dates', () => {
     );
     expect(shape.fields.map((f) => f.field).sort()).toEqual(['holdings', 'system']);
   });
+
+  it('stops what a legal hold covers until it is released, and audits both (RET-6)', async () => {
+    const held = `ret-hold-${run}`;
+    const free = `ret-free-${run}`;
+    await booking.retention.holdingsDeclare({
+      system: 'booking',
+      holdings: [held, free].map((clientId) => ({
+        clientId,
+        category: 'website.device',
+        clocks: { creation: '2026-01-01T00:00:00Z' },
+      })),
+    });
+    const officer = (idempotencyKey: string) => ({
+      ...as(['privacy_officer']),
+      idempotencyKey,
+    });
+    const due = async () =>
+      (
+        await asGateway.retention.holdingsDue({ system: 'booking', limit: 1000 }, as(['operator']))
+      ).holdings.filter((h) => h.clientId === held || h.clientId === free);
+
+    // A broader category covers the holding; the period covers its creation date.
+    const hold = await asGateway.retention.holdPlace(
+      {
+        scope: {
+          subjects: [held],
+          categories: ['website'],
+          from: '2025-12-01T00:00:00Z',
+          to: '2026-02-01T00:00:00Z',
+        },
+        reason: 'Litigation hold: Doe v. Spa, preserve website records',
+      },
+      officer(`hold-${run}`),
+    );
+    expect(hold).toMatchObject({ state: 'active', placedBy: 'operator-1' });
+    const replay = await asGateway.retention.holdPlace(
+      {
+        scope: {
+          subjects: [held],
+          categories: ['website'],
+          from: '2025-12-01T00:00:00Z',
+          to: '2026-02-01T00:00:00Z',
+        },
+        reason: 'Litigation hold: Doe v. Spa, preserve website records',
+      },
+      officer(`hold-${run}`),
+    );
+    expect(replay.holdId).toBe(hold.holdId);
+    // Outside the period: no cover.
+    const later = await asGateway.retention.holdPlace(
+      {
+        scope: { subjects: [free], from: '2026-06-01T00:00:00Z' },
+        reason: 'Only what was collected after June is relevant',
+      },
+      officer(`hold-later-${run}`),
+    );
+    const before = await due();
+    expect(before.find((h) => h.clientId === held)?.heldBy).toEqual([hold.holdId]);
+    expect(before.find((h) => h.clientId === free)?.heldBy).toBeUndefined();
+
+    const released = await asGateway.retention.holdRelease(
+      { holdId: hold.holdId, reason: 'The matter settled; counsel released the hold' },
+      as(['privacy_officer']),
+    );
+    expect(released.state).toBe('released');
+    expect(released.history.map((h) => [h.action, h.by])).toEqual([
+      ['placed', 'operator-1'],
+      ['released', 'operator-1'],
+    ]);
+    expect((await due()).find((h) => h.clientId === held)?.heldBy).toBeUndefined();
+    const twice = await refusal(
+      asGateway.retention.holdRelease(
+        { holdId: hold.holdId, reason: 'Released a second time by mistake' },
+        as(['privacy_officer']),
+      ),
+    );
+    expect(twice.code).toBe(ErrorCodes.INVALID_STATE);
+    const active = await asGateway.retention.holdList({ activeOnly: true }, as(['auditor']));
+    expect(active.holds.map((h) => h.holdId)).toContain(later.holdId);
+    expect(active.holds.map((h) => h.holdId)).not.toContain(hold.holdId);
+
+    // Each step announced through the outbox.
+    const { rows: events } = await owner.query(
+      `SELECT envelope ->> 'type' AS type FROM retention.outbox
+        WHERE envelope -> 'data' ->> 'holdId' = $1 ORDER BY seq`,
+      [hold.holdId],
+    );
+    expect(events.map((e) => e.type)).toEqual(['legal-hold.placed', 'legal-hold.released']);
+  });
+
+  it('lets only privacy officers place holds, and refuses a hold that names nothing or unknown categories', async () => {
+    const auditor = await refusal(
+      asGateway.retention.holdPlace(
+        { scope: { subjects: [adult] }, reason: 'An auditor should not be able to do this' },
+        { ...as(['auditor']), idempotencyKey: `hold-aud-${run}` },
+      ),
+    );
+    expect(auditor.code).toBe(ErrorCodes.FORBIDDEN);
+    const nothing = await refusal(
+      asGateway.retention.holdPlace(
+        { scope: {}, reason: 'A hold on nothing in particular' },
+        { ...as(['privacy_officer']), idempotencyKey: `hold-none-${run}` },
+      ),
+    );
+    expect(nothing.fields).toEqual([expect.objectContaining({ field: 'scope' })]);
+    const unknown = await refusal(
+      asGateway.retention.holdPlace(
+        {
+          scope: { categories: ['shoe-size'], from: '2026-02-30T00:00:00Z' },
+          reason: 'A hold on a category the policy does not know',
+        },
+        { ...as(['privacy_officer']), idempotencyKey: `hold-unknown-${run}` },
+      ),
+    );
+    expect(unknown.fields.map((f) => f.field).sort()).toEqual(['scope.categories', 'scope.from']);
+    const { rows } = await owner.query(
+      "SELECT count(*)::int AS n FROM retention.legal_holds WHERE reason LIKE 'A hold on%'",
+    );
+    expect(rows[0].n).toBe(0);
+  });
 });

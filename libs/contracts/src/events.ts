@@ -4,6 +4,7 @@ import { NotificationRequested, PolicyPublished } from './consent/policy.dto';
 import { AccountingProduced } from './register/accounting.dto';
 import { BreachAssessmentDecided, BreachAssessmentOpened } from './register/breaches.dto';
 import { LegalRequestRecorded } from './register/legal-requests.dto';
+import { LegalHoldChanged } from './retention/holds.dto';
 import { DisclosureEvent, TreeHeadSealed } from './register/disclosures.dto';
 import type { ServiceName } from './services';
 
@@ -146,6 +147,19 @@ export const AccountingProducedEvent = eventDef<AccountingProduced>(
   1,
   AccountingProduced,
 );
+/** RET-6: a legal hold was placed or released. */
+export const LegalHoldPlacedEvent = eventDef<LegalHoldChanged>(
+  'retention',
+  'legal-hold.placed',
+  1,
+  LegalHoldChanged,
+);
+export const LegalHoldReleasedEvent = eventDef<LegalHoldChanged>(
+  'retention',
+  'legal-hold.released',
+  1,
+  LegalHoldChanged,
+);
 export const TreeHeadSealedEvent = eventDef<TreeHeadSealed>(
   'disclosure-register',
   'tree-head.sealed',
@@ -166,6 +180,8 @@ export const EVENTS: readonly EventDef<unknown>[] = [
   BreachAssessmentDecidedEvent as EventDef<unknown>,
   LegalRequestChangedEvent as EventDef<unknown>,
   AccountingProducedEvent as EventDef<unknown>,
+  LegalHoldPlacedEvent as EventDef<unknown>,
+  LegalHoldReleasedEvent as EventDef<unknown>,
 ];
 
 /**

@@ -36,3 +36,4 @@ export * from './register/legal-requests.dto';
 export * from './register/accounting.dto';
 export * from './register/entries.dto';
 export * from './retention/holdings.dto';
+export * from './retention/holds.dto';

@@ -41,6 +41,14 @@ import {
   ListDueReply,
   ListDueRequest,
 } from './retention/holdings.dto';
+import {
+  HoldRef,
+  HoldReply,
+  ListHoldsReply,
+  ListHoldsRequest,
+  PlaceHoldRequest,
+  ReleaseHoldRequest,
+} from './retention/holds.dto';
 import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
 import {
   BreachAssessmentReply,
@@ -518,7 +526,33 @@ export const Rpc = {
       'retention.holdings.due',
       ListDueRequest,
       ListDueReply,
-      'Holdings due by a date (default now), soonest first, a page at a time (keyset). Operator, privacy officer or auditor, through the gateway.',
+      'Holdings due by a date (default now), soonest first, a page at a time (keyset), each with the legal holds that stop it. Operator, privacy officer or auditor, through the gateway.',
+      'query',
+    ),
+    holdPlace: rpc(
+      'retention.holds.place',
+      PlaceHoldRequest,
+      HoldReply,
+      'A privacy officer places a legal hold (RET-6) by subject, category, system and period, with its reason: what it covers is neither expired nor erased until it is released. Needs Idempotency-Key.',
+    ),
+    holdRelease: rpc(
+      'retention.holds.release',
+      ReleaseHoldRequest,
+      HoldReply,
+      'A privacy officer releases a legal hold, with the reason.',
+    ),
+    holdGet: rpc(
+      'retention.holds.get',
+      HoldRef,
+      HoldReply,
+      'One legal hold with its history. Privacy officer, auditor or operator, through the gateway.',
+      'query',
+    ),
+    holdList: rpc(
+      'retention.holds.list',
+      ListHoldsRequest,
+      ListHoldsReply,
+      'Legal holds, oldest first (optionally only those in force). Privacy officer, auditor or operator, through the gateway.',
       'query',
     ),
   },

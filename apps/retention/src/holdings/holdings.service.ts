@@ -10,6 +10,7 @@ import {
 } from '@dsg/contracts';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { HELD_BY } from '../holds/holds.service';
 import { RetentionPolicy } from '../schedules/retention-policy';
 import { dueFor } from '../schedules/schedule';
 
@@ -25,6 +26,7 @@ interface HoldingRow {
   rule: string;
   reason: string;
   policy_version: string;
+  held_by?: string[];
 }
 
 type Problem = { field: string; constraint: string; message: string };
@@ -147,8 +149,9 @@ export class HoldingsService {
     const limit = request.limit ?? DEFAULT_LIMIT;
     const after = request.after;
     const rows = (await this.dataSource.query(
-      `SELECT system, client_id, category, due_at, action, rule, reason, policy_version
-         FROM retention.holdings
+      `SELECT system, client_id, category, due_at, action, rule, reason, policy_version,
+              ${HELD_BY} AS held_by
+         FROM retention.holdings h
         WHERE due_at IS NOT NULL AND due_at <= $1
           AND ($2::text IS NULL OR system = $2)
           AND ($3::timestamptz IS NULL
@@ -193,5 +196,6 @@ function toReply(row: HoldingRow): HoldingReply {
     rule: row.rule,
     reason: row.reason,
     policyVersion: row.policy_version,
+    ...(row.held_by?.length ? { heldBy: row.held_by } : {}),
   };
 }

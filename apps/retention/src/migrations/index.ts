@@ -3,6 +3,7 @@ import { InitRetentionSchema1764100000000 } from './1764100000000-init-retention
 import { RetentionOutboxAndInbox1764200000000 } from './1764200000000-outbox-and-inbox';
 import { RetentionSigningKeys1764300000000 } from './1764300000000-signing-keys';
 import { RetentionHoldings1766000000000 } from './1766000000000-holdings';
+import { RetentionLegalHolds1766100000000 } from './1766100000000-legal-holds';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -10,4 +11,5 @@ export const migrations: MigrationClass[] = [
   RetentionOutboxAndInbox1764200000000,
   RetentionSigningKeys1764300000000,
   RetentionHoldings1766000000000,
+  RetentionLegalHolds1766100000000,
 ];

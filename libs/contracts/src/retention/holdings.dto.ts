@@ -85,6 +85,8 @@ export class HoldingReply {
   @IsString() reason!: string;
   /** The policy bundle version the due date was computed under. */
   @IsString() policyVersion!: string;
+  /** The legal holds in force that cover it (RET-6): while any does, it is not expired. */
+  @IsOptional() @IsArray() @IsString({ each: true }) heldBy?: string[];
 }
 
 export class DeclareHoldingsReply {
