@@ -3,6 +3,7 @@ import { HoldsController } from './holds/holds.controller';
 import { HoldsService } from './holds/holds.service';
 import { HoldingsController } from './holdings/holdings.controller';
 import { HoldingsService } from './holdings/holdings.service';
+import { PolicyEventsService } from './schedules/policy-events.service';
 import { RetentionPolicy } from './schedules/retention-policy';
 
 /**
@@ -12,6 +13,6 @@ import { RetentionPolicy } from './schedules/retention-policy';
  */
 @Module({
   controllers: [HoldingsController, HoldsController],
-  providers: [RetentionPolicy, HoldingsService, HoldsService],
+  providers: [RetentionPolicy, HoldingsService, HoldsService, PolicyEventsService],
 })
 export class RetentionModule {}

@@ -15,6 +15,8 @@ import { RetentionPolicy } from '../schedules/retention-policy';
 import { dueFor } from '../schedules/schedule';
 
 const DEFAULT_LIMIT = 100;
+/** Holdings dated again per transaction when a new policy version is in effect. */
+const RECOMPUTE_BATCH = 500;
 const CLOCK_FIELDS = ['lastEncounter', 'creation', 'endOfRelationship', 'lastEffective'] as const;
 
 interface HoldingRow {
@@ -126,6 +128,70 @@ export class HoldingsService {
       [JSON.stringify(rows)],
     );
     return rows.map((r) => toReply({ ...r, due_at: r.due_at ? new Date(r.due_at) : null }));
+  }
+
+  /**
+   * Every holding dated under another policy version is dated again under the current one, a
+   * batch at a time in primary-key order (FOR UPDATE SKIP LOCKED: replicas share the work, a
+   * declaration in flight is not overwritten). Nothing computed under an old schedule is kept.
+   * Returns how many were dated again.
+   */
+  async recompute(): Promise<number> {
+    const policy = await this.policy.current();
+    let total = 0;
+    let after: [string, string, string] = ['', '', ''];
+    for (;;) {
+      const batch = await this.dataSource.transaction(async (manager) => {
+        const rows = (await manager.query(
+          `SELECT system, client_id, category, clocks, policy_version,
+                  to_char(date_of_birth, 'YYYY-MM-DD') AS date_of_birth
+             FROM retention.holdings
+            WHERE (system, client_id, category) > ($1, $2, $3)
+            ORDER BY system, client_id, category
+            LIMIT ${RECOMPUTE_BATCH}
+              FOR UPDATE SKIP LOCKED`,
+          after,
+        )) as {
+          system: string;
+          client_id: string;
+          category: string;
+          clocks: Record<string, string>;
+          policy_version: string;
+          date_of_birth: string | null;
+        }[];
+        if (rows.length === 0) return undefined;
+        const stale = rows
+          .filter((r) => r.policy_version !== policy.version)
+          .map((r) => {
+            const due = dueFor(policy.rules, r.category, r.clocks, r.date_of_birth ?? undefined);
+            return {
+              system: r.system,
+              client_id: r.client_id,
+              category: r.category,
+              due_at: due.dueAt?.toISOString() ?? null,
+              action: due.action ?? null,
+              rule: due.rule,
+              reason: due.reason,
+            };
+          });
+        if (stale.length) {
+          await manager.query(
+            `UPDATE retention.holdings h
+                SET due_at = u.due_at, action = u.action, rule = u.rule, reason = u.reason,
+                    policy_version = $2
+               FROM json_to_recordset($1::json) AS u(system text, client_id text, category text,
+                    due_at timestamptz, action text, rule text, reason text)
+              WHERE (h.system, h.client_id, h.category) = (u.system, u.client_id, u.category)`,
+            [JSON.stringify(stale), policy.version],
+          );
+        }
+        const last = rows[rows.length - 1];
+        return { stale: stale.length, last: [last.system, last.client_id, last.category] };
+      });
+      if (!batch) return total;
+      total += batch.stale;
+      after = batch.last as [string, string, string];
+    }
   }
 
   /** Holdings due by `before`, soonest first; keyset on (due date, system, subject, category). */

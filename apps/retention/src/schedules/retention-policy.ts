@@ -29,6 +29,11 @@ export class RetentionPolicy {
 
   constructor(private readonly dsg: DsgClient) {}
 
+  /** A new version was published: the next read asks the consent service again. */
+  forget(): void {
+    this.cached = undefined;
+  }
+
   async current(): Promise<RetentionPolicyView> {
     if (this.cached && Date.now() - this.cached.readAt < TTL_MS) return this.cached.view;
     let reply;

@@ -1,0 +1,110 @@
+import { ErrorCodes } from '@dsg/contracts';
+import {
+  ensureEventStream,
+  EventConsumer,
+  type EventHandler,
+  type Logger,
+  NatsConnectionHolder,
+  PLATFORM_CONFIG,
+  PLATFORM_LOGGER,
+  type PlatformConfig,
+} from '@dsg/platform';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { HoldingsService } from '../holdings/holdings.service';
+import { RetentionPolicy } from './retention-policy';
+
+const CONSUMER = 'retention-policy-published';
+
+/**
+ * A new policy version dates every holding again (issue 7: nothing computed under an old
+ * schedule is kept): on the consent service's `policy.published` events (durable, processed once)
+ * and at boot (to catch up with versions published while no replica ran). The work itself runs
+ * after the event is acknowledged, in batches any replica may share.
+ */
+@Injectable()
+export class PolicyEventsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private consumer?: EventConsumer;
+  private running?: Promise<void>;
+  private again = false;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly nats: NatsConnectionHolder,
+    private readonly policy: RetentionPolicy,
+    private readonly holdings: HoldingsService,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const nc = await this.nats.connect();
+    const prefix = this.config.nats.subjectPrefix;
+    // The consent service's stream, as it creates it (whichever service boots first).
+    const stream = await ensureEventStream(await nc.jetstreamManager(), {
+      subjectPrefix: prefix,
+      source: 'consent',
+      replicas: this.config.events.replicas,
+    });
+    this.consumer = new EventConsumer({
+      connection: nc,
+      dataSource: this.dataSource,
+      schema: 'retention',
+      durable: CONSUMER,
+      stream,
+      subjectPrefix: prefix,
+      filterSubject: 'consent.events.policy.published.>',
+      logger: this.logger,
+      handlers: { 'policy.published': { 1: this.published } },
+    });
+    await this.consumer.start();
+    this.redate();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+    await this.running;
+  }
+
+  private readonly published: EventHandler = async () => {
+    this.policy.forget();
+    // After the inbox row commits: a crash before the work is done is caught up at boot.
+    setImmediate(() => this.redate());
+    return undefined;
+  };
+
+  /** One run at a time; a request during a run starts another after it. */
+  private redate(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          const redated = await this.holdings.recompute();
+          if (redated) {
+            this.logger.info(
+              { context: 'Schedules', redated },
+              'holdings dated again under the policy in effect',
+            );
+          }
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          this.logger.warn(
+            { context: 'Schedules', code: code ?? ErrorCodes.INTERNAL },
+            'holdings could not be dated again now; the next policy event or boot retries',
+          );
+        }
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+    });
+  }
+}
