@@ -94,6 +94,8 @@ describe('retention: a new policy version dates the holdings again', () => {
     bundle.retention.find((r) => r.category === 'website.device')!.period = 'P30D';
     const path = join(mkdtempSync(join(tmpdir(), 'dsg-policy-')), 'policy.yaml');
     writeFileSync(path, stringify(bundle));
+    // Deployed as a new release would be: the consent replica on the old bundle goes first.
+    await processes.shift()!.stop();
     await start('consent', { POLICY_BUNDLE_PATH: path });
 
     const redated = await waitUntil(async () => {

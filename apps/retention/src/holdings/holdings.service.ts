@@ -134,9 +134,9 @@ export class HoldingsService {
    * Every holding dated under another policy version is dated again under the current one, a
    * batch at a time in primary-key order (FOR UPDATE SKIP LOCKED: replicas share the work, a
    * declaration in flight is not overwritten). Nothing computed under an old schedule is kept.
-   * Returns how many were dated again.
+   * Returns how many were dated again, and under which version.
    */
-  async recompute(): Promise<number> {
+  async recompute(): Promise<{ redated: number; version: string }> {
     const policy = await this.policy.current();
     let total = 0;
     let after: [string, string, string] = ['', '', ''];
@@ -188,7 +188,7 @@ export class HoldingsService {
         const last = rows[rows.length - 1];
         return { stale: stale.length, last: [last.system, last.client_id, last.category] };
       });
-      if (!batch) return total;
+      if (!batch) return { redated: total, version: policy.version };
       total += batch.stale;
       after = batch.last as [string, string, string];
     }

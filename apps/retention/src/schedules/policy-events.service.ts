@@ -20,18 +20,29 @@ import { HoldingsService } from '../holdings/holdings.service';
 import { RetentionPolicy } from './retention-policy';
 
 const CONSUMER = 'retention-policy-published';
+/**
+ * How often the version in effect is compared with the one the holdings were last dated under:
+ * a version published with a later effective date comes into effect without an event, and a
+ * consent replica still on the old version may have answered just after the event.
+ */
+const CHECK_EVERY_MS = 30_000;
 
 /**
  * A new policy version dates every holding again (issue 7: nothing computed under an old
- * schedule is kept): on the consent service's `policy.published` events (durable, processed once)
- * and at boot (to catch up with versions published while no replica ran). The work itself runs
- * after the event is acknowledged, in batches any replica may share.
+ * schedule is kept): on the consent service's `policy.published` events (durable, processed once),
+ * at boot (to catch up with versions published while no replica ran), and whenever the version in
+ * effect is found to differ from the one last dated under (checked every 30 s: a version that
+ * comes into effect later announces nothing then). The work runs after the event is
+ * acknowledged, in batches any replica may share.
  */
 @Injectable()
 export class PolicyEventsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private consumer?: EventConsumer;
   private running?: Promise<void>;
   private again = false;
+  private timer?: NodeJS.Timeout;
+  /** The version the last complete run dated the holdings under. */
+  private datedUnder?: string;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -64,11 +75,24 @@ export class PolicyEventsService implements OnApplicationBootstrap, BeforeApplic
     });
     await this.consumer.start();
     this.redate();
+    this.timer = setInterval(() => void this.check(), CHECK_EVERY_MS);
+    this.timer.unref();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
     await this.consumer?.stop();
     await this.running;
+  }
+
+  /** Dates the holdings again if the version in effect is not the one they were dated under. */
+  private async check(): Promise<void> {
+    this.policy.forget();
+    try {
+      if ((await this.policy.current()).version !== this.datedUnder) this.redate();
+    } catch {
+      // The consent service does not answer now: the next check asks again.
+    }
   }
 
   private readonly published: EventHandler = async () => {
@@ -88,7 +112,8 @@ export class PolicyEventsService implements OnApplicationBootstrap, BeforeApplic
       do {
         this.again = false;
         try {
-          const redated = await this.holdings.recompute();
+          const { redated, version } = await this.holdings.recompute();
+          this.datedUnder = version;
           if (redated) {
             this.logger.info(
               { context: 'Schedules', redated },
