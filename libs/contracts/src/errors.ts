@@ -256,3 +256,20 @@ export class UnavailableError extends DsgError {
     super(code, message, [], correlationId);
   }
 }
+
+/**
+ * The Idempotency-Key of a command that must have one (a disclosure, a legal request, a hold …),
+ * or the structured refusal naming the header.
+ */
+export function requireIdempotencyKey(key: string | undefined, what: string): string {
+  if (!key) {
+    throw new ValidationFailedError([
+      {
+        field: 'Idempotency-Key',
+        constraint: 'required',
+        message: `${what} needs an Idempotency-Key header`,
+      },
+    ]);
+  }
+  return key;
+}

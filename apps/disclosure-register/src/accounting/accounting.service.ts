@@ -7,6 +7,9 @@ import {
   DsgError,
   ErrorCodes,
   isRealTimestamp,
+  MAX_CLOCK_SKEW_MS,
+  requireIdempotencyKey,
+  unrealTimestamps,
   type ProduceAccountingRequest,
   type RecipientReply,
   UnavailableError,
@@ -22,7 +25,6 @@ import { RecipientsService } from '../recipients/recipients.service';
 import { isAccountable, sixYearsBefore } from './accountable';
 import { type SuspensionRow, SuspensionsService } from './suspensions.service';
 
-const CLOCK_SKEW_MS = 5 * 60_000;
 const POLICY_TIMEOUT_MS = 2_000;
 
 interface Leaf {
@@ -50,8 +52,6 @@ interface Disclosure {
   leaf: Leaf;
   description: string;
 }
-
-type Problem = { field: string; constraint: string; message: string };
 
 /**
  * The HIPAA accounting of disclosures for a subject (164.528). It lists, for the look-back (six
@@ -84,17 +84,9 @@ export class AccountingService {
     idempotencyKey: string | undefined,
     by: string,
   ): Promise<AccountingReply> {
-    if (!idempotencyKey) {
-      throw new ValidationFailedError([
-        {
-          field: 'Idempotency-Key',
-          constraint: 'required',
-          message: 'an accounting needs an Idempotency-Key header',
-        },
-      ]);
-    }
+    const key = requireIdempotencyKey(idempotencyKey, 'an accounting');
     const requestHash = hash('sha256', canonicalJson(request), 'hex');
-    const prior = await this.byKey(caller, idempotencyKey, requestHash);
+    const prior = await this.byKey(caller, key, requestHash);
     if (prior) return prior;
     const producedAt = new Date();
     const { requestedAt, from, to } = this.period(request, producedAt.getTime());
@@ -160,7 +152,7 @@ export class AccountingService {
           content,
           contentHash,
           caller,
-          idempotencyKey,
+          key,
           requestHash,
         ],
       )) as unknown[];
@@ -173,7 +165,7 @@ export class AccountingService {
       });
       return true;
     });
-    if (!recorded) return (await this.byKey(caller, idempotencyKey, requestHash))!;
+    if (!recorded) return (await this.byKey(caller, key, requestHash))!;
     return { ...content, contentHash };
   }
 
@@ -239,23 +231,14 @@ export class AccountingService {
 
   /** ACC-4: the look-back, or the shorter period asked for inside it. */
   private period(request: ProduceAccountingRequest, now: number) {
-    const problems: Problem[] = [];
+    const problems = unrealTimestamps(request, ['requestedAt', 'from', 'to']);
     const moment = (field: 'requestedAt' | 'from' | 'to') => {
       const value = request[field];
-      if (value === undefined) return undefined;
-      if (!isRealTimestamp(value)) {
-        problems.push({
-          field,
-          constraint: 'isTimestamp',
-          message: `${field} is not a real date and time`,
-        });
-        return undefined;
-      }
-      return new Date(value);
+      return value !== undefined && isRealTimestamp(value) ? new Date(value) : undefined;
     };
     const requestedAt = moment('requestedAt') ?? new Date(now);
     const asked = { from: moment('from'), to: moment('to') };
-    if (requestedAt.getTime() > now + CLOCK_SKEW_MS) {
+    if (requestedAt.getTime() > now + MAX_CLOCK_SKEW_MS) {
       problems.push({
         field: 'requestedAt',
         constraint: 'isPast',

@@ -1,6 +1,8 @@
 import {
   type AccountingSuspensionReply,
   isRealTimestamp,
+  MAX_CLOCK_SKEW_MS,
+  unrealTimestamps,
   type SuspendAccountingRequest,
   ValidationFailedError,
 } from '@dsg/contracts';
@@ -11,7 +13,6 @@ import { RecipientsService } from '../recipients/recipients.service';
 
 /** ACC-8: an oral statement suspends for at most this long unless a written one follows. */
 export const ORAL_SUSPENSION_MS = 30 * 86_400_000;
-const CLOCK_SKEW_MS = 5 * 60_000;
 
 export interface SuspensionRow {
   id: string;
@@ -32,8 +33,6 @@ export interface SuspensionRow {
   recorded_at: Date;
 }
 
-type Problem = { field: string; constraint: string; message: string };
-
 /**
  * ACC-8 (164.528(a)(2)): a health-oversight agency's or law-enforcement official's statement that
  * an accounting would impede its work. While one is in force, the disclosures it covers are left
@@ -50,22 +49,14 @@ export class SuspensionsService {
 
   async record(request: SuspendAccountingRequest, by: string): Promise<AccountingSuspensionReply> {
     const now = Date.now();
-    const problems: Problem[] = [];
+    const problems = unrealTimestamps(request, ['receivedAt', 'until']);
     const moment = (field: 'receivedAt' | 'until') => {
       const value = request[field];
-      if (value !== undefined && !isRealTimestamp(value)) {
-        problems.push({
-          field,
-          constraint: 'isTimestamp',
-          message: `${field} is not a real date and time`,
-        });
-        return undefined;
-      }
-      return value === undefined ? undefined : Date.parse(value);
+      return value !== undefined && isRealTimestamp(value) ? Date.parse(value) : undefined;
     };
     const receivedAt = moment('receivedAt') ?? now;
     const until = moment('until');
-    if (receivedAt > now + CLOCK_SKEW_MS) {
+    if (receivedAt > now + MAX_CLOCK_SKEW_MS) {
       problems.push({
         field: 'receivedAt',
         constraint: 'isPast',

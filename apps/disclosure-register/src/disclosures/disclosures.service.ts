@@ -8,6 +8,8 @@ import {
   DsgError,
   ErrorCodes,
   isRealTimestamp,
+  MAX_CLOCK_SKEW_MS,
+  requireIdempotencyKey,
   UnavailableError,
   type ReceiptBody,
   receiptBatch,
@@ -61,9 +63,6 @@ interface Reported {
   source: ReportDisclosureRequest['source'];
   reportedBy?: string;
 }
-
-/** A reported disclosure dated this far ahead of the register's clock is refused. */
-const CLOCK_SKEW_MS = 5 * 60_000;
 
 /** A decided request waiting for its batch to commit. */
 interface Pending {
@@ -197,7 +196,7 @@ export class DisclosuresService {
   ): Promise<ReportReceipt> {
     const { occurredAt, source, reportedBy, ...disclosure } = request;
     const problems: { field: string; constraint: string; message: string }[] = [];
-    if (!isRealTimestamp(occurredAt) || Date.parse(occurredAt) > Date.now() + CLOCK_SKEW_MS) {
+    if (!isRealTimestamp(occurredAt) || Date.parse(occurredAt) > Date.now() + MAX_CLOCK_SKEW_MS) {
       problems.push({
         field: 'occurredAt',
         constraint: 'isPastTimestamp',
@@ -228,15 +227,7 @@ export class DisclosuresService {
     idempotencyKey: string | undefined,
     reported?: Reported,
   ): Promise<DisclosureReceipt | ReportReceipt> {
-    if (!idempotencyKey) {
-      throw new ValidationFailedError([
-        {
-          field: 'Idempotency-Key',
-          constraint: 'required',
-          message: 'a disclosure needs an Idempotency-Key header',
-        },
-      ]);
-    }
+    const key = requireIdempotencyKey(idempotencyKey, 'a disclosure');
     const requestHash = hash(
       'sha256',
       canonicalJson(reported ? { ...request, ...reported } : request),
@@ -257,7 +248,7 @@ export class DisclosuresService {
     return new Promise((resolve, reject) => {
       this.queue.push({
         caller,
-        key: idempotencyKey,
+        key,
         requestHash,
         request,
         reported,

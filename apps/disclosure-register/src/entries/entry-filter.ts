@@ -1,4 +1,4 @@
-import { type ExportFilter, isRealTimestamp, ValidationFailedError } from '@dsg/contracts';
+import { type ExportFilter, unrealTimestamps, ValidationFailedError } from '@dsg/contracts';
 
 /** Whether any field of the filter narrows. */
 export function isFiltered(filter: ExportFilter | undefined): filter is ExportFilter {
@@ -16,18 +16,8 @@ export function filterSql(
   filter: ExportFilter | undefined,
   first: number,
 ): { sql: string; params: unknown[] } {
-  const unreal = (['recordedFrom', 'recordedTo'] as const).filter(
-    (field) => filter?.[field] !== undefined && !isRealTimestamp(filter[field]),
-  );
-  if (unreal.length) {
-    throw new ValidationFailedError(
-      unreal.map((field) => ({
-        field: `filter.${field}`,
-        constraint: 'isTimestamp',
-        message: `${field} is not a real date and time`,
-      })),
-    );
-  }
+  const unreal = filter ? unrealTimestamps(filter, ['recordedFrom', 'recordedTo'], 'filter') : [];
+  if (unreal.length) throw new ValidationFailedError(unreal);
   const conditions: string[] = [];
   const params: unknown[] = [];
   const add = (condition: string, value: unknown) => {

@@ -8,7 +8,11 @@ import {
   type FulfilLegalRequest,
   type FulfilLegalRequestReply,
   type FulfilmentFailure,
+  type FieldError,
   isRealTimestamp,
+  MAX_CLOCK_SKEW_MS,
+  periodErrors,
+  requireIdempotencyKey,
   LegalRequestChangedEvent,
   type LegalRequestIntake,
   type LegalRequestReply,
@@ -27,8 +31,6 @@ import { RecipientsService } from '../recipients/recipients.service';
 import { FULFILLABLE } from './legal-request-scope';
 import { assessLegalRequest, scopeWithin } from './legal-validation';
 
-/** A request dated this far ahead of the register's clock is refused. */
-const CLOCK_SKEW_MS = 5 * 60_000;
 const POLICY_TIMEOUT_MS = 2_000;
 
 /** Which recipients a requester's disclosures may go to, and on what purpose and basis. */
@@ -65,8 +67,6 @@ interface RequestRow {
   validation: LegalRequestReply['validation'];
   decision_reasons: string | null;
 }
-
-type Problem = { field: string; constraint: string; message: string };
 
 /**
  * Law-enforcement, court and regulator requests (HIP-6, CMI-3). Each is validated on intake:
@@ -105,12 +105,12 @@ export class LegalRequestsService {
     idempotencyKey: string | undefined,
     by: string,
   ): Promise<LegalRequestReply> {
-    const key = requireKey(idempotencyKey, 'a legal request');
-    const problems: Problem[] = [];
+    const key = requireIdempotencyKey(idempotencyKey, 'a legal request');
+    const problems: FieldError[] = [];
     if (
       intake.receivedAt !== undefined &&
       (!isRealTimestamp(intake.receivedAt) ||
-        Date.parse(intake.receivedAt) > Date.now() + CLOCK_SKEW_MS)
+        Date.parse(intake.receivedAt) > Date.now() + MAX_CLOCK_SKEW_MS)
     ) {
       problems.push({
         field: 'receivedAt',
@@ -118,7 +118,7 @@ export class LegalRequestsService {
         message: 'receivedAt must be a real moment, not in the future',
       });
     }
-    problems.push(...periodProblems(intake.scope, 'scope'));
+    problems.push(...periodErrors(intake.scope, 'scope'));
     const known = await this.knownCategories();
     const unknown = intake.scope.categories.filter((c) => !known.has(c));
     if (unknown.length) {
@@ -243,7 +243,7 @@ export class LegalRequestsService {
         }
         const outside = scopeWithin(request.scope, row.scope);
         const problems = [
-          ...periodProblems(request.scope, 'scope'),
+          ...periodErrors(request.scope, 'scope'),
           ...outside.map((field) => ({
             field: `scope.${field}`,
             constraint: 'withinRequest',
@@ -281,7 +281,7 @@ export class LegalRequestsService {
     idempotencyKey: string | undefined,
     by: string,
   ): Promise<FulfilLegalRequestReply> {
-    const key = requireKey(idempotencyKey, 'a fulfilment');
+    const key = requireIdempotencyKey(idempotencyKey, 'a fulfilment');
     const row = await this.get(request.requestId);
     if (!FULFILLABLE.includes(row.state)) {
       throw new DsgError(
@@ -291,7 +291,7 @@ export class LegalRequestsService {
           : `A legal request that is ${row.state} cannot be fulfilled`,
       );
     }
-    const problems: Problem[] = [];
+    const problems: FieldError[] = [];
     const known = await this.knownCategories();
     request.disclosures.forEach((item, i) => {
       const unknown = item.categories.filter((c) => !known.has(c));
@@ -511,47 +511,6 @@ function toReply(
       decision: d.decision,
     })),
   };
-}
-
-function requireKey(key: string | undefined, what: string): string {
-  if (!key) {
-    throw new ValidationFailedError([
-      {
-        field: 'Idempotency-Key',
-        constraint: 'required',
-        message: `${what} needs an Idempotency-Key header`,
-      },
-    ]);
-  }
-  return key;
-}
-
-/** A period's bounds must be real moments, in order. */
-function periodProblems(scope: LegalScope, at: string): Problem[] {
-  const problems: Problem[] = [];
-  for (const field of ['from', 'to'] as const) {
-    const value = scope[field];
-    if (value !== undefined && !isRealTimestamp(value)) {
-      problems.push({
-        field: `${at}.${field}`,
-        constraint: 'isTimestamp',
-        message: `${field} is not a real date and time`,
-      });
-    }
-  }
-  if (
-    problems.length === 0 &&
-    scope.from &&
-    scope.to &&
-    Date.parse(scope.from) > Date.parse(scope.to)
-  ) {
-    problems.push({
-      field: `${at}.to`,
-      constraint: 'isAfterFrom',
-      message: 'to must not be before from',
-    });
-  }
-  return problems;
 }
 
 function summary(findings: { rule: string; detail: string }[], state: LegalRequestState): string {

@@ -3,7 +3,9 @@ import {
   DsgError,
   ErrorCodes,
   type HoldingReply,
+  type FieldError,
   isRealTimestamp,
+  unrealTimestamps,
   type ListDueReply,
   type ListDueRequest,
   ValidationFailedError,
@@ -31,8 +33,6 @@ interface HoldingRow {
   held_by?: string[];
 }
 
-type Problem = { field: string; constraint: string; message: string };
-
 /**
  * What each system holds (RET-1 to RET-5): a system declares, for itself only, which categories
  * it holds for which subjects and the dates that start their clocks; the service computes when
@@ -55,7 +55,7 @@ export class HoldingsService {
       );
     }
     const policy = await this.policy.current();
-    const problems: Problem[] = [];
+    const problems: FieldError[] = [];
     const seen = new Set<string>();
     request.holdings.forEach((h, i) => {
       const at = `holdings[${i}]`;
@@ -66,16 +66,7 @@ export class HoldingsService {
           message: 'not a data category of the policy',
         });
       }
-      for (const clock of CLOCK_FIELDS) {
-        const value = h.clocks[clock];
-        if (value !== undefined && !isRealTimestamp(value)) {
-          problems.push({
-            field: `${at}.clocks.${clock}`,
-            constraint: 'isTimestamp',
-            message: `${clock} is not a real date and time`,
-          });
-        }
-      }
+      problems.push(...unrealTimestamps(h.clocks, CLOCK_FIELDS, `${at}.clocks`));
       if (h.dateOfBirth !== undefined && !isRealTimestamp(`${h.dateOfBirth}T00:00:00Z`)) {
         problems.push({
           field: `${at}.dateOfBirth`,
@@ -196,21 +187,10 @@ export class HoldingsService {
 
   /** Holdings due by `before`, soonest first; keyset on (due date, system, subject, category). */
   async due(request: ListDueRequest): Promise<ListDueReply> {
-    const problems: Problem[] = [];
-    if (request.before !== undefined && !isRealTimestamp(request.before)) {
-      problems.push({
-        field: 'before',
-        constraint: 'isTimestamp',
-        message: 'before is not a real date and time',
-      });
-    }
-    if (request.after && !isRealTimestamp(request.after.dueAt)) {
-      problems.push({
-        field: 'after.dueAt',
-        constraint: 'isTimestamp',
-        message: 'dueAt is not a real date and time',
-      });
-    }
+    const problems = [
+      ...unrealTimestamps(request, ['before']),
+      ...(request.after ? unrealTimestamps(request.after, ['dueAt'], 'after') : []),
+    ];
     if (problems.length) throw new ValidationFailedError(problems);
     const limit = request.limit ?? DEFAULT_LIMIT;
     const after = request.after;

@@ -3,7 +3,9 @@ import {
   DsgError,
   ErrorCodes,
   type HoldReply,
-  isRealTimestamp,
+  type FieldError,
+  periodErrors,
+  requireIdempotencyKey,
   LegalHoldPlacedEvent,
   LegalHoldReleasedEvent,
   type PlaceHoldRequest,
@@ -48,8 +50,6 @@ interface HoldRow {
   released_at: Date | null;
 }
 
-type Problem = { field: string; constraint: string; message: string };
-
 /**
  * Legal holds (RET-6): a privacy officer places one by subject, category, system and period, with
  * its reason, and releases it, with the reason; while it is in force what it covers is neither
@@ -70,17 +70,9 @@ export class HoldsService {
     idempotencyKey: string | undefined,
     by: string,
   ): Promise<HoldReply> {
-    if (!idempotencyKey) {
-      throw new ValidationFailedError([
-        {
-          field: 'Idempotency-Key',
-          constraint: 'required',
-          message: 'a hold needs an Idempotency-Key header',
-        },
-      ]);
-    }
+    const key = requireIdempotencyKey(idempotencyKey, 'a hold');
     const { scope } = request;
-    const problems: Problem[] = [];
+    const problems: FieldError[] = [];
     if (!scope.subjects && !scope.categories && !scope.systems) {
       problems.push({
         field: 'scope',
@@ -99,28 +91,7 @@ export class HoldsService {
         });
       }
     }
-    for (const field of ['from', 'to'] as const) {
-      const value = scope[field];
-      if (value !== undefined && !isRealTimestamp(value)) {
-        problems.push({
-          field: `scope.${field}`,
-          constraint: 'isTimestamp',
-          message: `${field} is not a real date and time`,
-        });
-      }
-    }
-    if (
-      problems.length === 0 &&
-      scope.from &&
-      scope.to &&
-      Date.parse(scope.from) > Date.parse(scope.to)
-    ) {
-      problems.push({
-        field: 'scope.to',
-        constraint: 'isAfterFrom',
-        message: 'to must not be before from',
-      });
-    }
+    problems.push(...periodErrors(scope, 'scope'));
     if (problems.length) throw new ValidationFailedError(problems);
 
     const requestHash = hash('sha256', canonicalJson(request), 'hex');
@@ -130,7 +101,7 @@ export class HoldsService {
         `INSERT INTO retention.legal_holds (id, caller, idempotency_key, request_hash, scope, reason, placed_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (caller, idempotency_key) DO NOTHING RETURNING placed_at`,
-        [id, caller, idempotencyKey, requestHash, scope, request.reason, by],
+        [id, caller, key, requestHash, scope, request.reason, by],
       )) as { placed_at: Date }[];
       if (rows.length === 0) return false;
       await this.step(manager, id, 'placed', by, request.reason);
@@ -146,7 +117,7 @@ export class HoldsService {
     // The key was used: the same hold (a retry), or a conflict.
     const [prior] = (await this.dataSource.query(
       'SELECT id, request_hash FROM retention.legal_holds WHERE caller = $1 AND idempotency_key = $2',
-      [caller, idempotencyKey],
+      [caller, key],
     )) as { id: string; request_hash: string }[];
     if (prior.request_hash !== requestHash) {
       throw new DsgError(

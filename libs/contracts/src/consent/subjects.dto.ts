@@ -10,6 +10,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
+import type { FieldError } from '../errors';
 
 /** The spa's own client id: opaque, never a name or e-mail. */
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -23,6 +24,45 @@ export function isRealTimestamp(value: string): boolean {
   const [year, month, day] = value.slice(0, 10).split('-').map(Number);
   return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
+
+/**
+ * The field errors for those of `fields` in `value` that are given and name no real moment
+ * (the pattern admits 2026-02-30, which PostgreSQL would refuse); `at` prefixes their paths
+ * (`scope` gives `scope.from`).
+ */
+export function unrealTimestamps<T extends object>(
+  value: T,
+  fields: readonly (keyof T & string)[],
+  at?: string,
+): FieldError[] {
+  return fields
+    .filter((field) => {
+      const v = value[field] as unknown;
+      return typeof v === 'string' && !isRealTimestamp(v);
+    })
+    .map((field) => ({
+      field: at ? `${at}.${field}` : field,
+      constraint: 'isTimestamp',
+      message: `${field} is not a real date and time`,
+    }));
+}
+
+/** A period's `from` and `to`, where given: real moments, and `to` not before `from`. */
+export function periodErrors(period: { from?: string; to?: string }, at?: string): FieldError[] {
+  const unreal = unrealTimestamps(period, ['from', 'to'], at);
+  if (unreal.length || !period.from || !period.to) return unreal;
+  if (Date.parse(period.from) <= Date.parse(period.to)) return [];
+  return [
+    {
+      field: at ? `${at}.to` : 'to',
+      constraint: 'isAfterFrom',
+      message: 'to must not be before from',
+    },
+  ];
+}
+
+/** A moment sent this far ahead of the receiving service's clock is refused as in the future. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 export const SUBJECT_STATUSES = ['active', 'inactive'] as const;
 export const IDENTIFIER_KINDS = ['email', 'phone', 'device'] as const;
 /** KID-3: the bands every decision recomputes from the date of birth. */
