@@ -1,4 +1,10 @@
-import { type DsgClient, ErrorCodes, type LegalRequestIntake, type Role } from '@dsg/contracts';
+import {
+  type DsgClient,
+  ErrorCodes,
+  type LegalDisclosureItem,
+  type LegalRequestIntake,
+  type Role,
+} from '@dsg/contracts';
 import { Client } from 'pg';
 import { refusal } from './support/refusal';
 import { RegisterStack } from './support/register-stack';
@@ -34,6 +40,11 @@ describe('disclosure register: legal requests', () => {
   });
   const intake = (request: LegalRequestIntake, idempotencyKey?: string) =>
     asGateway.disclosureRegister.legalRequestIntake(request, officer(idempotencyKey));
+  const fulfil = (requestId: string, disclosures: LegalDisclosureItem[], idempotencyKey?: string) =>
+    asGateway.disclosureRegister.legalRequestFulfil(
+      { requestId, disclosures },
+      officer(idempotencyKey),
+    );
 
   beforeAll(async () => {
     stack = await RegisterStack.start();
@@ -54,18 +65,16 @@ describe('disclosure register: legal requests', () => {
     expect(request.history.map((h) => h.action)).toEqual(['received', 'accepted']);
     expect(request.history[0].by).toBe('officer-1');
 
-    const fulfilled = await asGateway.disclosureRegister.legalRequestFulfil(
-      {
-        requestId: request.requestId,
-        disclosures: [
-          {
-            clientId: subjects[0],
-            categories: ['identifiers.name', 'health.history'],
-            description: 'Medical history produced under subpoena',
-          },
-        ],
-      },
-      officer(`fulfil-${run}`),
+    const fulfilled = await fulfil(
+      request.requestId,
+      [
+        {
+          clientId: subjects[0],
+          categories: ['identifiers.name', 'health.history'],
+          description: 'Medical history produced under subpoena',
+        },
+      ],
+      `fulfil-${run}`,
     );
     expect(fulfilled.receipts).toHaveLength(1);
     expect(fulfilled.receipts[0]).toMatchObject({ decision: 'ALLOW', reasons: [] });
@@ -91,18 +100,16 @@ describe('disclosure register: legal requests', () => {
     expect(rows[0].details).toMatchObject({ actingPerson: 'officer-1', clientId: subjects[0] });
 
     // A retry with the same key records nothing twice.
-    const again = await asGateway.disclosureRegister.legalRequestFulfil(
-      {
-        requestId: request.requestId,
-        disclosures: [
-          {
-            clientId: subjects[0],
-            categories: ['identifiers.name', 'health.history'],
-            description: 'Medical history produced under subpoena',
-          },
-        ],
-      },
-      officer(`fulfil-${run}`),
+    const again = await fulfil(
+      request.requestId,
+      [
+        {
+          clientId: subjects[0],
+          categories: ['identifiers.name', 'health.history'],
+          description: 'Medical history produced under subpoena',
+        },
+      ],
+      `fulfil-${run}`,
     );
     expect(again.receipts[0].entryId).toBe(fulfilled.receipts[0].entryId);
     expect(again.request.disclosures).toHaveLength(1);
@@ -127,15 +134,9 @@ describe('disclosure register: legal requests', () => {
     expect(hip6?.detail).toContain('de-identified information could not reasonably be used');
     expect(hip6?.detail).not.toContain('relevant and material');
     const err = await refusal(
-      asGateway.disclosureRegister.legalRequestFulfil(
-        {
-          requestId: request.requestId,
-          disclosures: [
-            { clientId: subjects[0], categories: ['identifiers.name'], description: 'x x x' },
-          ],
-        },
-        officer(),
-      ),
+      fulfil(request.requestId, [
+        { clientId: subjects[0], categories: ['identifiers.name'], description: 'x x x' },
+      ]),
     );
     expect(err.code).toBe(ErrorCodes.INVALID_STATE);
   });
@@ -166,15 +167,9 @@ describe('disclosure register: legal requests', () => {
 
     // Not fulfilled while in review, nor disclosed around the review.
     const early = await refusal(
-      asGateway.disclosureRegister.legalRequestFulfil(
-        {
-          requestId: request.requestId,
-          disclosures: [
-            { clientId: subjects[0], categories: ['identifiers.name'], description: 'Name only' },
-          ],
-        },
-        officer(),
-      ),
+      fulfil(request.requestId, [
+        { clientId: subjects[0], categories: ['identifiers.name'], description: 'Name only' },
+      ]),
     );
     expect(early.code).toBe(ErrorCodes.INVALID_STATE);
     expect(early.message).toContain('CMI-3');
@@ -232,20 +227,14 @@ describe('disclosure register: legal requests', () => {
 
     // Outside the narrowed scope: refused, nothing recorded.
     const outside = await refusal(
-      asGateway.disclosureRegister.legalRequestFulfil(
+      fulfil(request.requestId, [
         {
-          requestId: request.requestId,
-          disclosures: [
-            {
-              clientId: subjects[1],
-              categories: ['identifiers.name'],
-              description: 'Second subject',
-            },
-            { clientId: subjects[0], categories: ['health.history'], description: 'History' },
-          ],
+          clientId: subjects[1],
+          categories: ['identifiers.name'],
+          description: 'Second subject',
         },
-        officer(),
-      ),
+        { clientId: subjects[0], categories: ['health.history'], description: 'History' },
+      ]),
     );
     expect(outside.code).toBe(ErrorCodes.VALIDATION_FAILED);
     expect(outside.fields?.map((d) => d.field)).toEqual([
@@ -261,15 +250,9 @@ describe('disclosure register: legal requests', () => {
       ).disclosures,
     ).toHaveLength(0);
 
-    const done = await asGateway.disclosureRegister.legalRequestFulfil(
-      {
-        requestId: request.requestId,
-        disclosures: [
-          { clientId: subjects[0], categories: ['identifiers.name'], description: 'Name' },
-        ],
-      },
-      officer(),
-    );
+    const done = await fulfil(request.requestId, [
+      { clientId: subjects[0], categories: ['identifiers.name'], description: 'Name' },
+    ]);
     expect(done.receipts[0]).toMatchObject({ decision: 'ALLOW' });
   });
 
@@ -329,19 +312,13 @@ describe('disclosure register: legal requests', () => {
       ),
     ).toBe(true);
     const err = await refusal(
-      asGateway.disclosureRegister.legalRequestFulfil(
+      fulfil(request.requestId, [
         {
-          requestId: request.requestId,
-          disclosures: [
-            {
-              clientId: subjects[0],
-              categories: ['identifiers.contact.phone'],
-              description: 'Phone',
-            },
-          ],
+          clientId: subjects[0],
+          categories: ['identifiers.contact.phone'],
+          description: 'Phone',
         },
-        officer(),
-      ),
+      ]),
     );
     expect(err.fields).toEqual([expect.objectContaining({ field: 'disclosures[0].categories' })]);
   });
