@@ -13,6 +13,8 @@ import { ExportsHttpController } from './exports/exports-http.controller';
 import { ExportsService } from './exports/exports.service';
 import { EntriesController } from './entries/entries.controller';
 import { EntriesService } from './entries/entries.service';
+import { NoticesController } from './notices/notices.controller';
+import { NoticesService } from './notices/notices.service';
 import { LegalRequestScope } from './legal-requests/legal-request-scope';
 import { LegalRequestsController } from './legal-requests/legal-requests.controller';
 import { LegalRequestsService } from './legal-requests/legal-requests.service';
@@ -37,6 +39,7 @@ import { RecipientsService } from './recipients/recipients.service';
     EntriesController,
     LegalRequestsController,
     AccountingController,
+    NoticesController,
   ],
   providers: [
     { provide: REGISTER_CONFIG, useFactory: () => loadRegisterConfig() },
@@ -52,6 +55,7 @@ import { RecipientsService } from './recipients/recipients.service';
     LegalRequestsService,
     SuspensionsService,
     AccountingService,
+    NoticesService,
   ],
 })
 export class DisclosureRegisterModule {}

@@ -5,6 +5,8 @@ import { AccountingProduced } from './register/accounting.dto';
 import { BreachAssessmentDecided, BreachAssessmentOpened } from './register/breaches.dto';
 import { LegalRequestRecorded } from './register/legal-requests.dto';
 import { LegalHoldChanged } from './retention/holds.dto';
+import { PurgeCommand, PurgeItemEvent } from './retention/purges.dto';
+import { ErasureCompleted } from './retention/erasures.dto';
 import { DisclosureEvent, TreeHeadSealed } from './register/disclosures.dto';
 import type { ServiceName } from './services';
 
@@ -50,6 +52,11 @@ export interface EventDef<T> {
    * (EVENT_BATCH_HEADER, a JSON array of EventBatchItem). For events written many at a time.
    */
   readonly batched?: boolean;
+  /**
+   * Published elsewhere than `<source>.events.<type>.v<n>` (an event that is also a command to
+   * one party), as a subject pattern with `{system}` for the party: for documents.
+   */
+  readonly channel?: string;
   /** Phantom field carrying the payload type; never set at runtime. */
   readonly __data?: T;
 }
@@ -59,12 +66,19 @@ export function eventDef<T>(
   type: string,
   schemaVersion: number,
   payload?: new () => T,
-  options: { batched?: boolean } = {},
+  options: { batched?: boolean; channel?: string } = {},
 ): EventDef<T> {
   if (!/^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/.test(type)) {
     throw new Error(`event type must be dotted lower-case tokens: ${type}`);
   }
-  return { source, type, schemaVersion, payload, ...(options.batched ? { batched: true } : {}) };
+  return {
+    source,
+    type,
+    schemaVersion,
+    payload,
+    ...(options.batched ? { batched: true } : {}),
+    ...(options.channel ? { channel: options.channel } : {}),
+  };
 }
 
 /**
@@ -160,6 +174,40 @@ export const LegalHoldReleasedEvent = eventDef<LegalHoldChanged>(
   1,
   LegalHoldChanged,
 );
+/**
+ * A purge command to one holding system: published on `retention.purges.<system>` (the stream
+ * `<PREFIX>_RETENTION_PURGES`, see purgeStreamName), not on the events stream.
+ */
+export const PurgeRequestedEvent = eventDef<PurgeCommand>(
+  'retention',
+  'purge.requested',
+  1,
+  PurgeCommand,
+  { channel: 'retention.purges.{system}' },
+);
+/** Purge items settled: done, or kept by a legal hold found at confirmation (RET-6). */
+export const PurgeAcknowledgedEvent = eventDef<PurgeItemEvent>(
+  'retention',
+  'purge.acknowledged',
+  1,
+  PurgeItemEvent,
+  { batched: true },
+);
+/** A purge item dead-lettered after its last attempt. */
+export const PurgeFailedEvent = eventDef<PurgeItemEvent>(
+  'retention',
+  'purge.failed',
+  1,
+  PurgeItemEvent,
+  { batched: true },
+);
+/** CCP-4, KID-1, POL-5: an erasure is complete and its certificate signed. */
+export const ErasureCompletedEvent = eventDef<ErasureCompleted>(
+  'retention',
+  'erasure.completed',
+  1,
+  ErasureCompleted,
+);
 export const TreeHeadSealedEvent = eventDef<TreeHeadSealed>(
   'disclosure-register',
   'tree-head.sealed',
@@ -182,6 +230,10 @@ export const EVENTS: readonly EventDef<unknown>[] = [
   AccountingProducedEvent as EventDef<unknown>,
   LegalHoldPlacedEvent as EventDef<unknown>,
   LegalHoldReleasedEvent as EventDef<unknown>,
+  PurgeRequestedEvent as EventDef<unknown>,
+  PurgeAcknowledgedEvent as EventDef<unknown>,
+  PurgeFailedEvent as EventDef<unknown>,
+  ErasureCompletedEvent as EventDef<unknown>,
 ];
 
 /**
@@ -202,4 +254,19 @@ export function eventStreamName(prefix: string, source: ServiceName): string {
 /** Subjects captured by that stream (relative to the prefix). */
 export function eventStreamSubjects(source: ServiceName): string {
   return `${source}.events.>`;
+}
+
+/** Subject of the purge commands to one holding system, relative to the prefix. */
+export function purgeSubject(system: string): string {
+  return `retention.purges.${system}`;
+}
+
+/** The JetStream stream of purge commands: `<PREFIX>_RETENTION_PURGES`. */
+export function purgeStreamName(prefix: string): string {
+  return `${prefix}_retention_purges`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+/** The durable consumer one holding system pulls its purge commands from. */
+export function purgeConsumerName(system: string): string {
+  return `purges-${system}`;
 }

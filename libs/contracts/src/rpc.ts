@@ -49,6 +49,25 @@ import {
   PlaceHoldRequest,
   ReleaseHoldRequest,
 } from './retention/holds.dto';
+import {
+  AckPurgeReply,
+  AckPurgeRequest,
+  ConfirmPurgeReply,
+  ConfirmPurgeRequest,
+  ListPurgeItemsReply,
+  ListPurgeItemsRequest,
+  ListSweepsReply,
+  ListSweepsRequest,
+  RunSweepRequest,
+  SweepReply,
+} from './retention/purges.dto';
+import { ErasureRef, ErasureReply, RequestErasureRequest } from './retention/erasures.dto';
+import {
+  RecordNoticesReply,
+  RecordNoticesRequest,
+  RedactEntriesReply,
+  RedactEntriesRequest,
+} from './register/notices.dto';
 import { StackHealthReply, StackHealthRequest } from './gateway/gateway.dto';
 import {
   BreachAssessmentReply,
@@ -434,6 +453,18 @@ export const Rpc = {
       "One page of an export's lines (raw bytes after the JSON reply), from a position. Auditor or privacy officer, through the gateway.",
       'query',
     ),
+    noticesRecord: rpc(
+      'disclosure-register.notices.record',
+      RecordNoticesRequest,
+      RecordNoticesReply,
+      "Records a notice (a register entry) to every recipient the register shows received a subject's data (CCP-4); a repeat with the same ref records nothing again. Caller: retention.",
+    ),
+    entriesRedact: rpc(
+      'disclosure-register.entries.redact',
+      RedactEntriesRequest,
+      RedactEntriesReply,
+      "The register's redaction path: a subject's personal details leave the entries recorded before a date; the leaves stay and the log still verifies. Caller: retention.",
+    ),
     entriesQuery: rpc(
       'disclosure-register.entries.query',
       QueryEntriesRequest,
@@ -553,6 +584,51 @@ export const Rpc = {
       ListHoldsRequest,
       ListHoldsReply,
       'Legal holds, oldest first (optionally only those in force). Privacy officer, auditor or operator, through the gateway.',
+      'query',
+    ),
+    purgeConfirm: rpc(
+      'retention.purges.confirm',
+      ConfirmPurgeRequest,
+      ConfirmPurgeReply,
+      'A holding system confirms purge items just before executing them; an item a legal hold now covers is refused (RET-6: LEGAL_HOLD), one declared again and no longer due too (NOT_DUE). Only the items of the calling system.',
+    ),
+    purgeAck: rpc(
+      'retention.purges.ack',
+      AckPurgeRequest,
+      AckPurgeReply,
+      'A holding system acknowledges confirmed purge items with what was done (done) or what went wrong (failed: retried with back-off, dead-lettered after the set number of attempts).',
+    ),
+    purgeList: rpc(
+      'retention.purges.list',
+      ListPurgeItemsRequest,
+      ListPurgeItemsReply,
+      'Purge items by state (dead-lettered ones for operators), system or erasure, a page at a time. Operator, privacy officer or auditor, through the gateway.',
+      'query',
+    ),
+    sweepRun: rpc(
+      'retention.sweeps.run',
+      RunSweepRequest,
+      SweepReply,
+      'An operator starts a sweep now (sweeps also run on the configured schedule); answers busy if one is running on any replica.',
+    ),
+    sweepList: rpc(
+      'retention.sweeps.list',
+      ListSweepsRequest,
+      ListSweepsReply,
+      'Recent sweeps, newest first. Operator, privacy officer or auditor, through the gateway.',
+      'query',
+    ),
+    erasureRequest: rpc(
+      'retention.erasures.request',
+      RequestErasureRequest,
+      ErasureReply,
+      "A subject's data erased with its exceptions (CCP-4, KID-1, POL-5): each holding erased or kept under its rule, recipients told through the register, a signed certificate once every item is settled. Privacy officer, through the gateway. Needs Idempotency-Key.",
+    ),
+    erasureGet: rpc(
+      'retention.erasures.get',
+      ErasureRef,
+      ErasureReply,
+      'An erasure with its decisions, notices and, once complete, its signed certificate. Privacy officer or auditor, through the gateway.',
       'query',
     ),
   },

@@ -8,6 +8,7 @@ import { BreachAssessments1765600000000 } from './1765600000000-breach-assessmen
 import { RegisterAppendGuard1765700000000 } from './1765700000000-append-guard';
 import { RegisterJsonColumns1765800000000 } from './1765800000000-json-columns';
 import { RegisterLegalRequestsAndAccounting1765900000000 } from './1765900000000-legal-requests-and-accounting';
+import { RegisterNoticesAndRedaction1766200000000 } from './1766200000000-notices-and-redaction';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -20,4 +21,5 @@ export const migrations: MigrationClass[] = [
   RegisterAppendGuard1765700000000,
   RegisterJsonColumns1765800000000,
   RegisterLegalRequestsAndAccounting1765900000000,
+  RegisterNoticesAndRedaction1766200000000,
 ];

@@ -4,6 +4,7 @@ import { RetentionOutboxAndInbox1764200000000 } from './1764200000000-outbox-and
 import { RetentionSigningKeys1764300000000 } from './1764300000000-signing-keys';
 import { RetentionHoldings1766000000000 } from './1766000000000-holdings';
 import { RetentionLegalHolds1766100000000 } from './1766100000000-legal-holds';
+import { RetentionSweepsPurgesErasures1766200000000 } from './1766200000000-sweeps-purges-erasures';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -12,4 +13,5 @@ export const migrations: MigrationClass[] = [
   RetentionSigningKeys1764300000000,
   RetentionHoldings1766000000000,
   RetentionLegalHolds1766100000000,
+  RetentionSweepsPurgesErasures1766200000000,
 ];

@@ -6,13 +6,15 @@ import {
   UnavailableError,
 } from '@dsg/contracts';
 import { Injectable } from '@nestjs/common';
-import type { RetentionRule } from './schedule';
+import { OWN_RECORD_CATEGORIES, OWN_RECORD_RULES, type RetentionRule } from './schedule';
 
 export interface RetentionPolicyView {
   version: string;
   rules: RetentionRule[];
   /** Every category path of the policy (a holding names one of them). */
   categories: Set<string>;
+  /** The categories marked `phi` in the bundle, with everything under them. */
+  phi: string[];
 }
 
 const TTL_MS = 60_000;
@@ -46,15 +48,29 @@ export class RetentionPolicy {
       );
     }
     const bundle = reply.bundle as unknown as {
-      categories: CategoryTree[];
+      categories: (CategoryTree & { phi?: boolean })[];
       retention?: RetentionRule[];
     };
+    const rules = bundle.retention ?? [];
     const view: RetentionPolicyView = {
       version: reply.version,
-      rules: bundle.retention ?? [],
-      categories: new Set(categoryPaths(bundle.categories)),
+      // The product's own records (schedule.ts) unless the bundle states their rules itself.
+      rules: [
+        ...rules,
+        ...OWN_RECORD_RULES.filter((own) => !rules.some((r) => r.category === own.category)),
+      ],
+      categories: new Set([...categoryPaths(bundle.categories), ...OWN_RECORD_CATEGORIES]),
+      phi: phiPaths(bundle.categories),
     };
     this.cached = { view, readAt: Date.now() };
     return view;
   }
+}
+
+/** The paths of the categories marked `phi` (each covers what is under it). */
+function phiPaths(nodes: readonly (CategoryTree & { phi?: boolean })[], prefix = ''): string[] {
+  return nodes.flatMap((node) => {
+    const path = prefix ? `${prefix}.${node.id}` : node.id;
+    return node.phi ? [path] : phiPaths(node.children ?? [], path);
+  });
 }

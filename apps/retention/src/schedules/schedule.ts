@@ -5,7 +5,7 @@ export const CLOCKS = {
   'last-encounter': 'lastEncounter',
   creation: 'creation',
   'end-of-relationship': 'endOfRelationship',
-  'last-effective': 'lastEffective',
+  'last-effective-date': 'lastEffective',
 } as const;
 export type ClockEvent = keyof typeof CLOCKS;
 export type Clocks = Partial<Record<(typeof CLOCKS)[ClockEvent], string>>;
@@ -105,3 +105,42 @@ export function dueFor(
     reason: `${rule.rule}: ${rule.period} after the ${rule.from}`,
   };
 }
+
+/**
+ * The records this product keeps about its own processing, and their periods, fixed by the rules
+ * that require them rather than by the spa's policy: consent and authorization evidence (RET-2:
+ * six years from the last effective date), the register's entries (ACC-9, RET-2: six years from
+ * their creation; their details are redacted, the leaves stay) and the rights-request log
+ * (RET-3: 24 months). A bundle that states a rule for one of these categories is followed
+ * instead (its rule is more specific or equal, and comes first).
+ */
+export const OWN_RECORD_CATEGORIES = [
+  'records',
+  'records.consents',
+  'records.disclosures',
+  'records.requests',
+] as const;
+
+export const OWN_RECORD_RULES: readonly RetentionRule[] = [
+  {
+    category: 'records.consents',
+    period: 'P6Y',
+    from: 'last-effective-date',
+    action: 'redact',
+    rule: 'RET-2',
+  },
+  {
+    category: 'records.disclosures',
+    period: 'P6Y',
+    from: 'creation',
+    action: 'redact',
+    rule: 'RET-2',
+  },
+  {
+    category: 'records.requests',
+    period: 'P24M',
+    from: 'creation',
+    action: 'delete',
+    rule: 'RET-3',
+  },
+];

@@ -63,7 +63,7 @@ export function buildAsyncApi(version: string): Doc {
   }
 
   for (const def of EVENTS) {
-    const subject = eventSubject(def);
+    const subject = def.channel ?? eventSubject(def);
     const name = `${def.type}.v${def.schemaVersion}`;
     if (def.payload) classes.push(def.payload);
     messages[name] = {
@@ -87,12 +87,17 @@ export function buildAsyncApi(version: string): Doc {
     };
     channels[subject] = {
       address: `{prefix}.${subject}`,
-      parameters: prefixParameter,
+      parameters: subject.includes('{system}')
+        ? {
+            ...prefixParameter,
+            system: { description: 'The holding system the command is for (its NATS user)' },
+          }
+        : prefixParameter,
       messages: { event: { $ref: `#/components/messages/${escape(name)}` } },
     };
     operations[subject] = {
       action: 'send',
-      summary: `${def.type} (schema version ${def.schemaVersion}), through the outbox to JetStream`,
+      summary: `${def.type} (schema version ${def.schemaVersion}), through the outbox to JetStream${def.channel ? ' (a command to one holding system)' : ''}`,
       channel: { $ref: `#/channels/${escape(subject)}` },
       'x-dsg-service': def.source,
     };

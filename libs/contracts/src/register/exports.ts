@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, hash, verify } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { exportVerifyWorkers } from './export-verify-workers';
 import { canonicalJson } from '../log/canonical-json';
 import { detailsCommitted, leafMembers } from '../log/leaf';
@@ -11,7 +11,7 @@ import {
   rootFromInclusion,
   subtreesOf,
 } from '../log/merkle';
-import type { PublicSigningKey } from '../keys/keys.dto';
+import { type KeyLike, signedBy } from '../keys/signed-by';
 import type { ExportFormat, ExportManifest } from './exports.dto';
 
 /**
@@ -65,8 +65,6 @@ export interface ExportVerdict {
   line?: number;
   problem?: string;
 }
-
-type KeyLike = Pick<PublicSigningKey, 'kid' | 'kty' | 'crv' | 'x'> & { service?: string };
 
 /** Bytes of whole lines handed to a worker at a time. */
 const JOB_BYTES = 1 << 20;
@@ -204,20 +202,6 @@ function checkManifest(manifest: ExportManifest, keys: readonly KeyLike[]): stri
     if (manifest.entries !== to - from) return 'the manifest counts other entries than its range';
   }
   return undefined;
-}
-
-function signedBy(message: string, kid: string, sig: string, keys: readonly KeyLike[]): boolean {
-  const key = keys.find((k) => k.kid === kid);
-  if (!key || typeof sig !== 'string') return false;
-  try {
-    const publicKey = createPublicKey({
-      key: { kty: key.kty, crv: key.crv, x: key.x },
-      format: 'jwk',
-    });
-    return verify(null, Buffer.from(message), publicKey, Buffer.from(sig, 'base64url'));
-  } catch {
-    return false;
-  }
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -48,6 +48,12 @@ export interface OutboxItem<T = unknown> {
   def: EventDef<T>;
   data: T;
   headers?: Record<string, string>;
+  /**
+   * Where to publish instead of the type's subject (relative to the prefix), for an event that is
+   * also a command to one party: a purge command goes to `retention.purges.<system>`. A stream
+   * must capture it.
+   */
+  subject?: string;
 }
 
 /**
@@ -116,7 +122,7 @@ function outboxRows(items: readonly OutboxItem[], envelopes: EventEnvelope[]): O
   const batches = new Map<string, OutboxRowValues & { envelope: EventBatchItem[] }>();
   envelopes.forEach((envelope, i) => {
     const { def, headers } = items[i];
-    const subject = eventSubject(def);
+    const subject = items[i].subject ?? eventSubject(def);
     if (!def.batched) {
       rows.push({
         id: envelope.id,

@@ -1,0 +1,139 @@
+import {
+  DsgError,
+  ErrorCodes,
+  isRealTimestamp,
+  type RecordNoticesReply,
+  type RecordNoticesRequest,
+  type RedactEntriesReply,
+  type RedactEntriesRequest,
+  ValidationFailedError,
+} from '@dsg/contracts';
+import { type Logger, PLATFORM_LOGGER } from '@dsg/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { NEXT_POSITION, RegisterLog } from '../log/register-log.service';
+import { RecipientsService } from '../recipients/recipients.service';
+
+/** Only the retention service asks for notices and redactions (issue 7). */
+const RETENTION = 'retention';
+
+/**
+ * SQL: the recipients the register shows received a subject's data — allowed disclosures and
+ * reported ones (a reported disclosure happened, whatever its checks said) — by the subject
+ * column's index, each checked against its leaf.
+ */
+const RECIPIENTS_OF_SUBJECT = `
+  SELECT DISTINCT recipient_id
+    FROM disclosure_register.entries
+   WHERE client_id = $1
+     AND (leaf::jsonb ->> 'type' = 'reported-disclosure'
+          OR (leaf::jsonb ->> 'type' = 'disclosure' AND leaf::jsonb ->> 'decision' = 'ALLOW'))
+     AND leaf::jsonb -> 'recipient' ->> 'id' = recipient_id
+   ORDER BY recipient_id`;
+
+/**
+ * What the retention service needs of the register: notices to the recipients of a subject's
+ * data, each itself a register entry (CCP-4), and the redaction path for entries' personal
+ * details (the log still verifies: the leaves stay, only what their commitment hid is removed).
+ */
+@Injectable()
+export class NoticesService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly log: RegisterLog,
+    private readonly recipients: RecipientsService,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async record(request: RecordNoticesRequest, caller: string): Promise<RecordNoticesReply> {
+    if (caller !== RETENTION) {
+      throw new DsgError(ErrorCodes.FORBIDDEN, 'Only the retention service records notices');
+    }
+    let end: number | undefined;
+    const reply = await this.dataSource.transaction(async (manager) => {
+      // Under the log's lock: a retry of the same ref waits for the first and finds its notices.
+      await this.log.lock(manager);
+      const prior = (await manager.query(
+        `SELECT recipient_id, entry_id, position FROM disclosure_register.notices
+          WHERE caller = $1 AND ref = $2 ORDER BY recipient_id`,
+        [caller, request.ref],
+      )) as { recipient_id: string; entry_id: string; position: string }[];
+      if (prior.length) return { notices: prior.map(toNotice) };
+
+      const ids = (
+        (await manager.query(RECIPIENTS_OF_SUBJECT, [request.clientId])) as {
+          recipient_id: string;
+        }[]
+      ).map((r) => r.recipient_id);
+      if (ids.length === 0) return { notices: [] };
+      const [{ next }] = (await manager.query(`SELECT ${NEXT_POSITION} AS next`)) as {
+        next: string;
+      }[];
+      const versions = await Promise.all(ids.map((id) => this.recipients.current(id)));
+      const { statement, appended } = this.log.appendStatement(
+        Number(next),
+        ids.map((recipientId, i) => ({
+          entryId: randomUUID(),
+          // Keys in canonical order. Not a disclosure: no accounting lists it (isAccountable).
+          content: {
+            caller,
+            categories: ['identifiers'],
+            legalBasis: 'required-by-law',
+            notice: request.notice,
+            purpose: 'legal-obligations',
+            reasons: [request.rule],
+            recipient: { id: recipientId, version: versions[i]?.version ?? null },
+            ref: request.ref,
+            type: 'notice',
+            v: 1,
+          },
+          details: { clientId: request.clientId, description: noticeText(request.notice) },
+        })),
+      );
+      await manager.query(statement.sql, statement.params);
+      await manager.query(
+        `INSERT INTO disclosure_register.notices (caller, ref, recipient_id, entry_id, position)
+         SELECT $1, $2, r, e, p FROM unnest($3::text[], $4::uuid[], $5::bigint[]) AS n(r, e, p)`,
+        [caller, request.ref, ids, appended.map((a) => a.entryId), appended.map((a) => a.position)],
+      );
+      end = appended[appended.length - 1].position + 1;
+      return {
+        notices: ids.map((recipientId, i) => ({
+          recipientId,
+          entryId: appended[i].entryId,
+          position: appended[i].position,
+        })),
+      };
+    });
+    if (end !== undefined) this.log.appended(end);
+    return reply;
+  }
+
+  async redact(request: RedactEntriesRequest, caller: string): Promise<RedactEntriesReply> {
+    if (caller !== RETENTION) {
+      throw new DsgError(ErrorCodes.FORBIDDEN, 'Only the retention service redacts entries');
+    }
+    if (!isRealTimestamp(request.before)) {
+      throw new ValidationFailedError([
+        { field: 'before', constraint: 'isTimestamp', message: 'before is not a real moment' },
+      ]);
+    }
+    const [{ n }] = (await this.dataSource.query(
+      'SELECT disclosure_register.redact_subject_details($1, $2, $3, $4) AS n',
+      [request.clientId, request.before, request.reason, caller],
+    )) as { n: number }[];
+    this.logger.info({ context: 'Redaction', entries: n }, 'entry details redacted');
+    return { redactedEntries: n };
+  }
+}
+
+function toNotice(r: { recipient_id: string; entry_id: string; position: string }) {
+  return { recipientId: r.recipient_id, entryId: r.entry_id, position: Number(r.position) };
+}
+
+function noticeText(kind: string): string {
+  return kind === 'deletion-request'
+    ? 'Notice of a consumer deletion request (Cal. Civ. Code 1798.105(c)): delete the personal information received about the consumer, unless an exception applies'
+    : kind;
+}

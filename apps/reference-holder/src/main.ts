@@ -1,0 +1,63 @@
+// The reference holder as a process: `npm start` runs it beside the services, so purges run end
+// to end in the demo stack. It books a few demo appointments the first time, declares what it
+// holds, and takes its purge commands until SIGTERM / SIGINT.
+import { DsgClient } from '@dsg/contracts';
+import { Pool } from 'pg';
+import { BookingHolder } from './booking-holder';
+
+const DEMO = ['demo-ana', 'demo-ben', 'demo-kid'];
+
+async function main(): Promise<void> {
+  const subjectPrefix = process.env.NATS_SUBJECT_PREFIX || 'dsg';
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
+  const client = await DsgClient.connect({
+    caller: 'booking',
+    password: process.env.NATS_PASSWORD,
+    natsUrl: process.env.NATS_URL,
+    subjectPrefix,
+    name: 'reference-holder',
+  });
+  const holder = new BookingHolder({ client, pool, subjectPrefix });
+  await holder.init();
+  const { rows } = await pool.query('SELECT count(*)::int AS n FROM reference_holder.appointments');
+  if ((rows[0] as { n: number }).n === 0) {
+    await holder.book([
+      {
+        clientId: DEMO[0],
+        startsAt: '2018-03-01T17:00:00Z',
+        name: 'Ana Demo',
+        phone: '555-0100',
+        notes: 'filler consultation',
+      },
+      { clientId: DEMO[1], startsAt: '2026-10-02T18:30:00Z', name: 'Ben Demo', phone: '555-0101' },
+      {
+        clientId: DEMO[2],
+        startsAt: '2026-09-15T16:00:00Z',
+        name: 'Kid Demo',
+        phone: '555-0102',
+        dateOfBirth: '2016-05-01',
+      },
+    ]);
+  }
+  await holder.start();
+  await holder.declare(DEMO);
+  process.stdout.write(
+    JSON.stringify({ level: 'info', context: 'ReferenceHolder', msg: 'booking holder ready' }) +
+      '\n',
+  );
+  const stop = async () => {
+    await holder.stop();
+    await client.close();
+    await pool.end();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(
+    JSON.stringify({ level: 'error', context: 'ReferenceHolder', msg: err.message }),
+  );
+  process.exit(1);
+});
