@@ -361,9 +361,13 @@ function decide(h: HoldingRow, basis: ErasureBasis, policy: RetentionPolicyView)
         'medical information and PHI are exempt from CCPA deletion (1798.146): routed to the HIPAA access and amendment paths',
     };
   }
-  if (rule && RETENTION_DUTIES[rule]) {
-    return { ...at, decision: 'keep', rule, reason: RETENTION_DUTIES[rule] };
-  }
+  // RET-1 is a duty on the medical record (the treatment records, and PHI wherever it is held),
+  // not on the identifiers a booking or CRM system keeps beside it.
+  const duty =
+    rule === 'RET-1' && !(h.system === 'treatment-records' || isPhi)
+      ? undefined
+      : rule && RETENTION_DUTIES[rule];
+  if (rule && duty) return { ...at, decision: 'keep', rule, reason: duty };
   const erasedUnder = basis === 'consumer-request' ? 'CCP-4' : 'KID-1';
   return {
     ...at,
