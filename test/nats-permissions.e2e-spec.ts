@@ -63,7 +63,7 @@ describe('NATS users and permissions', () => {
   it('a user may call only the services the architecture has it call', async () => {
     const consentUser = await as('consent');
     const denied = (await consentUser
-      .request(`${env.subjectPrefix}.rpc.consent.retention.system.version`, encode({}), {
+      .request(`${env.subjectPrefix}.rpc.consent.disclosure-register.system.version`, encode({}), {
         timeout: 2000,
       })
       .catch((e: unknown) => e)) as NatsError;

@@ -1,3 +1,4 @@
+import { OwnRecordsService } from './ledger/own-records.service';
 import { Module } from '@nestjs/common';
 import { AuthorizationsController } from './authorizations/authorizations.controller';
 import { AuthorizationsService } from './authorizations/authorizations.service';
@@ -43,6 +44,7 @@ import { SubjectsService } from './subjects/subjects.service';
     DecisionReplicas,
     DecisionService,
     SpaEventsService,
+    OwnRecordsService,
   ],
 })
 export class ConsentModule {}

@@ -18,6 +18,7 @@ import { NoticesService } from './notices/notices.service';
 import { LegalRequestScope } from './legal-requests/legal-request-scope';
 import { LegalRequestsController } from './legal-requests/legal-requests.controller';
 import { LegalRequestsService } from './legal-requests/legal-requests.service';
+import { RegisterOwnRecords } from './log/own-records.service';
 import { RegisterLog } from './log/register-log.service';
 import { PolicyClient } from './policy/policy.client';
 import { RecipientsController } from './recipients/recipients.controller';
@@ -56,6 +57,7 @@ import { RecipientsService } from './recipients/recipients.service';
     SuspensionsService,
     AccountingService,
     NoticesService,
+    RegisterOwnRecords,
   ],
 })
 export class DisclosureRegisterModule {}

@@ -30,3 +30,4 @@ export * from './keys/keys.migration';
 export * from './keys/identifier-hasher';
 export * from './identity/assertions';
 export * from './identity/require-role';
+export * from './retention/own-records-declarer';

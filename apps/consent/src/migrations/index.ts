@@ -12,6 +12,7 @@ import { ConsentNotificationTasks1765000000000 } from './1765000000000-notificat
 import { ConsentDecisionReplicas1765100000000 } from './1765100000000-decision-replicas';
 import { ConsentAuthorizationExpiries1765200000000 } from './1765200000000-authorization-expiries';
 import { ConsentParentalVerification1765300000000 } from './1765300000000-parental-verification';
+import { ConsentRecordsDeclared1766200000000 } from './1766200000000-records-declared';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -28,4 +29,5 @@ export const migrations: MigrationClass[] = [
   ConsentDecisionReplicas1765100000000,
   ConsentAuthorizationExpiries1765200000000,
   ConsentParentalVerification1765300000000,
+  ConsentRecordsDeclared1766200000000,
 ];

@@ -9,6 +9,7 @@ import { RegisterAppendGuard1765700000000 } from './1765700000000-append-guard';
 import { RegisterJsonColumns1765800000000 } from './1765800000000-json-columns';
 import { RegisterLegalRequestsAndAccounting1765900000000 } from './1765900000000-legal-requests-and-accounting';
 import { RegisterNoticesAndRedaction1766200000000 } from './1766200000000-notices-and-redaction';
+import { RegisterRecordsDeclared1766300000000 } from './1766300000000-records-declared';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -22,4 +23,5 @@ export const migrations: MigrationClass[] = [
   RegisterJsonColumns1765800000000,
   RegisterLegalRequestsAndAccounting1765900000000,
   RegisterNoticesAndRedaction1766200000000,
+  RegisterRecordsDeclared1766300000000,
 ];

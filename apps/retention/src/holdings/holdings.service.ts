@@ -1,4 +1,5 @@
 import {
+  covers,
   type DeclareHoldingsRequest,
   DsgError,
   ErrorCodes,
@@ -13,6 +14,7 @@ import {
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { HELD_BY } from '../holds/holds.service';
+import { OWN_RECORD_SYSTEMS } from '../purges/purges.service';
 import { RetentionPolicy } from '../schedules/retention-policy';
 import { dueFor } from '../schedules/schedule';
 
@@ -64,6 +66,12 @@ export class HoldingsService {
           field: `${at}.category`,
           constraint: 'isPolicyCategory',
           message: 'not a data category of the policy',
+        });
+      } else if (covers('records', h.category) && !OWN_RECORD_SYSTEMS.includes(caller)) {
+        problems.push({
+          field: `${at}.category`,
+          constraint: 'isOwnSystem',
+          message: "this product's own records are declared only by the services that keep them",
         });
       }
       problems.push(...unrealTimestamps(h.clocks, CLOCK_FIELDS, `${at}.clocks`));

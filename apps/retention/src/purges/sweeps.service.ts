@@ -141,6 +141,14 @@ export class SweepsService implements OnApplicationBootstrap, BeforeApplicationS
    */
   async run(request: RunSweepRequest): Promise<SweepReply> {
     const problems = unrealTimestamps(request, ['dueBy']);
+    if (!problems.length && request.dueBy && Date.parse(request.dueBy) > Date.now()) {
+      // Nothing is purged before it is due: a holder's confirmation would refuse it anyway.
+      problems.push({
+        field: 'dueBy',
+        constraint: 'notFuture',
+        message: 'dueBy may not be in the future',
+      });
+    }
     if (problems.length) throw new ValidationFailedError(problems);
     const dueBy = request.dueBy ?? new Date().toISOString();
     const runner = this.dataSource.createQueryRunner();

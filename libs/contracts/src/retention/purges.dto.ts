@@ -176,7 +176,7 @@ export class ListPurgeItemsReply {
 
 /** An operator asks for a sweep now (besides the configured schedule). */
 export class RunSweepRequest {
-  /** Sweep what is due by this moment (default now); for a planned run ahead of a date. */
+  /** Sweep what was due by this moment, now or earlier (default now). */
   @IsOptional() @IsString() dueBy?: string;
 }
 

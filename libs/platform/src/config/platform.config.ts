@@ -142,6 +142,13 @@ export class PlatformEnv {
 
   @IsOptional()
   @Type(() => Number)
+  @IsInt({ message: 'RECORDS_DECLARE_EVERY_MS must be an integer (milliseconds)' })
+  @Min(100)
+  @Max(86_400_000)
+  RECORDS_DECLARE_EVERY_MS?: number;
+
+  @IsOptional()
+  @Type(() => Number)
   @IsInt({ message: 'OUTBOX_POLL_INTERVAL_MS must be an integer (milliseconds)' })
   @Min(10)
   @Max(60_000)
@@ -181,6 +188,11 @@ export interface PlatformConfig {
     readonly replicas: number;
     readonly outboxPollIntervalMs: number;
     readonly outboxBatchSize: number;
+    /**
+     * How often the consent service and the register declare their own records to the retention
+     * service as holdings (issue 7).
+     */
+    readonly recordsDeclareEveryMs: number;
   };
   readonly signing: {
     /** Encrypts the private signing keys stored in the service's schema. */
@@ -320,6 +332,7 @@ export function loadConfig(
       replicas: parsed.JETSTREAM_REPLICAS ?? 1,
       outboxPollIntervalMs: parsed.OUTBOX_POLL_INTERVAL_MS ?? 200,
       outboxBatchSize: parsed.OUTBOX_BATCH_SIZE ?? 200,
+      recordsDeclareEveryMs: parsed.RECORDS_DECLARE_EVERY_MS ?? 60_000,
     },
     signing: {
       secret: parsed.SIGNING_KEY_SECRET ?? DEVELOPMENT_SIGNING_KEY_SECRET,
