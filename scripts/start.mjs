@@ -1,10 +1,14 @@
 // npm start: the whole stack in one command. PostgreSQL and NATS (started privately when not
 // running but installed), the build, migrations, then all four services; prints the gateway URL
-// once every service reports ready. Ctrl-C stops everything it started.
+// once every service reports ready, and the reference holder (a demo booking system) beside them.
+// Ctrl-C stops everything it started.
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { DEFAULT_DATABASE_URL, DEFAULT_NATS_URL, ensureInfrastructure } from './lib/infra.mjs';
 import { natsPassword } from './lib/nats-users.cjs';
 import { descriptors, mainOf, migrateAll, run, SERVICE_NODE_ARGS } from './lib/services.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
 
 const env = {
   ...process.env,
@@ -87,11 +91,31 @@ try {
       ),
     ),
   );
+  // The reference holder (a demo booking system): declares its demo clients' holdings and
+  // executes the purge commands the retention service sends it, so purges run end to end here.
+  const holder = spawn(
+    process.execPath,
+    [join(root, 'dist', 'apps', 'reference-holder', 'src', 'main.js')],
+    {
+      env: { ...env, NATS_PASSWORD: natsPassword('booking') },
+      stdio: 'inherit',
+    },
+  );
+  holder.once('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[start] the reference holder exited (${code ?? signal}); stopping the stack`);
+      void shutdown(1);
+    }
+  });
+  children.push(holder);
   const gateway = services.find((s) => s.name === 'gateway');
   const gatewayPort = process.env.GATEWAY_HTTP_PORT || gateway.defaultHttpPort;
   console.error('');
   console.error(
     `[start] DSG is running. Gateway: http://localhost:${gatewayPort}  (stack health: GET /health)`,
+  );
+  console.error(
+    '[start] The reference holder (a demo booking system) takes purge commands as NATS user booking.',
   );
   console.error('[start] Ctrl-C stops it.');
 } catch (err) {

@@ -13,6 +13,7 @@ import { once } from 'node:events';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
 import { singleInsert16 } from '../baselines.mjs';
+import { gatewaySigner } from '../lib/assertions.mjs';
 import { closedLoop, openLoop, round } from '../lib/measure.mjs';
 
 const seconds = Number(process.env.BENCH_SECONDS || 3);
@@ -198,27 +199,12 @@ async function exportAgainstCopy(stack, db, client, used) {
   await once(used, 'exit');
   const register = await stack.startService('disclosure-register');
   const { exportRegister, verifyExport } = require('../../dist/libs/contracts/src/index.js');
-  const platform = require('../../dist/libs/platform/src/index.js');
-  const { DataSource } = require('typeorm');
-  const gatewayDb = new DataSource({ type: 'postgres', url: stack.databaseUrl });
-  await gatewayDb.initialize();
-  const ring = new platform.KeyRing(
-    gatewayDb,
-    'gateway',
-    'gateway',
-    platform.DEVELOPMENT_SIGNING_KEY_SECRET,
-  );
-  await ring.reload();
+  const signer = await gatewaySigner(stack);
   // One per export: over HTTP the register takes an assertion once.
   const [assertion, fileAssertion] = [1, 2].map(() =>
-    platform.signAssertion(
-      ring,
-      { subject: 'bench-auditor', roles: ['auditor'] },
-      'disclosure-register',
-      3600,
-    ),
+    signer.sign('bench-auditor', ['auditor'], 'disclosure-register'),
   );
-  await gatewayDb.destroy();
+  await signer.close();
   // People's requests come through the gateway: the bench stands in for it on the bus.
   const { natsPassword } = require('../../scripts/lib/nats-users.cjs');
   const asGateway = await stack.opsClient({

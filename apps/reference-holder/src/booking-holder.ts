@@ -72,6 +72,8 @@ export class BookingHolder {
       system: 'booking',
       subjectPrefix: this.options.subjectPrefix,
       execute: (items, command) => this.execute(items, command),
+      // Commands carry distinct items: several are confirmed, executed and acknowledged at once.
+      concurrency: 4,
     });
     await this.worker.start();
   }

@@ -21,9 +21,11 @@ import { RetentionPolicy } from '../schedules/retention-policy';
 /**
  * SQL: the ids of the legal holds in force that cover the holding row `h` (RET-6): its subject,
  * system and category (either way: a hold on `health.history` covers a `health` holding and the
- * reverse), and a clock date inside the hold's period.
+ * reverse), and a clock date inside the hold's period. Whether any hold is in force is asked once
+ * per statement (an uncorrelated subquery): without one, a sweep's rows skip the search.
  */
-export const HELD_BY = `(
+export const HELD_BY = `(CASE WHEN (SELECT EXISTS (
+  SELECT 1 FROM retention.legal_holds WHERE released_at IS NULL)) THEN (
   SELECT coalesce(array_agg(l.id::text ORDER BY l.placed_at, l.id), '{}')
     FROM retention.legal_holds l
    WHERE l.released_at IS NULL
@@ -37,7 +39,8 @@ export const HELD_BY = `(
      AND (NOT (l.scope ? 'from' OR l.scope ? 'to') OR EXISTS (
            SELECT 1 FROM jsonb_each_text(h.clocks) AS k(clock, at)
             WHERE k.at::timestamptz >= coalesce((l.scope ->> 'from')::timestamptz, '-infinity')
-              AND k.at::timestamptz <= coalesce((l.scope ->> 'to')::timestamptz, 'infinity'))))`;
+              AND k.at::timestamptz <= coalesce((l.scope ->> 'to')::timestamptz, 'infinity'))))
+  ELSE '{}'::text[] END)`;
 
 interface HoldRow {
   id: string;

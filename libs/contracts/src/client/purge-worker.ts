@@ -24,8 +24,8 @@ export interface PurgeWorkerOptions {
    * to operators: never personal data in `detail`.
    */
   execute: (items: PurgeItem[], command: PurgeCommand) => Promise<Map<string, PurgeOutcome>>;
-  /** Commands taken from JetStream at a time (default 4). */
-  maxMessages?: number;
+  /** Commands handled at once (default 1); JetStream hands out twice as many. */
+  concurrency?: number;
   /** Told of a command that could not be handled now (it is delivered again later). */
   onError?: (err: unknown) => void;
 }
@@ -49,18 +49,24 @@ export class PurgeWorker {
     const consumer = await client.connection
       .jetstream()
       .consumers.get(purgeStreamName(subjectPrefix), purgeConsumerName(system));
-    this.messages = await consumer.consume({ max_messages: this.options.maxMessages ?? 4 });
+    const concurrency = this.options.concurrency ?? 1;
+    this.messages = await consumer.consume({ max_messages: 2 * concurrency });
     const messages = this.messages;
+    const inFlight = new Set<Promise<void>>();
     this.loop = (async () => {
       for await (const msg of messages) {
-        try {
-          await this.handle(msg);
-          msg.ack();
-        } catch (err) {
-          this.options.onError?.(err);
-          msg.nak(1000);
-        }
+        const handled = this.handle(msg).then(
+          () => msg.ack(),
+          (err: unknown) => {
+            this.options.onError?.(err);
+            msg.nak(1000);
+          },
+        );
+        inFlight.add(handled);
+        void handled.finally(() => inFlight.delete(handled));
+        if (inFlight.size >= concurrency) await Promise.race(inFlight);
       }
+      await Promise.all(inFlight);
     })();
   }
 
