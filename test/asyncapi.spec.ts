@@ -78,7 +78,9 @@ describe('docs/asyncapi.yaml', () => {
   it.each(SERVICE_NAMES.map((s) => [s]))(
     '%s: every send operation is an event the service publishes, and every such event is documented',
     (service) => {
-      const published = EVENTS.filter((e) => e.source === service).map((e) => eventSubject(e));
+      const published = EVENTS.filter((e) => e.source === service).map(
+        (e) => e.channel ?? eventSubject(e),
+      );
       expect(published.sort()).toEqual(operations(service, 'send'));
     },
   );
