@@ -4,8 +4,10 @@ import {
   type PurgeItem,
   type PurgeOutcome,
   PurgeWorker,
+  spaEventSubject,
   type SweepReply,
 } from '@dsg/contracts';
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import { BookingHolder } from '../apps/reference-holder/src/booking-holder';
 import { PrivateStack } from './support/private-stack';
@@ -147,7 +149,7 @@ describe('retention: sweeps and purge commands', () => {
     expect((await sweep()).issued).toBe(0);
   });
 
-  it("a minor's record follows the later of its two clocks: the 19th birthday (RET-1)", async () => {
+  it("a minor's record follows the later of its two clocks, and a corrected date of birth dates it again (RET-1, KID-3)", async () => {
     const adult = `adult-${run}`;
     const minor = `minor-${run}`;
     await holder.book([
@@ -173,6 +175,36 @@ describe('retention: sweeps and purge commands', () => {
     ).toBe(true);
     expect((await items([minor])).length).toBe(0); // due on 2031-01-01, not in 2023
     expect(await appointments(minor)).toHaveLength(1);
+
+    // The spa's systems correct the date of birth (client.updated): the holding is dated again
+    // (KID-3) and, an adult's now, swept.
+    const id = randomUUID();
+    await booking.connection.jetstream().publish(
+      `${stack.prefix}.${spaEventSubject('client.updated', 1)}`,
+      JSON.stringify({
+        id,
+        type: 'client.updated',
+        schemaVersion: 1,
+        source: 'spa',
+        occurredAt: new Date().toISOString(),
+        data: { clientId: minor, dateOfBirth: '1995-01-01' },
+      }),
+      { msgID: id },
+    );
+    expect(
+      await waitUntil(async () => {
+        const { rows } = await stack.db.query(
+          "SELECT due_at FROM retention.holdings WHERE client_id = $1 AND category = 'identifiers'",
+          [minor],
+        );
+        return rows[0]?.due_at?.toISOString() === '2023-01-10T10:00:00.000Z';
+      }),
+    ).toBe(true);
+    await sweep();
+    expect(
+      await waitUntil(async () => (await items([minor])).every((i) => i.state === 'done')),
+    ).toBe(true);
+    expect(await appointments(minor)).toEqual([]);
   });
 
   it('a hold placed after a purge was issued but before it ran stops it (RET-6)', async () => {

@@ -6,6 +6,7 @@ import { HoldsController } from './holds/holds.controller';
 import { HoldsService } from './holds/holds.service';
 import { HoldingsController } from './holdings/holdings.controller';
 import { HoldingsService } from './holdings/holdings.service';
+import { HoldingsSpaEvents } from './holdings/spa-events.service';
 import { OwnRecordsHolder } from './purges/own-records.holder';
 import { PurgesController } from './purges/purges.controller';
 import { PurgesService } from './purges/purges.service';
@@ -26,6 +27,7 @@ import { RetentionPolicy } from './schedules/retention-policy';
     { provide: RETENTION_CONFIG, useFactory: () => loadRetentionConfig() },
     RetentionPolicy,
     HoldingsService,
+    HoldingsSpaEvents,
     HoldsService,
     PolicyEventsService,
     PurgesService,

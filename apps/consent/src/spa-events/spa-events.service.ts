@@ -1,14 +1,14 @@
 import {
   ClientEventOccurred,
   ClientUpdated,
-  type EventEnvelope,
   qualifySubject,
   SPA_EVENTS_STREAM_SUBJECTS,
+  spaEventsStreamName,
 } from '@dsg/contracts';
 import {
   EventConsumer,
   type EventHandler,
-  EventRefusedError,
+  eventData,
   ensureStream,
   type Logger,
   NatsConnectionHolder,
@@ -22,8 +22,6 @@ import {
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
-import { validateSync } from 'class-validator';
 import { DataSource } from 'typeorm';
 import { AuthorizationsService } from '../authorizations/authorizations.service';
 import { DecisionReplicas } from '../decision/decision-replicas.service';
@@ -31,10 +29,6 @@ import { SubjectsService } from '../subjects/subjects.service';
 
 /** The durable consumer (and inbox name) of the spa systems' events. */
 export const SPA_EVENTS_CONSUMER = 'consent-spa-events';
-
-export function spaEventsStreamName(prefix: string): string {
-  return `${prefix}_spa_events`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
-}
 
 /**
  * Keeps subjects current from the spa's own systems (issue 4: "active" is a status those systems
@@ -86,7 +80,7 @@ export class SpaEventsService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private readonly clientUpdated: EventHandler = async (event, manager) => {
-    const data = valid(ClientUpdated, event);
+    const data = eventData(ClientUpdated, event);
     await this.subjects.upsertIn(
       manager,
       { clientId: data.clientId, status: data.status, dateOfBirth: data.dateOfBirth },
@@ -96,7 +90,7 @@ export class SpaEventsService implements OnApplicationBootstrap, BeforeApplicati
   };
 
   private readonly clientEventOccurred: EventHandler = async (event, manager) => {
-    const data = valid(ClientEventOccurred, event);
+    const data = eventData(ClientEventOccurred, event);
     const expired = await this.authorizations.expireByEvent(
       manager,
       data.clientId,
@@ -108,19 +102,4 @@ export class SpaEventsService implements OnApplicationBootstrap, BeforeApplicati
     this.logger.info({ context: 'SpaEvents', expired }, 'authorizations expired by event');
     return this.replicas.recordIn(manager, [data.clientId]);
   };
-}
-
-/** The event's data as its contract class, or a refusal naming the fields (never the values). */
-function valid<T extends object>(cls: new () => T, event: EventEnvelope): T {
-  const data = plainToInstance(cls, event.data ?? {});
-  const errors =
-    typeof event.data === 'object' && event.data !== null && !Array.isArray(event.data)
-      ? validateSync(data, { whitelist: true, forbidNonWhitelisted: true })
-      : [{ property: 'data' }];
-  if (errors.length > 0) {
-    throw new EventRefusedError(
-      `data breaks the ${cls.name} contract: ${errors.map((e) => e.property).join(', ')}`,
-    );
-  }
-  return data;
 }

@@ -12,7 +12,7 @@ import {
   ValidationFailedError,
 } from '@dsg/contracts';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { HELD_BY } from '../holds/holds.service';
 import { OWN_RECORD_SYSTEMS } from '../purges/purges.service';
 import { RetentionPolicy } from '../schedules/retention-policy';
@@ -191,6 +191,46 @@ export class HoldingsService {
       total += batch.stale;
       after = batch.last as [string, string, string];
     }
+  }
+
+  /**
+   * A subject's date of birth changed in the spa's systems (client.updated): every holding of the
+   * subject is dated again with it (KID-3: age is recomputed; RET-1's floor is the 19th birthday),
+   * in the caller's transaction. Returns how many holdings were dated again.
+   */
+  async redateSubject(
+    manager: EntityManager,
+    clientId: string,
+    dateOfBirth: string,
+  ): Promise<number> {
+    const policy = await this.policy.current();
+    const rows = (await manager.query(
+      `SELECT system, category, clocks FROM retention.holdings WHERE client_id = $1
+        ORDER BY system, category FOR UPDATE`,
+      [clientId],
+    )) as { system: string; category: string; clocks: Record<string, string> }[];
+    if (rows.length === 0) return 0;
+    const dated = rows.map((r) => {
+      const due = dueFor(policy.rules, r.category, r.clocks, dateOfBirth);
+      return {
+        system: r.system,
+        category: r.category,
+        due_at: due.dueAt?.toISOString() ?? null,
+        action: due.action ?? null,
+        rule: due.rule,
+        reason: due.reason,
+      };
+    });
+    await manager.query(
+      `UPDATE retention.holdings h
+          SET date_of_birth = $2, due_at = u.due_at, action = u.action, rule = u.rule,
+              reason = u.reason, policy_version = $3
+         FROM json_to_recordset($4::json) AS u(system text, category text, due_at timestamptz,
+              action text, rule text, reason text)
+        WHERE h.client_id = $1 AND (h.system, h.category) = (u.system, u.category)`,
+      [clientId, dateOfBirth, policy.version, JSON.stringify(dated)],
+    );
+    return rows.length;
   }
 
   /** Holdings due by `before`, soonest first; keyset on (due date, system, subject, category). */

@@ -8,6 +8,11 @@ import { CLIENT_ID_PATTERN, SUBJECT_STATUSES, TIMESTAMP_PATTERN } from './subjec
  */
 export const SPA_EVENTS_STREAM_SUBJECTS = 'spa.events.>';
 
+/** The stream the consent service keeps for them: `<PREFIX>_SPA_EVENTS`. */
+export function spaEventsStreamName(prefix: string): string {
+  return `${prefix}_spa_events`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
 export function spaEventSubject(type: string, schemaVersion: number): string {
   return `spa.events.${type}.v${schemaVersion}`;
 }

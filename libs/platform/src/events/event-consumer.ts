@@ -1,3 +1,5 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
 import {
   EVENT_BATCH_HEADER,
   type EventBatchItem,
@@ -36,6 +38,24 @@ export class EventRefusedError extends Error {
     super(reason);
     this.name = 'EventRefusedError';
   }
+}
+
+/**
+ * An event's data as its contract class, or a refusal (the event is parked) naming the fields
+ * that break it, never their values.
+ */
+export function eventData<T extends object>(cls: new () => T, event: EventEnvelope): T {
+  const data = plainToInstance(cls, event.data ?? {});
+  const errors =
+    typeof event.data === 'object' && event.data !== null && !Array.isArray(event.data)
+      ? validateSync(data, { whitelist: true, forbidNonWhitelisted: true })
+      : [{ property: 'data' }];
+  if (errors.length > 0) {
+    throw new EventRefusedError(
+      `data breaks the ${cls.name} contract: ${errors.map((e) => e.property).join(', ')}`,
+    );
+  }
+  return data;
 }
 
 /** Handlers by event type, then by schema version. A missing entry is a refusal, not a guess. */

@@ -1,0 +1,83 @@
+import {
+  ClientUpdated,
+  qualifySubject,
+  SPA_EVENTS_STREAM_SUBJECTS,
+  spaEventsStreamName,
+} from '@dsg/contracts';
+import {
+  ensureStream,
+  EventConsumer,
+  eventData,
+  type EventHandler,
+  type Logger,
+  NatsConnectionHolder,
+  PLATFORM_CONFIG,
+  PLATFORM_LOGGER,
+  type PlatformConfig,
+} from '@dsg/platform';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { HoldingsService } from './holdings.service';
+
+/** The retention service's durable consumer (and inbox name) of the spa systems' events. */
+const CONSUMER = 'retention-spa-events';
+
+/**
+ * Keeps holdings current from the spa's own systems' events: a client's date of birth that
+ * changes (`client.updated`) dates every holding of the subject again, so a minor's record keeps
+ * its 19th-birthday floor (RET-1, KID-3). Each event is processed once (the retention inbox); one
+ * whose data breaks the contract is parked, loudly. The stream is the consent service's.
+ */
+@Injectable()
+export class HoldingsSpaEvents implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private consumer?: EventConsumer;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly nats: NatsConnectionHolder,
+    private readonly holdings: HoldingsService,
+    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const nc = await this.nats.connect();
+    const prefix = this.config.nats.subjectPrefix;
+    const stream = await ensureStream(await nc.jetstreamManager(), {
+      name: spaEventsStreamName(prefix),
+      subjects: [qualifySubject(prefix, SPA_EVENTS_STREAM_SUBJECTS)],
+      replicas: this.config.events.replicas,
+    });
+    this.consumer = new EventConsumer({
+      connection: nc,
+      dataSource: this.dataSource,
+      schema: 'retention',
+      durable: CONSUMER,
+      stream,
+      subjectPrefix: prefix,
+      filterSubject: 'spa.events.client.updated.>',
+      logger: this.logger,
+      handlers: { 'client.updated': { 1: this.clientUpdated } },
+    });
+    await this.consumer.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+  }
+
+  private readonly clientUpdated: EventHandler = async (event, manager) => {
+    const data = eventData(ClientUpdated, event);
+    if (!data.dateOfBirth) return undefined;
+    const redated = await this.holdings.redateSubject(manager, data.clientId, data.dateOfBirth);
+    if (redated) {
+      this.logger.info({ context: 'Holdings', redated }, 'holdings dated again: date of birth');
+    }
+    return undefined;
+  };
+}
