@@ -5,7 +5,7 @@ import { AccountingProduced } from './register/accounting.dto';
 import { BreachAssessmentDecided, BreachAssessmentOpened } from './register/breaches.dto';
 import { LegalRequestRecorded } from './register/legal-requests.dto';
 import { LegalHoldChanged } from './retention/holds.dto';
-import { PurgeCommand, PurgeItemEvent } from './retention/purges.dto';
+import { PurgeCommand, PurgeItemsSettled } from './retention/purges.dto';
 import { ErasureCompleted } from './retention/erasures.dto';
 import { DisclosureEvent, TreeHeadSealed } from './register/disclosures.dto';
 import type { ServiceName } from './services';
@@ -185,21 +185,22 @@ export const PurgeRequestedEvent = eventDef<PurgeCommand>(
   PurgeCommand,
   { channel: 'retention.purges.{system}' },
 );
-/** Purge items settled: done, or kept by a legal hold found at confirmation (RET-6). */
-export const PurgeAcknowledgedEvent = eventDef<PurgeItemEvent>(
+/**
+ * Purge items settled, a system's items of one transaction in one event: done, kept by a legal
+ * hold found at confirmation (RET-6), or superseded.
+ */
+export const PurgeAcknowledgedEvent = eventDef<PurgeItemsSettled>(
   'retention',
   'purge.acknowledged',
   1,
-  PurgeItemEvent,
-  { batched: true },
+  PurgeItemsSettled,
 );
-/** A purge item dead-lettered after its last attempt. */
-export const PurgeFailedEvent = eventDef<PurgeItemEvent>(
+/** Purge items dead-lettered after their last attempt (a system's, of one transaction). */
+export const PurgeFailedEvent = eventDef<PurgeItemsSettled>(
   'retention',
   'purge.failed',
   1,
-  PurgeItemEvent,
-  { batched: true },
+  PurgeItemsSettled,
 );
 /** CCP-4, KID-1, POL-5: an erasure is complete and its certificate signed. */
 export const ErasureCompletedEvent = eventDef<ErasureCompleted>(

@@ -10,7 +10,7 @@ import {
   type PurgeCommand,
   type PurgeConfirmation,
   PurgeFailedEvent,
-  type PurgeItemEvent,
+  type PurgeItemsSettled,
   type PurgeItemReply,
   type PurgeItemState,
   PurgeRequestedEvent,
@@ -195,7 +195,7 @@ export class PurgesService {
   /** The holder is about to execute these items: go ahead, or not and why (RET-6 first). */
   async confirm(request: ConfirmPurgeRequest, caller: string): Promise<ConfirmPurgeReply> {
     const ids = unique(request.itemIds, 'itemIds');
-    const { answers, settled } = await this.dataSource.transaction(async (manager) => {
+    const { answers, erasures } = await this.dataSource.transaction(async (manager) => {
       const rows = (await manager.query(
         `SELECT i.id, i.state, i.source, i.erasure_id, i.sweep_id, i.attempts, i.system,
                 i.category, i.rule,
@@ -224,7 +224,7 @@ export class PurgesService {
       const confirmed: string[] = [];
       const held: { id: string; held_by: string[] }[] = [];
       const superseded: string[] = [];
-      const events: OutboxItem[] = [];
+      const settled: Settled[] = [];
       const answers: PurgeConfirmation[] = ids.map((itemId) => {
         const row = byId.get(itemId);
         if (!row) return { itemId, proceed: false, code: 'NOT_FOUND' };
@@ -233,13 +233,13 @@ export class PurgesService {
         }
         if (row.held_by.length) {
           held.push({ id: itemId, held_by: row.held_by });
-          events.push(itemEvent(PurgeAcknowledgedEvent, row, 'held'));
+          settled.push([PurgeAcknowledgedEvent, row, 'held']);
           return { itemId, proceed: false, code: 'LEGAL_HOLD', heldBy: row.held_by };
         }
         // A sweep's item is for a holding still due; an erasure's, for one still held.
         if (!row.holding_exists || (row.source === 'sweep' && !row.holding_due)) {
           superseded.push(itemId);
-          events.push(itemEvent(PurgeAcknowledgedEvent, row, 'superseded'));
+          settled.push([PurgeAcknowledgedEvent, row, 'superseded']);
           return { itemId, proceed: false, code: 'NOT_DUE' };
         }
         confirmed.push(itemId);
@@ -275,11 +275,10 @@ export class PurgesService {
           [superseded],
         );
       }
-      await this.outbox.appendMany(manager, events);
-      const settled = erasuresOf(rows.filter((r) => !confirmed.includes(r.id)));
-      return { answers, settled };
+      await this.outbox.appendMany(manager, settledEvents(settled));
+      return { answers, erasures: erasuresOf(rows.filter((r) => !confirmed.includes(r.id))) };
     });
-    if (settled.length) await this.onSettled?.(settled);
+    if (erasures.length) await this.onSettled?.(erasures);
     return { items: answers };
   }
 
@@ -290,7 +289,7 @@ export class PurgesService {
       'items',
     );
     const outcomes = new Map(request.items.map((i) => [i.itemId, i]));
-    const { results, settled } = await this.dataSource.transaction(async (manager) => {
+    const { results, erasures } = await this.dataSource.transaction(async (manager) => {
       const rows = (await manager.query(
         `SELECT id, state, attempts, erasure_id, sweep_id, system, category, rule
            FROM retention.purge_items
@@ -306,7 +305,7 @@ export class PurgesService {
       const done: { id: string; detail: string }[] = [];
       const failed: { id: string; detail: string }[] = [];
       const dead: { id: string; detail: string }[] = [];
-      const events: OutboxItem[] = [];
+      const settled: Settled[] = [];
       const results: PurgeAckResult[] = ids.map((itemId) => {
         const row = byId.get(itemId);
         if (!row) return { itemId, state: 'issued', code: 'NOT_FOUND' } as PurgeAckResult;
@@ -318,12 +317,12 @@ export class PurgesService {
         }
         if (outcome === 'done') {
           done.push({ id: itemId, detail });
-          events.push(itemEvent(PurgeAcknowledgedEvent, row, 'done'));
+          settled.push([PurgeAcknowledgedEvent, row, 'done']);
           return { itemId, state: 'done' };
         }
         if (row.attempts >= this.config.purgeMaxAttempts) {
           dead.push({ id: itemId, detail });
-          events.push(itemEvent(PurgeFailedEvent, row, 'dead-lettered'));
+          settled.push([PurgeFailedEvent, row, 'dead-lettered']);
           return { itemId, state: 'dead-lettered' };
         }
         failed.push({ id: itemId, detail });
@@ -364,11 +363,11 @@ export class PurgesService {
           [JSON.stringify(dead)],
         );
       }
-      await this.outbox.appendMany(manager, events);
+      await this.outbox.appendMany(manager, settledEvents(settled));
       const changed = new Set([...done, ...dead].map((d) => d.id));
-      return { results, settled: erasuresOf(rows.filter((r) => changed.has(r.id))) };
+      return { results, erasures: erasuresOf(rows.filter((r) => changed.has(r.id))) };
     });
-    if (settled.length) await this.onSettled?.(settled);
+    if (erasures.length) await this.onSettled?.(erasures);
     return { items: results };
   }
 
@@ -405,7 +404,7 @@ export class PurgesService {
           );
           await this.outbox.appendMany(
             manager,
-            last.map((r) => itemEvent(PurgeFailedEvent, r, 'dead-lettered')),
+            settledEvents(last.map((r) => [PurgeFailedEvent, r, 'dead-lettered'])),
           );
           deadLettered += last.length;
         }
@@ -488,25 +487,33 @@ const FINAL_CODES: Record<string, string> = {
   'dead-lettered': 'DEAD_LETTERED',
 };
 
-function itemEvent(
-  def: typeof PurgeAcknowledgedEvent,
-  row: Pick<
-    ItemRow,
-    'id' | 'system' | 'category' | 'rule' | 'attempts' | 'erasure_id' | 'sweep_id'
-  >,
-  state: PurgeItemState,
-): OutboxItem {
-  const data: PurgeItemEvent = {
-    itemId: row.id,
-    system: row.system,
-    category: row.category,
-    rule: row.rule,
-    state,
-    attempts: row.attempts,
-    ...(row.erasure_id ? { erasureId: row.erasure_id } : {}),
-    ...(row.sweep_id ? { sweepId: row.sweep_id } : {}),
-  };
-  return { def: def as OutboxItem['def'], data };
+type ItemForEvent = Pick<
+  ItemRow,
+  'id' | 'system' | 'category' | 'rule' | 'attempts' | 'erasure_id' | 'sweep_id'
+>;
+type Settled = [typeof PurgeAcknowledgedEvent, ItemForEvent, PurgeItemState];
+
+/** The events announcing settled items: one per event type and system, listing its items. */
+function settledEvents(settled: readonly Settled[]): OutboxItem[] {
+  const groups = new Map<string, { def: Settled[0]; data: PurgeItemsSettled }>();
+  for (const [def, row, state] of settled) {
+    const key = `${def.type}\u0000${row.system}`;
+    let group = groups.get(key);
+    if (!group) {
+      group = { def, data: { system: row.system, items: [] } };
+      groups.set(key, group);
+    }
+    group.data.items.push({
+      itemId: row.id,
+      category: row.category,
+      rule: row.rule,
+      state,
+      attempts: row.attempts,
+      ...(row.erasure_id ? { erasureId: row.erasure_id } : {}),
+      ...(row.sweep_id ? { sweepId: row.sweep_id } : {}),
+    });
+  }
+  return [...groups.values()].map((g) => ({ def: g.def as OutboxItem['def'], data: g.data }));
 }
 
 function erasuresOf(rows: { erasure_id: string | null }[]): string[] {

@@ -201,14 +201,26 @@ export class ListSweepsReply {
   @IsArray() @ValidateNested({ each: true }) @Type(() => SweepReply) sweeps!: SweepReply[];
 }
 
-/** Events: purge.acknowledged (one per item done or held) and purge.failed (dead-lettered). */
+/** One item in a purge.acknowledged or purge.failed event. */
 export class PurgeItemEvent {
   @IsString() itemId!: string;
-  @IsString() system!: string;
   @IsString() category!: string;
   @IsString() rule!: string;
   @IsIn(PURGE_ITEM_STATES) state!: PurgeItemState;
   @IsInt() attempts!: number;
   @IsOptional() @IsString() erasureId?: string;
   @IsOptional() @IsString() sweepId?: string;
+}
+
+/**
+ * Events purge.acknowledged (items done, or kept by a hold found at confirmation, or
+ * superseded) and purge.failed (items dead-lettered): one event per system per transaction that
+ * settled them, listing the items.
+ */
+export class PurgeItemsSettled {
+  @IsString() system!: string;
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => PurgeItemEvent)
+  items!: PurgeItemEvent[];
 }
