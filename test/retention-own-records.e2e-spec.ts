@@ -168,6 +168,27 @@ describe("retention: this product's own records", () => {
     expect(verified.entries).toBeGreaterThan(receipt.position);
   });
 
+  it('the rights-request log is kept 24 months (RET-3), and the records keep their rules beside the bundle', async () => {
+    // Declared as the consent service declares its records (the rights-request log of issue 8).
+    const consent = await stack.client('consent');
+    const clientId = `own-log-${run}`;
+    const { holdings } = await consent.retention.holdingsDeclare({
+      system: 'consent',
+      holdings: [
+        { clientId, category: 'records.requests', clocks: { creation: '2025-02-28T12:00:00Z' } },
+        {
+          clientId,
+          category: 'records.consents',
+          clocks: { lastEffective: '2025-02-28T12:00:00Z' },
+        },
+      ],
+    });
+    expect(holdings.map((h) => [h.category, h.dueAt, h.action, h.rule])).toEqual([
+      ['records.requests', '2027-02-28T12:00:00.000Z', 'delete', 'RET-3'],
+      ['records.consents', '2031-02-28T12:00:00.000Z', 'redact', 'RET-2'],
+    ]);
+  });
+
   it("another system may not declare this product's records", async () => {
     const refused = await refusal(
       booking.retention.holdingsDeclare({
