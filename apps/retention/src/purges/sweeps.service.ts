@@ -33,6 +33,9 @@ import { PurgesService } from './purges.service';
  */
 const SWEEP_LOCK = "hashtext('dsg-retention-sweep')";
 
+/** The first sweep after boot comes this soon (or at SWEEP_EVERY_MS, if sooner). */
+const FIRST_SWEEP_AFTER_MS = 30_000;
+
 interface SweepRow {
   id: string;
   state: 'running' | 'completed' | 'interrupted';
@@ -89,9 +92,15 @@ export class SweepsService implements OnApplicationBootstrap, BeforeApplicationS
       this.platform.events.replicas,
     );
     if (this.config.sweepEveryMs > 0) {
-      this.sweepTimer = setInterval(
-        () => void this.run({}).catch(() => {}),
-        this.config.sweepEveryMs,
+      // The first sweep soon after boot (what fell due while no replica ran), then on schedule.
+      const sweep = () => void this.run({}).catch(() => {});
+      this.sweepTimer = setTimeout(
+        () => {
+          sweep();
+          this.sweepTimer = setInterval(sweep, this.config.sweepEveryMs);
+          this.sweepTimer.unref();
+        },
+        Math.min(this.config.sweepEveryMs, FIRST_SWEEP_AFTER_MS),
       );
       this.sweepTimer.unref();
     }
@@ -101,6 +110,7 @@ export class SweepsService implements OnApplicationBootstrap, BeforeApplicationS
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.sweepTimer);
     clearInterval(this.sweepTimer);
     clearInterval(this.retryTimer);
     await this.current;
