@@ -180,7 +180,8 @@ export class ErasuresService {
         {
           field: 'basis',
           constraint: 'isChild',
-          message: `KID-1 applies to a child under 13; the subject's age band is ${band}`,
+          // The subject's age band is not said: no personal data in error messages.
+          message: 'KID-1 applies only to a subject the consent service knows as under 13',
         },
       ]);
     }
