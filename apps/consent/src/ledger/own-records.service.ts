@@ -1,17 +1,12 @@
 import { DsgClient } from '@dsg/contracts';
 import {
   type Logger,
-  OwnRecordsDeclarer,
+  OwnRecordsDeclaration,
   PLATFORM_CONFIG,
   PLATFORM_LOGGER,
   type PlatformConfig,
 } from '@dsg/platform';
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 const BATCH = 1000;
@@ -24,34 +19,24 @@ const BATCH = 1000;
  * is missed whatever order transactions commit in.
  */
 @Injectable()
-export class OwnRecordsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private declarer?: OwnRecordsDeclarer;
-
+export class OwnRecordsService extends OwnRecordsDeclaration {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly dsg: DsgClient,
-    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
-    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.declarer = new OwnRecordsDeclarer({
-      dsg: this.dsg,
+    dsg: DsgClient,
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+    @Inject(PLATFORM_LOGGER) logger: Logger,
+  ) {
+    super({
+      dsg,
+      config,
+      logger,
       system: 'consent',
       category: 'records.consents',
       clock: 'lastEffective',
-      everyMs: this.config.events.recordsDeclareEveryMs,
-      logger: this.logger,
-      next: () => this.next(),
     });
-    this.declarer.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.declarer?.stop();
-  }
-
-  private async next() {
+  protected async next() {
     const rows = (await this.dataSource.query(
       `SELECT l.client_id, max(l.occurred_at) AS at
          FROM consent.ledger l

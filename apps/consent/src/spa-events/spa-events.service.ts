@@ -1,20 +1,15 @@
+import { ClientEventOccurred, ClientUpdated, SPA_EVENTS_STREAM_SUBJECTS } from '@dsg/contracts';
 import {
-  ClientEventOccurred,
-  ClientUpdated,
-  qualifySubject,
-  SPA_EVENTS_STREAM_SUBJECTS,
-  spaEventsStreamName,
-} from '@dsg/contracts';
-import {
-  EventConsumer,
+  ensureSpaEventsStream,
+  type EventConsumer,
   type EventHandler,
   eventData,
-  ensureStream,
   type Logger,
   NatsConnectionHolder,
   PLATFORM_CONFIG,
   PLATFORM_LOGGER,
   type PlatformConfig,
+  startEventConsumer,
 } from '@dsg/platform';
 import {
   type BeforeApplicationShutdown,
@@ -51,28 +46,19 @@ export class SpaEventsService implements OnApplicationBootstrap, BeforeApplicati
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const nc = await this.nats.connect();
-    const prefix = this.config.nats.subjectPrefix;
-    const stream = await ensureStream(await nc.jetstreamManager(), {
-      name: spaEventsStreamName(prefix),
-      subjects: [qualifySubject(prefix, SPA_EVENTS_STREAM_SUBJECTS)],
-      replicas: this.config.events.replicas,
-    });
-    this.consumer = new EventConsumer({
-      connection: nc,
+    this.consumer = await startEventConsumer({
+      nats: this.nats,
       dataSource: this.dataSource,
-      schema: 'consent',
-      durable: SPA_EVENTS_CONSUMER,
-      stream,
-      subjectPrefix: prefix,
-      filterSubject: SPA_EVENTS_STREAM_SUBJECTS,
+      config: this.config,
       logger: this.logger,
+      stream: (jsm, prefix) => ensureSpaEventsStream(jsm, prefix, this.config.events.replicas),
+      durable: SPA_EVENTS_CONSUMER,
+      filterSubject: SPA_EVENTS_STREAM_SUBJECTS,
       handlers: {
         'client.updated': { 1: this.clientUpdated },
         'client.event-occurred': { 1: this.clientEventOccurred },
       },
     });
-    await this.consumer.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

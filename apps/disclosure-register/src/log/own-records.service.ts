@@ -1,17 +1,12 @@
 import { DsgClient } from '@dsg/contracts';
 import {
   type Logger,
-  OwnRecordsDeclarer,
+  OwnRecordsDeclaration,
   PLATFORM_CONFIG,
   PLATFORM_LOGGER,
   type PlatformConfig,
 } from '@dsg/platform';
-import {
-  type BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  type OnApplicationBootstrap,
-} from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 
 /** Log positions read per batch. */
@@ -25,34 +20,24 @@ const SPAN = 10_000;
  * log is one position, moved forward a span at a time by the subject index.
  */
 @Injectable()
-export class RegisterOwnRecords implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private declarer?: OwnRecordsDeclarer;
-
+export class RegisterOwnRecords extends OwnRecordsDeclaration {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly dsg: DsgClient,
-    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
-    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.declarer = new OwnRecordsDeclarer({
-      dsg: this.dsg,
+    dsg: DsgClient,
+    @Inject(PLATFORM_CONFIG) config: PlatformConfig,
+    @Inject(PLATFORM_LOGGER) logger: Logger,
+  ) {
+    super({
+      dsg,
+      config,
+      logger,
       system: 'disclosure-register',
       category: 'records.disclosures',
       clock: 'creation',
-      everyMs: this.config.events.recordsDeclareEveryMs,
-      logger: this.logger,
-      next: () => this.next(),
     });
-    this.declarer.start();
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.declarer?.stop();
-  }
-
-  private async next() {
+  protected async next() {
     const [state] = (await this.dataSource.query(
       `SELECT d.position AS from,
               least(d.position + ${SPAN},

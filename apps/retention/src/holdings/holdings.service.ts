@@ -16,7 +16,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { HELD_BY } from '../holds/holds.service';
 import { OWN_RECORD_SYSTEMS } from '../purges/purges.service';
 import { RetentionPolicy } from '../schedules/retention-policy';
-import { dueFor } from '../schedules/schedule';
+import { type Clocks, dueFor, type RetentionRule } from '../schedules/schedule';
 
 const DEFAULT_LIMIT = 100;
 /** Holdings dated again per transaction when a new policy version is in effect. */
@@ -95,17 +95,13 @@ export class HoldingsService {
     if (problems.length) throw new ValidationFailedError(problems);
 
     const rows = request.holdings.map((h) => {
-      const due = dueFor(policy.rules, h.category, h.clocks, h.dateOfBirth);
       return {
         system: request.system,
         client_id: h.clientId,
         category: h.category,
         clocks: h.clocks,
         date_of_birth: h.dateOfBirth ?? null,
-        due_at: due.dueAt?.toISOString() ?? null,
-        action: due.action ?? null,
-        rule: due.rule,
-        reason: due.reason,
+        ...dueColumns(policy.rules, h.category, h.clocks, h.dateOfBirth),
         policy_version: policy.version,
       };
     });
@@ -162,15 +158,11 @@ export class HoldingsService {
         const stale = rows
           .filter((r) => r.policy_version !== policy.version)
           .map((r) => {
-            const due = dueFor(policy.rules, r.category, r.clocks, r.date_of_birth ?? undefined);
             return {
               system: r.system,
               client_id: r.client_id,
               category: r.category,
-              due_at: due.dueAt?.toISOString() ?? null,
-              action: due.action ?? null,
-              rule: due.rule,
-              reason: due.reason,
+              ...dueColumns(policy.rules, r.category, r.clocks, r.date_of_birth ?? undefined),
             };
           });
         if (stale.length) {
@@ -211,14 +203,10 @@ export class HoldingsService {
     )) as { system: string; category: string; clocks: Record<string, string> }[];
     if (rows.length === 0) return 0;
     const dated = rows.map((r) => {
-      const due = dueFor(policy.rules, r.category, r.clocks, dateOfBirth);
       return {
         system: r.system,
         category: r.category,
-        due_at: due.dueAt?.toISOString() ?? null,
-        action: due.action ?? null,
-        rule: due.rule,
-        reason: due.reason,
+        ...dueColumns(policy.rules, r.category, r.clocks, dateOfBirth),
       };
     });
     await manager.query(
@@ -278,6 +266,22 @@ export class HoldingsService {
         : {}),
     };
   }
+}
+
+/** When a holding is due, and why, as the holdings table's columns. */
+function dueColumns(
+  rules: readonly RetentionRule[],
+  category: string,
+  clocks: Clocks,
+  dateOfBirth: string | undefined,
+) {
+  const due = dueFor(rules, category, clocks, dateOfBirth);
+  return {
+    due_at: due.dueAt?.toISOString() ?? null,
+    action: due.action ?? null,
+    rule: due.rule,
+    reason: due.reason,
+  };
 }
 
 function toReply(row: HoldingRow): HoldingReply {

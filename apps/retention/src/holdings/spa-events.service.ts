@@ -1,12 +1,7 @@
+import { ClientUpdated } from '@dsg/contracts';
 import {
-  ClientUpdated,
-  qualifySubject,
-  SPA_EVENTS_STREAM_SUBJECTS,
-  spaEventsStreamName,
-} from '@dsg/contracts';
-import {
-  ensureStream,
-  EventConsumer,
+  ensureSpaEventsStream,
+  type EventConsumer,
   eventData,
   type EventHandler,
   type Logger,
@@ -14,6 +9,7 @@ import {
   PLATFORM_CONFIG,
   PLATFORM_LOGGER,
   type PlatformConfig,
+  startEventConsumer,
 } from '@dsg/platform';
 import {
   type BeforeApplicationShutdown,
@@ -46,25 +42,16 @@ export class HoldingsSpaEvents implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const nc = await this.nats.connect();
-    const prefix = this.config.nats.subjectPrefix;
-    const stream = await ensureStream(await nc.jetstreamManager(), {
-      name: spaEventsStreamName(prefix),
-      subjects: [qualifySubject(prefix, SPA_EVENTS_STREAM_SUBJECTS)],
-      replicas: this.config.events.replicas,
-    });
-    this.consumer = new EventConsumer({
-      connection: nc,
+    this.consumer = await startEventConsumer({
+      nats: this.nats,
       dataSource: this.dataSource,
-      schema: 'retention',
-      durable: CONSUMER,
-      stream,
-      subjectPrefix: prefix,
-      filterSubject: 'spa.events.client.updated.>',
+      config: this.config,
       logger: this.logger,
+      stream: (jsm, prefix) => ensureSpaEventsStream(jsm, prefix, this.config.events.replicas),
+      durable: CONSUMER,
+      filterSubject: 'spa.events.client.updated.>',
       handlers: { 'client.updated': { 1: this.clientUpdated } },
     });
-    await this.consumer.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

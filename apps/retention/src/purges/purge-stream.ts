@@ -5,16 +5,8 @@ import {
   qualifySubject,
   purgeSubject,
 } from '@dsg/contracts';
-import { isNotFound } from '@dsg/platform';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  type JetStreamManager,
-  nanos,
-  NatsError,
-  RetentionPolicy,
-  StorageType,
-} from 'nats';
+import { ensureStream, isNotFound } from '@dsg/platform';
+import { AckPolicy, DeliverPolicy, type JetStreamManager, nanos, NatsError } from 'nats';
 
 /** A command not taken within this long is dropped by JetStream (the item is issued again anyway). */
 const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
@@ -32,29 +24,13 @@ export async function ensurePurgeStream(
   prefix: string,
   replicas: number,
 ): Promise<string> {
-  const name = purgeStreamName(prefix);
-  const subjects = [qualifySubject(prefix, 'retention.purges.>')];
-  try {
-    const info = await jsm.streams.info(name);
-    if (info.config.num_replicas !== replicas) {
-      await jsm.streams.update(name, { ...info.config, num_replicas: replicas });
-    }
-  } catch (err) {
-    if (!isNotFound(err)) throw err;
-    try {
-      await jsm.streams.add({
-        name,
-        subjects,
-        storage: StorageType.File,
-        retention: RetentionPolicy.Workqueue,
-        num_replicas: replicas,
-        max_age: nanos(MAX_AGE_MS),
-        duplicate_window: nanos(120_000),
-      });
-    } catch (addErr) {
-      if (!(addErr instanceof NatsError && /already in use/i.test(addErr.message))) throw addErr;
-    }
-  }
+  const name = await ensureStream(jsm, {
+    name: purgeStreamName(prefix),
+    subjects: [qualifySubject(prefix, 'retention.purges.>')],
+    replicas,
+    workQueue: true,
+    maxAgeMs: MAX_AGE_MS,
+  });
   for (const system of HOLDING_SYSTEMS) {
     const durable = purgeConsumerName(system);
     try {

@@ -1,13 +1,14 @@
 import { ErrorCodes } from '@dsg/contracts';
 import {
   ensureEventStream,
-  EventConsumer,
+  type EventConsumer,
   type EventHandler,
   type Logger,
   NatsConnectionHolder,
   PLATFORM_CONFIG,
   PLATFORM_LOGGER,
   type PlatformConfig,
+  startEventConsumer,
 } from '@dsg/platform';
 import {
   type BeforeApplicationShutdown,
@@ -54,26 +55,22 @@ export class PolicyEventsService implements OnApplicationBootstrap, BeforeApplic
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const nc = await this.nats.connect();
-    const prefix = this.config.nats.subjectPrefix;
     // The consent service's stream, as it creates it (whichever service boots first).
-    const stream = await ensureEventStream(await nc.jetstreamManager(), {
-      subjectPrefix: prefix,
-      source: 'consent',
-      replicas: this.config.events.replicas,
-    });
-    this.consumer = new EventConsumer({
-      connection: nc,
+    this.consumer = await startEventConsumer({
+      nats: this.nats,
       dataSource: this.dataSource,
-      schema: 'retention',
-      durable: CONSUMER,
-      stream,
-      subjectPrefix: prefix,
-      filterSubject: 'consent.events.policy.published.>',
+      config: this.config,
       logger: this.logger,
+      stream: (jsm, prefix) =>
+        ensureEventStream(jsm, {
+          subjectPrefix: prefix,
+          source: 'consent',
+          replicas: this.config.events.replicas,
+        }),
+      durable: CONSUMER,
+      filterSubject: 'consent.events.policy.published.>',
       handlers: { 'policy.published': { 1: this.published } },
     });
-    await this.consumer.start();
     this.redate();
     this.timer = setInterval(() => void this.check(), CHECK_EVERY_MS);
     this.timer.unref();

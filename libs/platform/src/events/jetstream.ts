@@ -3,6 +3,8 @@ import {
   eventStreamSubjects,
   qualifySubject,
   type ServiceName,
+  SPA_EVENTS_STREAM_SUBJECTS,
+  spaEventsStreamName,
 } from '@dsg/contracts';
 import { type JetStreamManager, nanos, NatsError, RetentionPolicy, StorageType } from 'nats';
 
@@ -27,10 +29,33 @@ export async function ensureEventStream(jsm: JetStreamManager, spec: StreamSpec)
   });
 }
 
-/** Any durable stream of events in the envelope (the spa systems' too), created or brought up to date. */
+/** The stream of the spa systems' own events, which the consent service keeps (any consumer may create it). */
+export function ensureSpaEventsStream(
+  jsm: JetStreamManager,
+  prefix: string,
+  replicas: number,
+): Promise<string> {
+  return ensureStream(jsm, {
+    name: spaEventsStreamName(prefix),
+    subjects: [qualifySubject(prefix, SPA_EVENTS_STREAM_SUBJECTS)],
+    replicas,
+  });
+}
+
+/**
+ * Any durable stream of events in the envelope (the spa systems' too), created or brought up to
+ * date. `workQueue`: each message is removed once acknowledged (purge commands), and kept at most
+ * `maxAgeMs`.
+ */
 export async function ensureStream(
   jsm: JetStreamManager,
-  { name, subjects, replicas }: { name: string; subjects: string[]; replicas: number },
+  {
+    name,
+    subjects,
+    replicas,
+    workQueue = false,
+    maxAgeMs,
+  }: { name: string; subjects: string[]; replicas: number; workQueue?: boolean; maxAgeMs?: number },
 ): Promise<string> {
   const spec = { replicas };
   try {
@@ -46,9 +71,10 @@ export async function ensureStream(
         name,
         subjects,
         storage: StorageType.File,
-        retention: RetentionPolicy.Limits,
+        retention: workQueue ? RetentionPolicy.Workqueue : RetentionPolicy.Limits,
         num_replicas: spec.replicas,
         duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+        ...(maxAgeMs ? { max_age: nanos(maxAgeMs) } : {}),
       });
     } catch (addErr) {
       // Another replica created it between our info and add.

@@ -1,4 +1,5 @@
 import { type DsgClient, ErrorCodes, type HoldingClocks, type HoldingSystem } from '@dsg/contracts';
+import type { PlatformConfig } from '../config/platform.config';
 import type { Logger } from '../logging/logger';
 
 /** Holdings a declaration carries at most (the retention API's limit). */
@@ -79,5 +80,46 @@ export class OwnRecordsDeclarer {
         'own records could not be declared to the retention service now; the next run retries',
       );
     }
+  }
+}
+
+/**
+ * A service's own records declared as holdings, on its lifecycle: subclasses name the system,
+ * the category and its clock, and read the next batch (`next`); the base starts the declarer at
+ * boot and stops it at shutdown.
+ */
+export abstract class OwnRecordsDeclaration {
+  private declarer?: OwnRecordsDeclarer;
+
+  protected constructor(
+    private readonly base: {
+      dsg: DsgClient;
+      config: PlatformConfig;
+      logger: Logger;
+      system: HoldingSystem;
+      category: string;
+      clock: keyof HoldingClocks;
+    },
+  ) {}
+
+  /** The next batch of subjects whose records changed, or undefined when all are declared. */
+  protected abstract next(): Promise<OwnRecordsBatch | undefined>;
+
+  onApplicationBootstrap(): void {
+    const { dsg, config, logger, system, category, clock } = this.base;
+    this.declarer = new OwnRecordsDeclarer({
+      dsg,
+      system,
+      category,
+      clock,
+      everyMs: config.events.recordsDeclareEveryMs,
+      logger,
+      next: () => this.next(),
+    });
+    this.declarer.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.declarer?.stop();
   }
 }
