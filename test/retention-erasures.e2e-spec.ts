@@ -83,13 +83,33 @@ describe('retention: erasure requests', () => {
         { clientId, category: 'payment.card', clocks: { creation: '2026-10-01T10:00:00Z' } },
       ],
     });
-    // Two recipients received the subject's data; a denied disclosure sent nothing.
-    for (const [recipientId, purpose, legalBasis, categories] of [
-      ['cherry', 'payments-and-memberships', 'payment', ['identifiers.name', 'payment.financing']],
-      ['crm-vendor', 'appointment-reminders', 'health-care-operations', ['identifiers.contact']],
-      ['regulators', 'legal-obligations', 'required-by-law', ['unknown.category']],
+    // Two recipients received the subject's data; a denied disclosure sent nothing; the spa's
+    // own professionals (workforce) are not a service provider or third party to tell.
+    for (const [recipientId, purpose, legalBasis, categories, decision] of [
+      [
+        'cherry',
+        'payments-and-memberships',
+        'payment',
+        ['identifiers.name', 'payment.financing'],
+        'ALLOW',
+      ],
+      [
+        'crm-vendor',
+        'appointment-reminders',
+        'health-care-operations',
+        ['identifiers.contact'],
+        'ALLOW',
+      ],
+      [
+        'in-facility-professionals',
+        'scheduling-and-services',
+        'treatment',
+        ['identifiers.name'],
+        'ALLOW',
+      ],
+      ['regulators', 'legal-obligations', 'required-by-law', ['unknown.category'], 'DENY'],
     ] as const) {
-      await booking.disclosureRegister.disclose(
+      const receipt = await booking.disclosureRegister.disclose(
         {
           clientId,
           recipientId,
@@ -100,6 +120,7 @@ describe('retention: erasure requests', () => {
         },
         { idempotencyKey: `erase-${recipientId}-${run}`, retries: 0 },
       );
+      expect(receipt.decision).toBe(decision);
     }
 
     const request = {

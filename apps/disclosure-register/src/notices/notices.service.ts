@@ -15,6 +15,9 @@ import { DataSource } from 'typeorm';
 import { NEXT_POSITION, RegisterLog } from '../log/register-log.service';
 import { RecipientsService } from '../recipients/recipients.service';
 
+/** The recipients a deletion notice goes to (CCP-4): the spa's business associates and third parties. */
+const NOTIFIED_ROLES: string[] = ['business-associate', 'third-party'];
+
 /** Only the retention service asks for notices and redactions (issue 7). */
 const RETENTION = 'retention';
 
@@ -61,16 +64,22 @@ export class NoticesService {
       )) as { recipient_id: string; entry_id: string; position: string }[];
       if (prior.length) return { notices: prior.map(toNotice) };
 
-      const ids = (
+      const received = (
         (await manager.query(RECIPIENTS_OF_SUBJECT, [request.clientId])) as {
           recipient_id: string;
         }[]
       ).map((r) => r.recipient_id);
+      // CCP-4 (1798.105(c)) names service providers, contractors and third parties: not the
+      // spa's own workforce, nor the public authorities a legal request was answered to.
+      const current = await Promise.all(received.map((id) => this.recipients.current(id)));
+      const told = current.filter(
+        (r): r is NonNullable<typeof r> => !!r && NOTIFIED_ROLES.includes(r.legalRole),
+      );
+      const ids = told.map((r) => r.recipientId);
       if (ids.length === 0) return { notices: [] };
       const [{ next }] = (await manager.query(`SELECT ${NEXT_POSITION} AS next`)) as {
         next: string;
       }[];
-      const versions = await Promise.all(ids.map((id) => this.recipients.current(id)));
       const { statement, appended } = this.log.appendStatement(
         Number(next),
         ids.map((recipientId, i) => ({
@@ -83,7 +92,7 @@ export class NoticesService {
             notice: request.notice,
             purpose: 'legal-obligations',
             reasons: [request.rule],
-            recipient: { id: recipientId, version: versions[i]?.version ?? null },
+            recipient: { id: recipientId, version: told[i].version },
             ref: request.ref,
             type: 'notice',
             v: 1,
