@@ -87,7 +87,7 @@ export async function run(stack) {
         await db.query(
           `SELECT (SELECT state = 'running' FROM retention.sweeps WHERE id = $1) AS running,
                   (SELECT count(*)::int FROM retention.purge_items
-                    WHERE state IN ('issued', 'confirmed', 'failed')) AS open`,
+                    WHERE state IN ('issued', 'failed')) AS open`,
           [sweep.sweepId],
         )
       ).rows;

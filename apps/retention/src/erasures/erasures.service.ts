@@ -146,7 +146,7 @@ export class ErasuresService {
       // A holding a sweep is purging already: the erasure waits for that item.
       const open = (await manager.query(
         `SELECT id, system, category FROM retention.purge_items
-          WHERE client_id = $1 AND state IN ('issued', 'confirmed', 'failed')`,
+          WHERE client_id = $1 AND state IN ('issued', 'failed')`,
         [request.clientId],
       )) as { id: string; system: string; category: string }[];
       for (const o of open) {

@@ -51,12 +51,14 @@ interface ItemRow {
   attempts: number;
   issued_at: Date;
   retry_at: Date | null;
+  confirmed_at: Date | null;
   finished_at: Date | null;
   detail: string | null;
   held_by: string[] | null;
 }
 
-const OPEN = `('issued', 'confirmed', 'failed')`;
+/** Open items, in the database: 'confirmed' is 'issued' with confirmed_at (see the migration). */
+const OPEN = `('issued', 'failed')`;
 /** Items re-issued or dead-lettered per transaction of the retry check. */
 const RETRY_BATCH = 1000;
 
@@ -228,7 +230,7 @@ export class PurgesService {
       const answers: PurgeConfirmation[] = ids.map((itemId) => {
         const row = byId.get(itemId);
         if (!row) return { itemId, proceed: false, code: 'NOT_FOUND' };
-        if (!['issued', 'confirmed', 'failed'].includes(row.state)) {
+        if (!['issued', 'failed'].includes(row.state)) {
           return { itemId, proceed: false, code: FINAL_CODES[row.state] };
         }
         if (row.held_by.length) {
@@ -246,10 +248,11 @@ export class PurgesService {
         return { itemId, proceed: true };
       });
       if (confirmed.length) {
-        // The acknowledgement is awaited for as long as this attempt's back-off.
+        // The acknowledgement is awaited for as long as this attempt's back-off. No indexed
+        // column changes for an issued item (a failed one is issued again): updated in place.
         await manager.query(
           `UPDATE retention.purge_items
-              SET state = 'confirmed', confirmed_at = now(),
+              SET confirmed_at = now(), state = 'issued',
                   retry_at = now() + make_interval(secs => $2::double precision / 1000)
                                    * power(2, least(attempts - 1, 30))
             WHERE id = ANY($1::uuid[])`,
@@ -291,7 +294,7 @@ export class PurgesService {
     const outcomes = new Map(request.items.map((i) => [i.itemId, i]));
     const { results, erasures } = await this.dataSource.transaction(async (manager) => {
       const rows = (await manager.query(
-        `SELECT id, state, attempts, erasure_id, sweep_id, system, category, rule
+        `SELECT id, state, confirmed_at, attempts, erasure_id, sweep_id, system, category, rule
            FROM retention.purge_items
           WHERE id = ANY($1::uuid[]) AND system = ANY($2::text[])
           ORDER BY id
@@ -299,7 +302,15 @@ export class PurgesService {
         [ids, systemsOf(caller)],
       )) as Pick<
         ItemRow,
-        'id' | 'state' | 'attempts' | 'erasure_id' | 'sweep_id' | 'system' | 'category' | 'rule'
+        | 'id'
+        | 'state'
+        | 'confirmed_at'
+        | 'attempts'
+        | 'erasure_id'
+        | 'sweep_id'
+        | 'system'
+        | 'category'
+        | 'rule'
       >[];
       const byId = new Map(rows.map((r) => [r.id, r]));
       const done: { id: string; detail: string }[] = [];
@@ -310,7 +321,7 @@ export class PurgesService {
         const row = byId.get(itemId);
         if (!row) return { itemId, state: 'issued', code: 'NOT_FOUND' } as PurgeAckResult;
         const { outcome, detail } = outcomes.get(itemId)!;
-        if (row.state !== 'confirmed') {
+        if (row.state !== 'issued' || !row.confirmed_at) {
           return row.state === 'issued' || row.state === 'failed'
             ? { itemId, state: row.state, code: 'NOT_CONFIRMED' }
             : { itemId, state: row.state };
@@ -446,9 +457,12 @@ export class PurgesService {
     const limit = request.limit ?? 100;
     const rows = (await this.dataSource.query(
       `SELECT id, system, client_id, category, action, rule, source, sweep_id, erasure_id, state,
-              attempts, issued_at, retry_at, finished_at, detail, held_by
+              attempts, issued_at, retry_at, confirmed_at, finished_at, detail, held_by
          FROM retention.purge_items
-        WHERE ($1::text IS NULL OR state = $1)
+        WHERE ($1::text IS NULL
+               OR ($1 = 'confirmed' AND state = 'issued' AND confirmed_at IS NOT NULL)
+               OR ($1 = 'issued' AND state = 'issued' AND confirmed_at IS NULL)
+               OR ($1 NOT IN ('issued', 'confirmed') AND state = $1))
           AND ($2::text IS NULL OR system = $2)
           AND ($3::uuid IS NULL OR erasure_id = $3)
           AND ($4::uuid IS NULL OR id > $4)
@@ -541,7 +555,7 @@ export function toItemReply(r: ItemRow): PurgeItemReply {
     source: r.source,
     ...(r.sweep_id ? { sweepId: r.sweep_id } : {}),
     ...(r.erasure_id ? { erasureId: r.erasure_id } : {}),
-    state: r.state,
+    state: r.state === 'issued' && r.confirmed_at ? 'confirmed' : r.state,
     attempts: r.attempts,
     issuedAt: r.issued_at.toISOString(),
     ...(r.retry_at ? { retryAt: r.retry_at.toISOString() } : {}),
