@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { parse, stringify } from 'yaml';
 import { e2eEnv } from './support/e2e-env';
-import { natsPassword } from './support/nats-users';
+import { deleteStreams, natsPassword } from './support/nats-users';
 import { ServiceProcess } from './support/service-process';
 import { waitUntil } from './support/wait';
 
@@ -67,6 +67,7 @@ describe('retention: a new policy version dates the holdings again', () => {
     await Promise.all(processes.map((p) => p.stop()));
     await owner?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await owner?.end();
+    await deleteStreams(e2eEnv().natsUrl, prefix);
   });
 
   it('dates each holding under the version in effect once it is published', async () => {

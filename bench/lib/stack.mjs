@@ -12,6 +12,7 @@ import {
   ensureInfrastructure,
 } from '../../scripts/lib/infra.mjs';
 import { natsPassword } from '../../scripts/lib/nats-users.cjs';
+import { deleteStreams } from '../../scripts/lib/nats-streams.cjs';
 import { mainOf, migrateAll, run, SERVICE_NODE_ARGS } from '../../scripts/lib/services.mjs';
 
 const require = createRequire(import.meta.url);
@@ -117,6 +118,7 @@ export async function startBenchStack() {
       children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r)))),
     );
     await dropDatabase(databaseUrl);
+    await deleteStreams(natsUrl, subjectPrefix);
     await stopInfra();
   }
 

@@ -10,6 +10,11 @@ const users = require('../../scripts/lib/nats-users.cjs') as {
 
 export const { NATS_CONFIG, natsPassword, natsPasswordEnv } = users;
 
+/** Deletes the JetStream streams of a subject prefix (scripts/lib/nats-streams.cjs). */
+export const { deleteStreams } = require('../../scripts/lib/nats-streams.cjs') as {
+  deleteStreams(natsUrl: string, prefix: string): Promise<number>;
+};
+
 /** A raw NATS connection as one of the configured users, with its own inbox prefix. */
 export function connectAs(servers: string, user: string, options: Partial<ConnectionOptions> = {}) {
   return connect({

@@ -3,7 +3,7 @@ import { DEVELOPMENT_SIGNING_KEY_SECRET, KeyRing, signAssertion } from '@dsg/pla
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { e2eEnv } from './e2e-env';
-import { natsPassword } from './nats-users';
+import { deleteStreams, natsPassword } from './nats-users';
 import { ServiceProcess } from './service-process';
 
 /**
@@ -105,5 +105,6 @@ export class PrivateStack {
     await this.db.end().catch(() => {});
     await this.owner.query(`DROP DATABASE IF EXISTS ${this.database} WITH (FORCE)`);
     await this.owner.end();
+    await deleteStreams(e2eEnv().natsUrl, this.prefix);
   }
 }
