@@ -1,12 +1,10 @@
-import { DsgClient } from '@dsg/contracts';
+import type { DsgClient } from '@dsg/contracts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { parse, stringify } from 'yaml';
-import { e2eEnv } from './support/e2e-env';
-import { deleteStreams, natsPassword } from './support/nats-users';
-import { ServiceProcess } from './support/service-process';
+import { PrivateStack } from './support/private-stack';
+import type { ServiceProcess } from './support/service-process';
 import { waitUntil } from './support/wait';
 
 const seededPath = join(__dirname, '..', 'apps', 'consent', 'policy', 'him-medspa.policy.yaml');
@@ -18,56 +16,19 @@ const seededPath = join(__dirname, '..', 'apps', 'consent', 'policy', 'him-medsp
  */
 describe('retention: a new policy version dates the holdings again', () => {
   const run = Date.now().toString(36);
-  const database = `dsg_e2e_sched_${run}`;
-  const prefix = `sched${run}`;
-  let databaseUrl: string;
-  let owner: Client;
-  let db: Client;
+  let stack: PrivateStack;
   let booking: DsgClient;
-  const processes: ServiceProcess[] = [];
-  const start = async (service: 'consent' | 'retention', env: Record<string, string> = {}) => {
-    const proc = await ServiceProcess.start(service, {
-      DATABASE_URL: databaseUrl,
-      NATS_SUBJECT_PREFIX: prefix,
-      ...env,
-    });
-    processes.push(proc);
-    await proc.waitReady();
-    return proc;
-  };
+  let consent: ServiceProcess;
 
   beforeAll(async () => {
-    owner = new Client({ connectionString: e2eEnv().databaseUrl });
-    await owner.connect();
-    await owner.query(`CREATE DATABASE ${database}`);
-    const url = new URL(e2eEnv().databaseUrl);
-    url.pathname = `/${database}`;
-    databaseUrl = url.toString();
-    for (const service of ['consent', 'retention'] as const) {
-      const migrate = await ServiceProcess.start(service, { DATABASE_URL: databaseUrl }, [
-        'migrate',
-      ]);
-      expect((await migrate.exited).code).toBe(0);
-    }
-    await start('consent');
-    await start('retention');
-    db = new Client({ connectionString: databaseUrl });
-    await db.connect();
-    booking = await DsgClient.connect({
-      caller: 'booking',
-      password: natsPassword('booking'),
-      natsUrl: e2eEnv().natsUrl,
-      subjectPrefix: prefix,
-    });
+    stack = await PrivateStack.create('sched', ['consent', 'retention']);
+    consent = await stack.start('consent');
+    await stack.start('retention');
+    booking = await stack.client('booking');
   }, 120_000);
 
   afterAll(async () => {
-    await booking?.close();
-    await db?.end();
-    await Promise.all(processes.map((p) => p.stop()));
-    await owner?.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    await owner?.end();
-    await deleteStreams(e2eEnv().natsUrl, prefix);
+    await stack?.stop();
   });
 
   it('dates each holding under the version in effect once it is published', async () => {
@@ -96,18 +57,18 @@ describe('retention: a new policy version dates the holdings again', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'dsg-policy-')), 'policy.yaml');
     writeFileSync(path, stringify(bundle));
     // Deployed as a new release would be: the consent replica on the old bundle goes first.
-    await processes.shift()!.stop();
-    await start('consent', { POLICY_BUNDLE_PATH: path });
+    await consent.stop();
+    await stack.start('consent', { POLICY_BUNDLE_PATH: path });
 
     const redated = await waitUntil(async () => {
-      const { rows } = await db.query(
+      const { rows } = await stack.db.query(
         'SELECT due_at, policy_version FROM retention.holdings WHERE client_id = $1',
         [clientId],
       );
       return rows[0]?.policy_version === '2026.7';
     }, 20_000);
     expect(redated).toBe(true);
-    const { rows } = await db.query(
+    const { rows } = await stack.db.query(
       'SELECT due_at, rule, reason FROM retention.holdings WHERE client_id = $1',
       [clientId],
     );
