@@ -59,6 +59,15 @@ interface ItemRow {
 
 /** Open items, in the database: 'confirmed' is 'issued' with confirmed_at (see the migration). */
 const OPEN = `('issued', 'failed')`;
+/**
+ * SQL: when an item at attempt `attempt` is issued again if unacknowledged — the base wait doubled
+ * at each attempt, at most the maximum (parameters, in milliseconds).
+ */
+function retryAt(attempt: string, base: string, max: string): string {
+  return `now() + make_interval(secs => least(${max}::double precision,
+            ${base}::double precision * power(2, least(${attempt} - 1, 30))) / 1000)`;
+}
+
 /** Items re-issued or dead-lettered per transaction of the retry check. */
 const RETRY_BATCH = 1000;
 
@@ -81,12 +90,6 @@ export class PurgesService {
     private readonly outbox: Outbox,
     @Inject(RETENTION_CONFIG) private readonly config: RetentionConfig,
   ) {}
-
-  /** How long an item waits for its acknowledgement at this attempt (doubling, capped). */
-  backoffMs(attempt: number): number {
-    const { purgeRetryBaseMs: base, purgeRetryMaxMs: max } = this.config;
-    return Math.min(max, base * 2 ** Math.min(attempt - 1, 30));
-  }
 
   /**
    * Issues `purges` in the caller's transaction: the items (those not open already) and their
@@ -113,7 +116,7 @@ export class PurgesService {
          (id, system, client_id, category, action, rule, through, source, sweep_id, erasure_id,
           state, attempts, retry_at)
        SELECT id, system, client_id, category, action, rule, through, $2, $3, $4, 'issued', 1,
-              now() + make_interval(secs => $5::double precision / 1000)
+              ${retryAt('1', '$5', '$6')}
          FROM json_to_recordset($1::json) AS p(id uuid, system text, client_id text,
               category text, action text, rule text, through timestamptz)
        ON CONFLICT (system, client_id, category) WHERE state IN ${OPEN} DO NOTHING
@@ -123,7 +126,8 @@ export class PurgesService {
         origin.source,
         origin.source === 'sweep' ? origin.sweepId : null,
         origin.source === 'erasure' ? origin.erasureId : null,
-        this.backoffMs(1),
+        this.config.purgeRetryBaseMs,
+        this.config.purgeRetryMaxMs,
       ],
     )) as Pick<
       ItemRow,
@@ -253,10 +257,9 @@ export class PurgesService {
         await manager.query(
           `UPDATE retention.purge_items
               SET confirmed_at = now(), state = 'issued',
-                  retry_at = now() + make_interval(secs => $2::double precision / 1000)
-                                   * power(2, least(attempts - 1, 30))
+                  retry_at = ${retryAt('attempts', '$2', '$3')}
             WHERE id = ANY($1::uuid[])`,
-          [confirmed, this.config.purgeRetryBaseMs],
+          [confirmed, this.config.purgeRetryBaseMs, this.config.purgeRetryMaxMs],
         );
       }
       if (held.length) {
@@ -279,7 +282,8 @@ export class PurgesService {
         );
       }
       await this.outbox.appendMany(manager, settledEvents(settled));
-      return { answers, erasures: erasuresOf(rows.filter((r) => !confirmed.includes(r.id))) };
+      const going = new Set(confirmed);
+      return { answers, erasures: erasuresOf(rows.filter((r) => !going.has(r.id))) };
     });
     if (erasures.length) await this.onSettled?.(erasures);
     return { items: answers };
@@ -358,11 +362,10 @@ export class PurgesService {
         await manager.query(
           `UPDATE retention.purge_items i
               SET state = 'failed', detail = a.detail,
-                  retry_at = now() + make_interval(secs => $2::double precision / 1000)
-                                   * power(2, least(i.attempts - 1, 30))
+                  retry_at = ${retryAt('i.attempts', '$2', '$3')}
              FROM json_to_recordset($1::json) AS a(id uuid, detail text)
             WHERE i.id = a.id`,
-          [JSON.stringify(failed), this.config.purgeRetryBaseMs],
+          [JSON.stringify(failed), this.config.purgeRetryBaseMs, this.config.purgeRetryMaxMs],
         );
       }
       if (dead.length) {
@@ -423,10 +426,9 @@ export class PurgesService {
           await manager.query(
             `UPDATE retention.purge_items
                 SET state = 'issued', attempts = attempts + 1, confirmed_at = NULL,
-                    retry_at = now() + make_interval(secs => $2::double precision / 1000)
-                                     * power(2, least(attempts, 30))
+                    retry_at = ${retryAt('attempts + 1', '$2', '$3')}
               WHERE id = ANY($1::uuid[])`,
-            [again.map((r) => r.id), this.config.purgeRetryBaseMs],
+            [again.map((r) => r.id), this.config.purgeRetryBaseMs, this.config.purgeRetryMaxMs],
           );
           // A command per origin, as they were first issued.
           const groups = new Map<string, ItemRow[]>();
