@@ -4,8 +4,8 @@ import {
   ErrorCodes,
   verifyErasureCertificate,
 } from '@dsg/contracts';
-import { Pool } from 'pg';
-import { BookingHolder } from '../apps/reference-holder/src/booking-holder';
+import type { Pool } from 'pg';
+import type { BookingHolder } from '../apps/reference-holder/src/booking-holder';
 import { PrivateStack } from './support/private-stack';
 import { refusal } from './support/refusal';
 import { waitUntil } from './support/wait';
@@ -58,15 +58,10 @@ describe('retention: erasure requests', () => {
     booking = await stack.client('booking');
     billing = await stack.client('billing');
     ops = await stack.client('gateway');
-    pool = new Pool({ connectionString: stack.databaseUrl, max: 2 });
-    holder = new BookingHolder({ client: booking, pool, subjectPrefix: stack.prefix });
-    await holder.init();
-    await holder.start();
+    ({ holder, pool } = await stack.referenceHolder(booking));
   }, 180_000);
 
   afterAll(async () => {
-    await holder?.stop();
-    await pool?.end();
     await stack?.stop();
   });
 

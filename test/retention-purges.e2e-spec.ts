@@ -8,8 +8,8 @@ import {
   type SweepReply,
 } from '@dsg/contracts';
 import { randomUUID } from 'node:crypto';
-import { Pool } from 'pg';
-import { BookingHolder } from '../apps/reference-holder/src/booking-holder';
+import type { Pool } from 'pg';
+import type { BookingHolder } from '../apps/reference-holder/src/booking-holder';
 import { PrivateStack } from './support/private-stack';
 import { refusal } from './support/refusal';
 import type { ServiceProcess } from './support/service-process';
@@ -94,15 +94,10 @@ describe('retention: sweeps and purge commands', () => {
     billing = await stack.client('billing');
     crm = await stack.client('crm');
     ops = await stack.client('gateway');
-    pool = new Pool({ connectionString: stack.databaseUrl, max: 2 });
-    holder = new BookingHolder({ client: booking, pool, subjectPrefix: stack.prefix });
-    await holder.init();
-    await holder.start();
+    ({ holder, pool } = await stack.referenceHolder(booking));
   }, 180_000);
 
   afterAll(async () => {
-    await holder?.stop();
-    await pool?.end();
     await stack?.stop();
   });
 

@@ -1,6 +1,7 @@
 import { DsgClient, type Role, type ServiceName } from '@dsg/contracts';
 import { DEVELOPMENT_SIGNING_KEY_SECRET, KeyRing, signAssertion } from '@dsg/platform';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
+import { BookingHolder } from '../../apps/reference-holder/src/booking-holder';
 import { DataSource } from 'typeorm';
 import { e2eEnv } from './e2e-env';
 import { deleteStreams, natsPassword } from './nats-users';
@@ -20,6 +21,7 @@ export class PrivateStack {
   private readonly processes: ServiceProcess[] = [];
   private readonly clients: DsgClient[] = [];
   private gatewayDb?: DataSource;
+  private readonly closers: (() => Promise<unknown>)[] = [];
   private gatewayRing?: KeyRing;
 
   private constructor(name: string) {
@@ -74,6 +76,22 @@ export class PrivateStack {
   }
 
   /**
+   * The reference holder (the demo booking system) on this stack's database, as `client`'s
+   * system, taking its purge commands; stopped with the stack.
+   */
+  async referenceHolder(client: DsgClient): Promise<{ holder: BookingHolder; pool: Pool }> {
+    const pool = new Pool({ connectionString: this.databaseUrl, max: 2 });
+    const holder = new BookingHolder({ client, pool, subjectPrefix: this.prefix });
+    this.closers.push(
+      () => holder.stop(),
+      () => pool.end(),
+    );
+    await holder.init();
+    await holder.start();
+    return { holder, pool };
+  }
+
+  /**
    * Call options carrying a gateway assertion for a person with `roles` (the gateway must have
    * been started: its signing key is read from this stack's database).
    */
@@ -99,6 +117,7 @@ export class PrivateStack {
   }
 
   async stop(): Promise<void> {
+    for (const close of this.closers) await close().catch(() => {});
     await Promise.all(this.clients.map((c) => c.close().catch(() => {})));
     await Promise.all(this.processes.map((p) => p.stop()));
     await this.gatewayDb?.destroy();

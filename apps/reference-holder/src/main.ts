@@ -4,16 +4,18 @@
 import { DsgClient } from '@dsg/contracts';
 import { Pool } from 'pg';
 import { BookingHolder } from './booking-holder';
+import { loadHolderConfig } from './holder.config';
 
 const DEMO = ['demo-ana', 'demo-ben', 'demo-kid'];
 
 async function main(): Promise<void> {
-  const subjectPrefix = process.env.NATS_SUBJECT_PREFIX || 'dsg';
-  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
+  const config = loadHolderConfig();
+  const { subjectPrefix } = config;
+  const pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
   const client = await DsgClient.connect({
     caller: 'booking',
-    password: process.env.NATS_PASSWORD,
-    natsUrl: process.env.NATS_URL,
+    password: config.natsPassword,
+    natsUrl: config.natsUrl,
     subjectPrefix,
     name: 'reference-holder',
   });

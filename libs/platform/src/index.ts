@@ -25,6 +25,7 @@ export * from './events/outbox';
 export * from './events/outbox-relay';
 export * from './events/jetstream';
 export * from './events/event-consumer';
+export * from './events/event-consumers';
 export * from './keys/key-ring';
 export * from './keys/keys.migration';
 export * from './keys/identifier-hasher';

@@ -4,6 +4,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { PlatformConfig } from './config/platform.config';
 import { DataSource } from 'typeorm';
 import { coalescingSocket } from './database/coalescing-socket';
+import { EventConsumers } from './events/event-consumers';
 import { Outbox } from './events/outbox';
 import { IdentifierHasher } from './keys/identifier-hasher';
 import { KeyRing, openKeyRing } from './keys/key-ring';
@@ -58,6 +59,7 @@ export class PlatformModule {
         MetricsService,
         SystemService,
         Outbox,
+        EventConsumers,
         {
           provide: IdentifierHasher,
           useValue: new IdentifierHasher(
@@ -91,6 +93,7 @@ export class PlatformModule {
         MetricsService,
         SystemService,
         Outbox,
+        EventConsumers,
         KeyRing,
         IdentifierHasher,
         DsgClient,

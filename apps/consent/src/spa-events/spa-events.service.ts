@@ -2,14 +2,11 @@ import { ClientEventOccurred, ClientUpdated, SPA_EVENTS_STREAM_SUBJECTS } from '
 import {
   ensureSpaEventsStream,
   type EventConsumer,
+  EventConsumers,
   type EventHandler,
   eventData,
   type Logger,
-  NatsConnectionHolder,
-  PLATFORM_CONFIG,
   PLATFORM_LOGGER,
-  type PlatformConfig,
-  startEventConsumer,
 } from '@dsg/platform';
 import {
   type BeforeApplicationShutdown,
@@ -17,7 +14,6 @@ import {
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AuthorizationsService } from '../authorizations/authorizations.service';
 import { DecisionReplicas } from '../decision/decision-replicas.service';
 import { SubjectsService } from '../subjects/subjects.service';
@@ -36,22 +32,16 @@ export class SpaEventsService implements OnApplicationBootstrap, BeforeApplicati
   private consumer?: EventConsumer;
 
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly nats: NatsConnectionHolder,
+    private readonly consumers: EventConsumers,
     private readonly subjects: SubjectsService,
     private readonly authorizations: AuthorizationsService,
     private readonly replicas: DecisionReplicas,
-    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.consumer = await startEventConsumer({
-      nats: this.nats,
-      dataSource: this.dataSource,
-      config: this.config,
-      logger: this.logger,
-      stream: (jsm, prefix) => ensureSpaEventsStream(jsm, prefix, this.config.events.replicas),
+    this.consumer = await this.consumers.start({
+      stream: ensureSpaEventsStream,
       durable: SPA_EVENTS_CONSUMER,
       filterSubject: SPA_EVENTS_STREAM_SUBJECTS,
       handlers: {

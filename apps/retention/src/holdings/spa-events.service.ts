@@ -2,14 +2,11 @@ import { ClientUpdated } from '@dsg/contracts';
 import {
   ensureSpaEventsStream,
   type EventConsumer,
+  EventConsumers,
   eventData,
   type EventHandler,
   type Logger,
-  NatsConnectionHolder,
-  PLATFORM_CONFIG,
   PLATFORM_LOGGER,
-  type PlatformConfig,
-  startEventConsumer,
 } from '@dsg/platform';
 import {
   type BeforeApplicationShutdown,
@@ -17,7 +14,6 @@ import {
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { HoldingsService } from './holdings.service';
 
 /** The retention service's durable consumer (and inbox name) of the spa systems' events. */
@@ -34,20 +30,14 @@ export class HoldingsSpaEvents implements OnApplicationBootstrap, BeforeApplicat
   private consumer?: EventConsumer;
 
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly nats: NatsConnectionHolder,
+    private readonly consumers: EventConsumers,
     private readonly holdings: HoldingsService,
-    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.consumer = await startEventConsumer({
-      nats: this.nats,
-      dataSource: this.dataSource,
-      config: this.config,
-      logger: this.logger,
-      stream: (jsm, prefix) => ensureSpaEventsStream(jsm, prefix, this.config.events.replicas),
+    this.consumer = await this.consumers.start({
+      stream: ensureSpaEventsStream,
       durable: CONSUMER,
       filterSubject: 'spa.events.client.updated.>',
       handlers: { 'client.updated': { 1: this.clientUpdated } },

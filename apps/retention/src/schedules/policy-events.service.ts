@@ -2,13 +2,10 @@ import { ErrorCodes } from '@dsg/contracts';
 import {
   ensureEventStream,
   type EventConsumer,
+  EventConsumers,
   type EventHandler,
   type Logger,
-  NatsConnectionHolder,
-  PLATFORM_CONFIG,
   PLATFORM_LOGGER,
-  type PlatformConfig,
-  startEventConsumer,
 } from '@dsg/platform';
 import {
   type BeforeApplicationShutdown,
@@ -16,7 +13,6 @@ import {
   Injectable,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { HoldingsService } from '../holdings/holdings.service';
 import { RetentionPolicy } from './retention-policy';
 
@@ -46,27 +42,17 @@ export class PolicyEventsService implements OnApplicationBootstrap, BeforeApplic
   private datedUnder?: string;
 
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly nats: NatsConnectionHolder,
+    private readonly consumers: EventConsumers,
     private readonly policy: RetentionPolicy,
     private readonly holdings: HoldingsService,
-    @Inject(PLATFORM_CONFIG) private readonly config: PlatformConfig,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     // The consent service's stream, as it creates it (whichever service boots first).
-    this.consumer = await startEventConsumer({
-      nats: this.nats,
-      dataSource: this.dataSource,
-      config: this.config,
-      logger: this.logger,
-      stream: (jsm, prefix) =>
-        ensureEventStream(jsm, {
-          subjectPrefix: prefix,
-          source: 'consent',
-          replicas: this.config.events.replicas,
-        }),
+    this.consumer = await this.consumers.start({
+      stream: (jsm, prefix, replicas) =>
+        ensureEventStream(jsm, { subjectPrefix: prefix, source: 'consent', replicas }),
       durable: CONSUMER,
       filterSubject: 'consent.events.policy.published.>',
       handlers: { 'policy.published': { 1: this.published } },

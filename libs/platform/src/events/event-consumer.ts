@@ -13,7 +13,6 @@ import {
   AckPolicy,
   type ConsumerMessages,
   DeliverPolicy,
-  type JetStreamManager,
   type JsMsg,
   nanos,
   type NatsConnection,
@@ -21,8 +20,6 @@ import {
 import type { DataSource, EntityManager } from 'typeorm';
 import { ident } from '../database/migration-helpers';
 import type { Logger } from '../logging/logger';
-import type { PlatformConfig } from '../config/platform.config';
-import type { NatsConnectionHolder } from '../nats/nats-connection';
 import { isNotFound } from './jetstream';
 
 /**
@@ -263,35 +260,4 @@ function isEnvelope(value: unknown): value is EventEnvelope {
     typeof envelope.type === 'string' &&
     Number.isInteger(envelope.schemaVersion)
   );
-}
-
-/**
- * A service's durable consumer of a stream, started: the stream made sure of (`stream`, given the
- * JetStream manager and the subject prefix), the inbox in the service's own schema.
- */
-export async function startEventConsumer(options: {
-  nats: NatsConnectionHolder;
-  dataSource: DataSource;
-  config: PlatformConfig;
-  logger: Logger;
-  stream: (jsm: JetStreamManager, prefix: string) => Promise<string>;
-  durable: string;
-  filterSubject: string;
-  handlers: EventHandlers;
-}): Promise<EventConsumer> {
-  const connection = await options.nats.connect();
-  const prefix = options.config.nats.subjectPrefix;
-  const consumer = new EventConsumer({
-    connection,
-    dataSource: options.dataSource,
-    schema: options.config.service.schema,
-    durable: options.durable,
-    stream: await options.stream(await connection.jetstreamManager(), prefix),
-    subjectPrefix: prefix,
-    filterSubject: options.filterSubject,
-    logger: options.logger,
-    handlers: options.handlers,
-  });
-  await consumer.start();
-  return consumer;
 }
