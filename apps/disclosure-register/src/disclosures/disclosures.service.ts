@@ -33,7 +33,7 @@ import {
 } from '@dsg/platform';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash, hash, randomUUID } from 'node:crypto';
+import { createHash, hash, randomInt, randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
 import { DataSource, type EntityManager } from 'typeorm';
 import { BreachesService } from '../breaches/breaches.service';
@@ -82,12 +82,12 @@ interface Pending {
 const MAX_BATCH = 256;
 
 /**
- * Optimistic batches sent to the database before the first of them has committed: one being
- * committed while the next is built and waits behind it on the connection.
+ * Optimistic batches in flight at most, each on a connection of its own: while one holds the log's
+ * lock to write its entries and commit, the next writes its keys and events (appendOptimistically).
  */
 const PIPELINE_DEPTH = 2;
 
-/** The connection optimistic appends go through, one after another. */
+/** A connection optimistic appends go through, one batch at a time. */
 interface Appender extends HeldConnection {
   /** The connection failed: it is closed, not given back to the pool. */
   broken: boolean;
@@ -97,7 +97,11 @@ interface Appender extends HeldConnection {
 interface InFlight {
   batch: Pending[];
   generation: number;
+  /** Its turn: the batch sent after it waits for its lock (see migration 1766400000000). */
+  turn: number;
+  appender: Appender;
   written: Promise<Outcome[] | undefined>;
+  settled: boolean;
 }
 
 /** Attempts of a locked append whose position another instance's optimistic append took. */
@@ -148,6 +152,8 @@ interface Prior {
 export class DisclosuresService {
   private queue: Pending[] = [];
   private writing = false;
+  /** Settled when a request is queued while batches are being written (see drain). */
+  private arrival?: { promise: Promise<void>; resolve: () => void };
   /** Counts failed optimistic appends: batches sent before the last failure assumed wrongly. */
   private generation = 0;
   /** Batches appended, by how (operators watch the locked share: instances contending). */
@@ -257,44 +263,58 @@ export class DisclosuresService {
         resolve,
         reject,
       });
-      // Outside the request's trace: the batch belongs to every request in it.
-      if (!this.writing) context.with(ROOT_CONTEXT, () => void this.drain());
+      if (this.writing) {
+        this.arrival?.resolve();
+        this.arrival = undefined;
+        // Outside the request's trace: the batch belongs to every request in it.
+      } else context.with(ROOT_CONTEXT, () => void this.drain());
     });
   }
 
   /**
    * Group commit: decided requests wait here while batches are being written, then go together
    * into one commit (one fsync) of up to MAX_BATCH entries. Nothing is answered before its batch
-   * has committed. A batch is first appended optimistically, in one statement without the log's
-   * lock (appendOptimistically). Batches are taken only when the one in flight has committed, so
-   * a second is sent behind it (PIPELINE_DEPTH, on the same connection, at the positions after
-   * it) only when more than MAX_BATCH requests were waiting; under a steady load one batch is in
-   * flight at a time (measured: never two at 64 callers). When a batch cannot be tried so, or its
-   * assumptions turned out wrong, it is appended under the lock (appendLocked), in its turn; no
-   * new batch is sent before those sent on the wrong assumptions are settled. A batch that fails
-   * answers every request in it with the failure, and none of them was recorded.
+   * has committed. A batch is first appended optimistically, in one statement that takes the log's
+   * lock only for its entries (appendOptimistically). Up to PIPELINE_DEPTH batches are in flight,
+   * each on its own connection: while one is being written, the requests that arrive go at once in
+   * the next, which writes its keys and events meanwhile and then waits for its turn. When a batch
+   * cannot be tried so, or its assumptions turned out wrong, it is appended under the lock
+   * (appendLocked), in its turn; no new batch is sent before those sent on the wrong assumptions
+   * are settled. A batch that fails answers every request in it with the failure, and none of
+   * them was recorded. Batches are answered in the order they were sent.
    */
   private async drain(): Promise<void> {
     this.writing = true;
     const inFlight: InFlight[] = [];
-    let appender: Appender | undefined;
+    const appenders: Appender[] = [];
     try {
-      appender = await this.obtainAppender();
       for (;;) {
-        while (
-          appender &&
-          !appender.broken &&
-          inFlight.length < PIPELINE_DEPTH &&
-          this.queue.length > 0 &&
-          this.log.nextHint !== undefined &&
-          inFlight.every((f) => f.generation === this.generation)
-        ) {
+        while (this.queue.length > 0 && this.maySend(inFlight)) {
+          const appender = await this.freeAppender(appenders, inFlight);
+          if (!appender) break;
           const batch = this.takeBatch();
-          const generation = this.generation;
-          inFlight.push({ batch, generation, written: this.appendOptimistically(appender, batch) });
+          const after = inFlight.at(-1)?.turn;
+          const flight: InFlight = {
+            batch,
+            generation: this.generation,
+            turn: randomInt(2 ** 31 - 1),
+            appender,
+            settled: false,
+            written: Promise.resolve(undefined),
+          };
+          flight.written = this.appendOptimistically(appender, batch, flight.turn, after).finally(
+            () => (flight.settled = true),
+          );
+          inFlight.push(flight);
         }
-        const head = inFlight.shift();
+        const head = inFlight[0];
         if (!head && this.queue.length === 0) break;
+        if (head && !head.settled && this.queue.length === 0 && this.maySend(inFlight)) {
+          // Whichever comes first: the head commits, or requests arrive to send behind it.
+          await Promise.race([head.written, this.nextArrival()]);
+          continue;
+        }
+        inFlight.shift();
         const batch = head?.batch ?? this.takeBatch();
         try {
           let outcomes = head ? await head.written : undefined;
@@ -313,9 +333,48 @@ export class DisclosuresService {
         }
       }
     } finally {
-      appender?.release(appender.broken || undefined);
+      for (const appender of appenders) appender.release(appender.broken || undefined);
       this.writing = false;
     }
+  }
+
+  /** Whether another optimistic batch may be sent behind those in flight. */
+  private maySend(inFlight: InFlight[]): boolean {
+    return (
+      inFlight.length < PIPELINE_DEPTH &&
+      this.log.nextHint !== undefined &&
+      inFlight.every((f) => f.generation === this.generation)
+    );
+  }
+
+  /** Settles when the next request is queued (see record). */
+  private nextArrival(): Promise<void> {
+    if (!this.arrival) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.arrival = { promise, resolve };
+    }
+    return this.arrival.promise;
+  }
+
+  /**
+   * A connection no batch in flight is using: one held already, or a new one. Undefined if the
+   * pool cannot give one (the batch is then appended under the lock).
+   */
+  private async freeAppender(
+    appenders: Appender[],
+    inFlight: InFlight[],
+  ): Promise<Appender | undefined> {
+    const busy = new Set(inFlight.map((f) => f.appender));
+    for (const appender of [...appenders]) {
+      if (busy.has(appender)) continue;
+      if (!appender.broken) return appender;
+      appender.release(true);
+      appenders.splice(appenders.indexOf(appender), 1);
+    }
+    const fresh = await this.obtainAppender();
+    if (fresh) appenders.push(fresh);
+    return fresh;
   }
 
   /** The connection optimistic appends are sent on, held while batches keep coming. */
@@ -352,12 +411,13 @@ export class DisclosuresService {
 
   /**
    * The batch in one statement, committed on its own (one round trip), assuming what this
-   * instance last saw: the log's next position (its own last append), the recipients' current
-   * versions (as last read under the lock), and that no key of the batch was used before. The
-   * statement takes the append lock only if it is free (never waiting for it, so never in a
-   * deadlock), checks all three on its snapshot (append_guard), and the primary key refuses a
-   * position taken meanwhile by another instance; if anything does not hold, nothing of it is
-   * written and the answer is undefined: the batch is then appended under the lock, which
+   * instance last saw: the log's next position (its own last append, or the reservation of the
+   * batch in flight before it), the recipients' current versions (as last read under the lock),
+   * and that no key of the batch was used before. The statement writes the keys and events, waits
+   * for the batch before it, takes the append lock, checks all three on a fresh snapshot
+   * (append_in_turn), then writes the entries; the primary key refuses a position taken
+   * meanwhile by another instance. If anything does not hold, nothing of it is written and the
+   * answer is undefined: the batch is then appended under the lock, which
    * re-reads everything. So is a batch with a flagged report (its breach assessment is written
    * after its entry) or a decision refused as retryable. An unknown outcome (the connection lost
    * at commit) is safe too: the locked append finds the keys, and answers their receipts.
@@ -365,9 +425,10 @@ export class DisclosuresService {
   private async appendOptimistically(
     appender: Appender,
     batch: Pending[],
+    turn: number,
+    after: number | undefined,
   ): Promise<Outcome[] | undefined> {
-    // Synchronous up to the query, which queues it on the appender's connection behind the
-    // batches sent before: so they run in the order their positions were reserved.
+    // Synchronous up to the query: positions are reserved in the order batches are sent.
     const ids = [...new Set(batch.map((p) => p.request.recipientId))];
     const recipients = this.recipients.lastReadOf(ids);
     if (!recipients) return undefined;
@@ -375,16 +436,35 @@ export class DisclosuresService {
     if (fresh.length < batch.length || fresh.some((f) => f.flagged)) return undefined;
     const next = this.log.reserve(fresh.length);
     if (next === undefined) return undefined;
-    const { statements, appended } = this.writes(next, batch, fresh, outcomes, 'new');
+    const {
+      statements: [append, keys, events],
+      appended,
+    } = this.writes(next, batch, fresh, outcomes, 'new');
+    // The batch takes its turn, which the batch sent after it waits for, then writes its keys (s0)
+    // and events (s1) outside the log's lock: the guard's argument takes and reads them, in order.
+    // The guard then waits for the batch sent before this one, takes the lock and checks what was
+    // assumed; the entries (s2, read by nothing) are written after it, under the lock (migration
+    // 1766400000000).
     const guard: Statement = {
-      // s1 is the keys' INSERT (combineStatements names the statements s0, s1, … in order).
-      sql: `SELECT disclosure_register.append_guard(
-                   (SELECT count(*) FROM s1) = $1
-               AND ${RegisterLog.appendHolds('$2')}
-               AND ${RecipientsService.unchanged('$3', '$4')})`,
-      params: [fresh.length, next, ids, ids.map((id) => recipients.get(id)?.version ?? null)],
+      sql: `SELECT disclosure_register.append_in_turn(
+                   pg_try_advisory_xact_lock(hashtext('dsg-register-turn'), $1::int)
+               AND (SELECT count(*) FROM s0) = $2 AND (SELECT count(*) FROM s1) > 0,
+                   $3::bigint, $4::text[], $5::int[], $6::int)`,
+      params: [
+        turn,
+        fresh.length,
+        next,
+        ids,
+        ids.map((id) => recipients.get(id)?.version ?? null),
+        after ?? null,
+      ],
     };
-    const written = combineStatements([...statements, guard]);
+    const written = combineStatements([
+      keys,
+      { ...events, sql: `${events.sql} RETURNING 1` },
+      append,
+      guard,
+    ]);
     try {
       // A named statement: parsed and planned once per connection, not for every batch.
       await appender.client.query({
@@ -419,7 +499,11 @@ export class DisclosuresService {
       try {
         return await this.dataSource.transaction((manager) => this.writeBatch(manager, batch));
       } catch (err) {
-        if (attempt >= LOCKED_ATTEMPTS || !isPositionTaken(err)) throw err;
+        // Should an optimistic append of another instance wait for a key this one wrote, while
+        // this one waits for its lock, the database ends one of them (a deadlock): try again.
+        if (attempt >= LOCKED_ATTEMPTS || !(isPositionTaken(err) || sqlState(err) === '40P01')) {
+          throw err;
+        }
       }
     }
   }

@@ -69,8 +69,6 @@ type Frontier = CompactRange;
 
 /** One appender at a time across every instance: the log has one order. */
 const APPEND_LOCK = "pg_advisory_xact_lock(hashtext('dsg-register-append'))";
-/** The same lock if it is free now, without waiting (an optimistic append; see appendHolds). */
-const APPEND_TRY_LOCK = "pg_try_advisory_xact_lock(hashtext('dsg-register-append'))";
 /**
  * One sealer at a time across every instance: each head extends the one before. Sealing does not
  * take the append lock, so appends go on while a head is computed (see seal()).
@@ -240,17 +238,17 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
 
   /**
    * Where this instance's next append would go if no other instance appended since its last:
-   * the position an optimistic append (one statement, not waiting for the lock) assumes, and
-   * states with `appendHolds`. Undefined until this instance has appended, and after `forgetNext`.
+   * the position an optimistic append assumes, and checks under the lock (migration
+   * 1766400000000). Undefined until this instance has appended, and after `forgetNext`.
    */
   get nextHint(): number | undefined {
     return this.refused ? undefined : this.next;
   }
 
   /**
-   * Takes `count` positions from the hint for an optimistic append sent before the previous one
-   * has committed (they run in order on one connection): returns where it goes, and moves the
-   * hint past it. Undefined when there is no hint.
+   * Takes `count` positions from the hint for an optimistic append, which may be sent before the
+   * previous one has committed (it then waits for that one's turn): returns where it goes, and
+   * moves the hint past it. Undefined when there is no hint.
    */
   reserve(count: number): number | undefined {
     const at = this.nextHint;
@@ -261,17 +259,6 @@ export class RegisterLog implements OnApplicationBootstrap, OnApplicationShutdow
   /** An optimistic append failed: the next one takes the lock and reads the position. */
   forgetNext(): void {
     this.next = undefined;
-  }
-
-  /**
-   * A condition for an optimistic append at the bigint parameter `param`, true when the append
-   * lock was free (it is then held to the commit, so a locked append waits for this one, then
-   * reads what it wrote) and, on the statement's snapshot, the log's next position is `param`.
-   * With it the log stays contiguous: every append (locked or not) starts right after an entry
-   * committed before it began, and the primary key refuses a second entry at any position.
-   */
-  static appendHolds(param: string): string {
-    return `${APPEND_TRY_LOCK} AND ${NEXT_POSITION} = ${param}::bigint`;
   }
 
   /**

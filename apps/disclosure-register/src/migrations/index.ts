@@ -10,6 +10,7 @@ import { RegisterJsonColumns1765800000000 } from './1765800000000-json-columns';
 import { RegisterLegalRequestsAndAccounting1765900000000 } from './1765900000000-legal-requests-and-accounting';
 import { RegisterNoticesAndRedaction1766200000000 } from './1766200000000-notices-and-redaction';
 import { RegisterRecordsDeclared1766300000000 } from './1766300000000-records-declared';
+import { RegisterAppendsInTurn1766400000000 } from './1766400000000-appends-in-turn';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -24,4 +25,5 @@ export const migrations: MigrationClass[] = [
   RegisterLegalRequestsAndAccounting1765900000000,
   RegisterNoticesAndRedaction1766200000000,
   RegisterRecordsDeclared1766300000000,
+  RegisterAppendsInTurn1766400000000,
 ];

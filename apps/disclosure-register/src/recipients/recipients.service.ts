@@ -46,7 +46,7 @@ export class RecipientsService implements OnModuleInit {
   private readonly kinds = new Map<string, { kind: string | undefined; at: number }>();
   /**
    * The current versions last read under the log's lock (null: no such recipient), for an
-   * optimistic append, whose statement checks they are still current (`unchanged`).
+   * optimistic append, whose statement checks they are still current (append_in_turn).
    */
   private readonly lastRead = new Map<string, RecipientReply | null>();
 
@@ -157,19 +157,6 @@ export class RecipientsService implements OnModuleInit {
   /** Forgets every version read: an optimistic append found one changed. */
   forget(): void {
     this.lastRead.clear();
-  }
-
-  /**
-   * A condition: the recipients whose ids are the text[] parameter `ids` are, on the statement's
-   * snapshot, at the versions of the int[] parameter `versions` (null: the recipient does not
-   * exist). An optimistic append decided on those versions states it with append_guard.
-   */
-  static unchanged(ids: string, versions: string): string {
-    return `NOT EXISTS (
-              SELECT 1 FROM unnest(${ids}::text[], ${versions}::int[]) AS g(id, version)
-               WHERE g.version IS DISTINCT FROM (
-                     SELECT max(r.version) FROM disclosure_register.recipient_versions r
-                      WHERE r.recipient_id = g.id))`;
   }
 
   /**
