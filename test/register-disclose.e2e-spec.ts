@@ -243,6 +243,28 @@ describe('disclosure register: disclose, record, verify', () => {
     expect(await entries()).toBe(count);
   });
 
+  it('replays every key of a batch with the receipt it sent, made again from the log', async () => {
+    // Sent at once, they are committed in batches of several, signed once a batch; a replay
+    // rebuilds each receipt from its entry and its batch (migration 1766500000000).
+    const keys = Array.from({ length: 24 }, (_, i) => `batch-${run}-${i}`);
+    const firsts = await Promise.all(
+      keys.map((k, i) => disclose(i % 3 ? financing() : financing({ purpose: 'marketing' }), k)),
+    );
+    expect(Math.max(...firsts.map((r) => r.batch.size))).toBeGreaterThan(1);
+    const count = await entries();
+    const replays = await Promise.all(
+      keys.map((k, i) => disclose(i % 3 ? financing() : financing({ purpose: 'marketing' }), k)),
+    );
+    expect(replays).toEqual(firsts);
+    expect(await entries()).toBe(count);
+    const { keys: published } = await ops.disclosureRegister.signingKeys();
+    for (const receipt of replays) {
+      const message = receiptSignedMessage(receipt);
+      const signature = { kid: receipt.kid, alg: 'EdDSA' as const, sig: receipt.signature };
+      expect(verifyWithPublishedKey(message!, signature, published)).toBe(true);
+    }
+  });
+
   it('requires an idempotency key and refuses bad input with the field named, writing nothing', async () => {
     const before = await entries();
     const noKey = await booking.disclosureRegister

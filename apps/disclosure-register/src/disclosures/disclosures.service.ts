@@ -137,6 +137,33 @@ interface Prior {
   receipt: DisclosureReceipt;
 }
 
+/** A key as read: its receipt kept whole (keys older than migration 1766500000000), or its batch. */
+type StoredPrior = Omit<Prior, 'receipt'> & {
+  caller: string;
+  key: string;
+  receipt: DisclosureReceipt | null;
+  batch: StoredBatch | null;
+};
+
+/** A receipt batch as stored (migration 1766500000000): its signature and its entries, in order. */
+interface StoredBatch {
+  kid: string;
+  signature: string;
+  entries: { leaf: string; leafHash: string; breach: string | null }[];
+}
+
+/** What a receipt's body says of its entry: the leaf's fields of the same names. */
+interface ReceiptFields {
+  code?: string;
+  decision: 'ALLOW' | 'DENY';
+  entryId: string;
+  flagged?: boolean;
+  position: number;
+  reasons: string[];
+  recordedAt: string;
+  retryOf?: string;
+}
+
 /**
  * Every disclosure an internal service makes is asked for here first: the register checks the
  * recipient (active, of a listed kind: POL-2), no sale (POL-1), a business associate agreement in
@@ -437,14 +464,14 @@ export class DisclosuresService {
     const next = this.log.reserve(fresh.length);
     if (next === undefined) return undefined;
     const {
-      statements: [append, keys, events],
+      statements: [append, keys, events, signed],
       appended,
     } = this.writes(next, batch, fresh, outcomes, 'new');
     // The batch takes its turn, which the batch sent after it waits for, then writes its keys (s0)
     // and events (s1) outside the log's lock: the guard's argument takes and reads them, in order.
     // The guard then waits for the batch sent before this one, takes the lock and checks what was
-    // assumed; the entries (s2, read by nothing) are written after it, under the lock (migration
-    // 1766400000000).
+    // assumed; the entries and the receipts' batch (s2, s3, read by nothing) are written after it,
+    // under the lock (migration 1766400000000).
     const guard: Statement = {
       sql: `SELECT disclosure_register.append_in_turn(
                    pg_try_advisory_xact_lock(hashtext('dsg-register-turn'), $1::int)
@@ -463,6 +490,7 @@ export class DisclosuresService {
       keys,
       { ...events, sql: `${events.sql} RETURNING 1` },
       append,
+      signed,
       guard,
     ]);
     try {
@@ -518,17 +546,23 @@ export class DisclosuresService {
     const [read] = (await manager.query(
       `SELECT ${NEXT_POSITION} AS next,
               (SELECT coalesce(json_agg(k), '[]') FROM (
-                 SELECT k.caller, k.key, k.request_hash, k.entry_id, k.receipt
+                 SELECT k.caller, k.key, k.request_hash, k.entry_id, k.receipt,
+                        CASE WHEN k.receipt IS NULL THEN (${STORED_BATCH}) END AS batch
                    FROM disclosure_register.idempotency_keys k
                    JOIN unnest($1::text[], $2::text[]) AS b(caller, key) USING (caller, key)) k) AS priors,
               ${RecipientsService.currentInJson('$3')} AS recipients`,
       [batch.map((p) => p.caller), batch.map((p) => p.key), ids],
     )) as {
       next: string;
-      priors: (Prior & { caller: string; key: string })[];
+      priors: StoredPrior[];
       recipients: unknown[];
     }[];
-    const priors = new Map(read.priors.map((r) => [`${r.caller}\u0000${r.key}`, r]));
+    const priors = new Map(
+      read.priors.map((r) => [
+        `${r.caller}\u0000${r.key}`,
+        { ...r, receipt: r.receipt ?? rebuildReceipt(r.entry_id, r.batch) },
+      ]),
+    );
     const recipients = RecipientsService.fromJsonRows(read.recipients);
     this.recipients.remember(ids, recipients);
     const { outcomes, fresh } = this.decide(batch, priors, recipients);
@@ -541,7 +575,7 @@ export class DisclosuresService {
       outcomes,
       'new-or-retried',
     );
-    // The entries, their keys and their events: one statement, one round trip.
+    // The entries, their keys, their events and their receipts' batch: one statement, one round trip.
     const written = combineStatements(statements);
     await manager.query(written.sql, written.params);
     for (const b of breaches) {
@@ -649,25 +683,25 @@ export class DisclosuresService {
       if (breachAssessmentId) {
         breaches.push({ id: breachAssessmentId, entryId, decision, at: entry.recordedAt });
       }
-      // Keys in canonical order, as the receipt's leaf is written (canonicalJson).
-      return {
-        ...(breachAssessmentId ? { breachAssessmentId } : {}),
-        ...(decision.code ? { code: decision.code } : {}),
-        decision: decision.decision,
-        entryId,
-        ...(reported ? { flagged } : {}),
-        leafHash: entry.leafHash,
-        position: entry.position,
-        reasons: decision.reasons,
-        recordedAt: entry.recordedAt,
-        ...(retryOf ? { retryOf } : {}),
-      };
+      return receiptBody(
+        {
+          code: decision.code,
+          decision: decision.decision,
+          entryId,
+          ...(reported ? { flagged } : {}),
+          position: entry.position,
+          reasons: decision.reasons,
+          recordedAt: entry.recordedAt,
+          retryOf,
+        },
+        entry.leafHash,
+        breachAssessmentId,
+      );
     });
     // One signature for the batch's receipts; each carries its path to what was signed.
     const { message, batches } = receiptBatch(bodies);
     const signature = this.keyRing.sign(message);
-    const keys: { caller: string; key: string; hash: string; entryId: string; receipt: unknown }[] =
-      [];
+    const keys: { caller: string; key: string; hash: string; entryId: string }[] = [];
     const events: OutboxItem[] = [];
     for (const [i, { index, entryId, decision }] of fresh.entries()) {
       const { caller, key, requestHash, request, reported, trace } = batch[index];
@@ -679,7 +713,7 @@ export class DisclosuresService {
         signature: signature.sig,
       };
       outcomes[index] = receipt;
-      keys.push({ caller, key, hash: requestHash, entryId, receipt });
+      keys.push({ caller, key, hash: requestHash, entryId });
       // A reported disclosure happened, whatever the checks say of it: it is recorded.
       events.push({
         def: (reported || decision.decision === 'ALLOW'
@@ -699,14 +733,15 @@ export class DisclosuresService {
       });
     }
     const keysInsert: Statement = {
-      sql: `INSERT INTO disclosure_register.idempotency_keys (caller, key, request_hash, entry_id, receipt)
-       SELECT caller, key, request_hash, entry_id, receipt
+      // The receipt is not kept: its entry and its batch make it again (rebuildReceipt).
+      sql: `INSERT INTO disclosure_register.idempotency_keys (caller, key, request_hash, entry_id)
+       SELECT caller, key, request_hash, entry_id
          FROM json_to_recordset($1::json)
-              AS k(caller text, key text, request_hash text, entry_id uuid, receipt json)
+              AS k(caller text, key text, request_hash text, entry_id uuid)
        ${
          keysAre === 'new'
            ? 'ON CONFLICT (caller, key) DO NOTHING RETURNING 1'
-           : 'ON CONFLICT (caller, key) DO UPDATE SET entry_id = excluded.entry_id, receipt = excluded.receipt'
+           : 'ON CONFLICT (caller, key) DO UPDATE SET entry_id = excluded.entry_id, receipt = NULL'
        }`,
       params: [
         JSON.stringify(
@@ -715,14 +750,19 @@ export class DisclosuresService {
             key: k.key,
             request_hash: k.hash,
             entry_id: k.entryId,
-            receipt: k.receipt,
           })),
         ),
       ],
     };
+    // The batch's entries are the positions from `next` on, one per receipt, in order.
+    const signed: Statement = {
+      sql: `INSERT INTO disclosure_register.receipt_batches (first_position, size, kid, signature)
+            VALUES ($1, $2, $3, $4)`,
+      params: [next, fresh.length, signature.kid, signature.sig],
+    };
     return {
       // Disclosure events are published in batches (their EventDef): one row per type.
-      statements: [append, keysInsert, this.outbox.statementFor(events).statement],
+      statements: [append, keysInsert, this.outbox.statementFor(events).statement, signed],
       appended,
       breaches,
     };
@@ -842,6 +882,79 @@ function baaInForce(recipient: RecipientReply, now: number): boolean {
   if (baa.terminatedAt && Date.parse(baa.terminatedAt) <= now) return false;
   return true;
 }
+
+/**
+ * A receipt's body, from what its entry says (ReceiptFields, as in the leaf) and its leaf hash:
+ * the same whether the entry was just written or is read back (rebuildReceipt). Keys in canonical
+ * order, as the receipt's leaf is written (canonicalJson).
+ */
+function receiptBody(
+  fields: ReceiptFields,
+  leafHash: string,
+  breachAssessmentId: string | undefined,
+): ReceiptBody {
+  const { code, decision, entryId, flagged, position, reasons, recordedAt, retryOf } = fields;
+  return {
+    // A flagged report's breach assessment is opened with its entry (HIP-9).
+    ...(flagged && breachAssessmentId ? { breachAssessmentId } : {}),
+    ...(code ? { code } : {}),
+    decision,
+    entryId,
+    ...(flagged !== undefined ? { flagged } : {}),
+    leafHash,
+    position,
+    reasons,
+    recordedAt,
+    ...(retryOf ? { retryOf } : {}),
+  };
+}
+
+/**
+ * The receipt of entry `entryId`, made again from the batch it was signed in: every receipt
+ * body of the batch from its entry, the batch's tree, the stored signature. It is the receipt
+ * that was sent; the signature verifies only if it is.
+ */
+function rebuildReceipt(
+  entryId: string,
+  stored: StoredBatch | null | undefined,
+): DisclosureReceipt {
+  const bodies = (stored?.entries ?? []).map((e) =>
+    receiptBody(JSON.parse(e.leaf) as ReceiptFields, e.leafHash, e.breach ?? undefined),
+  );
+  const index = bodies.findIndex((b) => b.entryId === entryId);
+  if (!stored || index < 0) {
+    throw new DsgError(
+      ErrorCodes.INTERNAL,
+      'A disclosure receipt could not be made again: its batch is missing. Verify the log',
+    );
+  }
+  const { batches } = receiptBatch(bodies);
+  return {
+    ...(bodies[index] as Omit<DisclosureReceipt, 'batch' | 'kid' | 'signature'>),
+    batch: batches[index],
+    kid: stored.kid,
+    signature: stored.signature,
+  };
+}
+
+/**
+ * A subquery, for a key's row `k`: the receipt batch its entry was signed in, with the batch's
+ * entries (leaf, leaf hash, breach assessment), in order (StoredBatch).
+ */
+const STORED_BATCH = `
+  SELECT json_build_object(
+           'kid', rb.kid, 'signature', rb.signature,
+           'entries', (SELECT json_agg(json_build_object(
+                                'leaf', e.leaf, 'leafHash', encode(e.leaf_hash, 'hex'), 'breach', ba.id)
+                              ORDER BY e.position)
+                         FROM disclosure_register.entries e
+                         LEFT JOIN disclosure_register.breach_assessments ba USING (entry_id)
+                        WHERE e.position >= rb.first_position
+                          AND e.position < rb.first_position + rb.size))
+    FROM disclosure_register.receipt_batches rb
+   WHERE rb.first_position <= (SELECT position FROM disclosure_register.entries
+                                WHERE entry_id = k.entry_id)
+   ORDER BY rb.first_position DESC LIMIT 1`;
 
 const preparedNames = new Map<string, string>();
 

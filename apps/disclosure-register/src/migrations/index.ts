@@ -11,6 +11,7 @@ import { RegisterLegalRequestsAndAccounting1765900000000 } from './1765900000000
 import { RegisterNoticesAndRedaction1766200000000 } from './1766200000000-notices-and-redaction';
 import { RegisterRecordsDeclared1766300000000 } from './1766300000000-records-declared';
 import { RegisterAppendsInTurn1766400000000 } from './1766400000000-appends-in-turn';
+import { RegisterReceiptBatches1766500000000 } from './1766500000000-receipt-batches';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -26,4 +27,5 @@ export const migrations: MigrationClass[] = [
   RegisterNoticesAndRedaction1766200000000,
   RegisterRecordsDeclared1766300000000,
   RegisterAppendsInTurn1766400000000,
+  RegisterReceiptBatches1766500000000,
 ];
