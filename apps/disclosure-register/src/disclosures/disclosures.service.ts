@@ -474,7 +474,7 @@ export class DisclosuresService {
     // under the lock (migration 1766400000000).
     const guard: Statement = {
       sql: `SELECT disclosure_register.append_in_turn(
-                   pg_try_advisory_xact_lock(hashtext('dsg-register-turn'), $1::int)
+                   disclosure_register.take_turn($1::int)
                AND (SELECT count(*) FROM s0) = $2 AND (SELECT count(*) FROM s1) > 0,
                    $3::bigint, $4::text[], $5::int[], $6::int)`,
       params: [
