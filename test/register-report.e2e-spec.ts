@@ -16,13 +16,14 @@ import { RegisterStack } from './support/register-stack';
 
 /**
  * The register's outbox as one row per event: a batch of disclosures is stored as one row per
- * event type (its envelope column an array of EventBatchItem), other events one per row.
+ * event type (its envelope column an array of EventBatchItem), other events one per row. The
+ * register's envelopes are json, kept as written (migration 1766600000000).
  */
 const OUTBOX_EVENTS = `(
-  SELECT o.seq, coalesce(item->'envelope', o.envelope) AS envelope
+  SELECT o.seq, coalesce(item->'envelope', o.envelope::jsonb) AS envelope
     FROM disclosure_register.outbox o
     LEFT JOIN LATERAL jsonb_array_elements(
-      CASE WHEN o.headers ? '${EVENT_BATCH_HEADER}' THEN o.envelope ELSE '[]'::jsonb END) item ON true
+      CASE WHEN o.headers ? '${EVENT_BATCH_HEADER}' THEN o.envelope::jsonb ELSE '[]'::jsonb END) item ON true
    WHERE NOT (o.headers ? '${EVENT_BATCH_HEADER}') OR item IS NOT NULL) events`;
 
 describe('disclosure register: reported disclosures and breach assessments', () => {

@@ -12,6 +12,7 @@ import { RegisterNoticesAndRedaction1766200000000 } from './1766200000000-notice
 import { RegisterRecordsDeclared1766300000000 } from './1766300000000-records-declared';
 import { RegisterAppendsInTurn1766400000000 } from './1766400000000-appends-in-turn';
 import { RegisterReceiptBatches1766500000000 } from './1766500000000-receipt-batches';
+import { RegisterOutboxJson1766600000000 } from './1766600000000-outbox-json';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -28,4 +29,5 @@ export const migrations: MigrationClass[] = [
   RegisterRecordsDeclared1766300000000,
   RegisterAppendsInTurn1766400000000,
   RegisterReceiptBatches1766500000000,
+  RegisterOutboxJson1766600000000,
 ];
