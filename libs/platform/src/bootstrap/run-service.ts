@@ -198,6 +198,7 @@ export async function startService(
     logger,
     pollIntervalMs: config.events.outboxPollIntervalMs,
     batchSize: config.events.outboxBatchSize,
+    gatherMs: config.events.outboxGatherMs,
   });
 
   await app.init();

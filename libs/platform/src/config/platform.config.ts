@@ -160,6 +160,13 @@ export class PlatformEnv {
   @Min(1)
   @Max(10_000)
   OUTBOX_BATCH_SIZE?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'OUTBOX_GATHER_MS must be an integer (milliseconds)' })
+  @Min(0)
+  @Max(10_000)
+  OUTBOX_GATHER_MS?: number;
 }
 
 export interface PlatformConfig {
@@ -188,6 +195,8 @@ export interface PlatformConfig {
     readonly replicas: number;
     readonly outboxPollIntervalMs: number;
     readonly outboxBatchSize: number;
+    /** The relay's pause after a pass that found fewer rows than a batch (OutboxRelayOptions). */
+    readonly outboxGatherMs: number;
     /**
      * How often the consent service and the register declare their own records to the retention
      * service as holdings (issue 7).
@@ -332,6 +341,7 @@ export function loadConfig(
       replicas: parsed.JETSTREAM_REPLICAS ?? 1,
       outboxPollIntervalMs: parsed.OUTBOX_POLL_INTERVAL_MS ?? 200,
       outboxBatchSize: parsed.OUTBOX_BATCH_SIZE ?? 200,
+      outboxGatherMs: parsed.OUTBOX_GATHER_MS ?? 50,
       recordsDeclareEveryMs: parsed.RECORDS_DECLARE_EVERY_MS ?? 60_000,
     },
     signing: {
