@@ -5,6 +5,7 @@ import { RetentionSigningKeys1764300000000 } from './1764300000000-signing-keys'
 import { RetentionHoldings1766000000000 } from './1766000000000-holdings';
 import { RetentionLegalHolds1766100000000 } from './1766100000000-legal-holds';
 import { RetentionSweepsPurgesErasures1766200000000 } from './1766200000000-sweeps-purges-erasures';
+import { RetentionOutboxJson1766300000000 } from './1766300000000-outbox-json';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -14,4 +15,5 @@ export const migrations: MigrationClass[] = [
   RetentionHoldings1766000000000,
   RetentionLegalHolds1766100000000,
   RetentionSweepsPurgesErasures1766200000000,
+  RetentionOutboxJson1766300000000,
 ];

@@ -49,3 +49,37 @@ export async function createOutboxAndInbox(
     )`);
   await queryRunner.query(`GRANT SELECT, INSERT ON ${s}.inbox TO ${r}`);
 }
+
+/**
+ * Keeps the outbox's envelopes as the JSON text they were written as (json, not jsonb), compressed
+ * with lz4 where the server has it (else its default). For an outbox whose events are large and
+ * many (the register's disclosure batches, retention's purge commands): jsonb parsed each on the
+ * way in and printed it again for the relay, which publishes the text. The JSON is still checked
+ * on the way in; queries read it with the json operators (->, ->>), or cast it to jsonb.
+ */
+export async function keepOutboxEnvelopesAsJson(
+  queryRunner: QueryRunner,
+  schema: string,
+): Promise<void> {
+  const s = ident(schema);
+  await queryRunner.query(
+    `ALTER TABLE ${s}.outbox ALTER COLUMN envelope TYPE json USING envelope::json`,
+  );
+  await queryRunner.query(`
+    DO $$
+    BEGIN
+      ALTER TABLE ${s}.outbox ALTER COLUMN envelope SET COMPRESSION lz4;
+    EXCEPTION WHEN feature_not_supported THEN
+      NULL;
+    END $$`);
+}
+
+/** Undoes keepOutboxEnvelopesAsJson. */
+export async function keepOutboxEnvelopesAsJsonb(
+  queryRunner: QueryRunner,
+  schema: string,
+): Promise<void> {
+  await queryRunner.query(
+    `ALTER TABLE ${ident(schema)}.outbox ALTER COLUMN envelope TYPE jsonb USING envelope::jsonb`,
+  );
+}
