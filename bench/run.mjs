@@ -36,6 +36,7 @@ try {
     if (only && scenario.name !== only) continue;
     console.log(`\nscenario ${scenario.name} …`);
     const rows = await scenario.run(stack, report.baselines);
+    await stack.stopServices();
     report.scenarios[scenario.name] = rows.map((r) => ({
       ...r,
       ratio: Math.round((r.value / r.baselineValue) * 1000) / 1000,

@@ -112,15 +112,34 @@ export async function startBenchStack() {
     });
   }
 
-  async function stop() {
-    for (const child of children) child.kill('SIGTERM');
+  /**
+   * Stops every service started so far. run.mjs calls it after each scenario: a scenario starts
+   * the services it needs, and those of the scenarios before it, left running (their timers,
+   * their share of the requests of a queue group), would be measured with it.
+   */
+  async function stopServices() {
+    const running = children.splice(0);
+    for (const child of running) child.kill('SIGTERM');
     await Promise.all(
-      children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r)))),
+      running.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r)))),
     );
+  }
+
+  async function stop() {
+    await stopServices();
     await dropDatabase(databaseUrl);
     await deleteStreams(natsUrl, subjectPrefix);
     await stopInfra();
   }
 
-  return { runId, databaseUrl, natsUrl, subjectPrefix, startService, opsClient, stop };
+  return {
+    runId,
+    databaseUrl,
+    natsUrl,
+    subjectPrefix,
+    startService,
+    opsClient,
+    stopServices,
+    stop,
+  };
 }

@@ -502,8 +502,11 @@ export class DisclosuresService {
       });
     } catch (err) {
       const state = sqlState(err);
-      // No SQLSTATE: the connection itself failed; the batches behind it fail the same way.
-      if (state === undefined) appender.broken = true;
+      // No SQLSTATE: the connection itself failed; the batches behind it fail the same way. A
+      // statement cancelled (57014) may have been stopped holding the previous batch's turn,
+      // which append_in_turn takes at session level for an instant: the connection is closed,
+      // and the lock with it, rather than given back to the pool.
+      if (state === undefined || state === '57014') appender.broken = true;
       this.generation++;
       this.log.forgetNext();
       this.recipients.forget();
