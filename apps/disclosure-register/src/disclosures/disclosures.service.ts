@@ -332,13 +332,15 @@ export class DisclosuresService {
           flight.written = this.appendOptimistically(appender, batch, flight.turn, after).finally(
             () => (flight.settled = true),
           );
+          // Its failure is answered when its turn comes (below), not as an unhandled rejection.
+          flight.written.catch(() => undefined);
           inFlight.push(flight);
         }
         const head = inFlight[0];
         if (!head && this.queue.length === 0) break;
         if (head && !head.settled && this.queue.length === 0 && this.maySend(inFlight)) {
           // Whichever comes first: the head commits, or requests arrive to send behind it.
-          await Promise.race([head.written, this.nextArrival()]);
+          await Promise.race([head.written.catch(() => undefined), this.nextArrival()]);
           continue;
         }
         inFlight.shift();
