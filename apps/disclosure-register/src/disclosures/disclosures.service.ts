@@ -488,13 +488,7 @@ export class DisclosuresService {
         after ?? null,
       ],
     };
-    const written = combineStatements([
-      keys,
-      { ...events, sql: `${events.sql} RETURNING 1` },
-      append,
-      signed,
-      guard,
-    ]);
+    const written = combineStatements([keys, events, append, signed, guard]);
     try {
       // A named statement: parsed and planned once per connection, not for every batch.
       await appender.client.query({

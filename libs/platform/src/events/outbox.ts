@@ -104,12 +104,15 @@ export function eventsStatement(
   const rows = outboxRows(items, envelopes);
   // One JSON parameter for all the rows (one JSON.stringify, nothing escaped element by element).
   // The envelope is taken as json: an outbox whose column is jsonb converts it, one whose column
-  // is json (the register's) keeps the text as it is.
+  // is json (the register's) keeps the text as it is. It returns the rows' ids, so that a
+  // statement it is combined with can read it, and so have it run before its own main query
+  // (DisclosuresService.appendOptimistically).
   const statement = {
     sql: `INSERT INTO ${ident(schema)}.outbox (id, subject, type, schema_version, envelope, headers)
      SELECT id, subject, type, schema_version, envelope, headers
        FROM json_to_recordset($1::json)
-            AS e(id uuid, subject text, type text, schema_version int, envelope json, headers jsonb)`,
+            AS e(id uuid, subject text, type text, schema_version int, envelope json, headers jsonb)
+     RETURNING id`,
     params: [JSON.stringify(rows)],
   };
   return { statement, envelopes };
