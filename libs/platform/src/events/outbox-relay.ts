@@ -28,16 +28,13 @@ export interface OutboxRelayOptions {
   batchSize: number;
   /**
    * After a pass that found rows but fewer than a batch, the relay waits this long before the
-   * next (OUTBOX_GATHER_MS, default 50 ms), so that under a steady stream it publishes batches, not
+   * next (OUTBOX_GATHER_MS), so that under a steady stream it publishes batches, not
    * a row or two a pass: every pass is two round trips to the database and a commit whatever it
    * carries (measured on the register at 8,000 disclosures/s: 10 ms passes cost about 3% of its
    * throughput against 50 ms ones). It is the longest an event waits for the relay under load.
    */
-  gatherMs?: number;
+  gatherMs: number;
 }
-
-/** Default of OutboxRelayOptions.gatherMs. */
-const GATHER_MS = 50;
 
 /** How long a publish waits for JetStream's acknowledgement. */
 const PUBLISH_TIMEOUT_MS = 5000;
@@ -228,7 +225,7 @@ export class OutboxRelay {
       if (this.stopping) break;
       if (published === 0) await this.sleep(backoff);
       else if (published < this.options.batchSize) {
-        await this.sleep(this.options.gatherMs ?? GATHER_MS);
+        await this.sleep(this.options.gatherMs);
       }
     }
   }
