@@ -366,11 +366,19 @@ describe('retention: sweeps and purge commands', () => {
         ...RETENTION_ENV,
         SWEEP_EVERY_MS: '1000',
         SWEEP_BATCH: '100',
+        // Nobody takes these commands: no item may reach its dead letter while the test runs
+        // (a later sweep would rightly issue the still-due holding again, as a new item).
+        PURGE_RETRY_BASE_MS: '60000',
+        PURGE_RETRY_MAX_MS: '60000',
       }),
       await stack.start('retention', {
         ...RETENTION_ENV,
         SWEEP_EVERY_MS: '1000',
         SWEEP_BATCH: '100',
+        // Nobody takes these commands: no item may reach its dead letter while the test runs
+        // (a later sweep would rightly issue the still-due holding again, as a new item).
+        PURGE_RETRY_BASE_MS: '60000',
+        PURGE_RETRY_MAX_MS: '60000',
       }),
     ];
     try {
