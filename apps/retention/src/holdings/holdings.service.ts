@@ -100,6 +100,7 @@ export class HoldingsService {
         client_id: h.clientId,
         category: h.category,
         clocks: h.clocks,
+        through: latestClock(h.clocks),
         date_of_birth: h.dateOfBirth ?? null,
         ...dueColumns(policy.rules, h.category, h.clocks, h.dateOfBirth),
         policy_version: policy.version,
@@ -108,15 +109,16 @@ export class HoldingsService {
     // One statement for the declaration: all of it is kept, or none.
     await this.dataSource.query(
       `INSERT INTO retention.holdings
-         (system, client_id, category, clocks, date_of_birth, due_at, action, rule, reason,
-          policy_version)
-       SELECT system, client_id, category, clocks, date_of_birth, due_at, action, rule, reason,
-              policy_version
+         (system, client_id, category, clocks, through, date_of_birth, due_at, action, rule,
+          reason, policy_version)
+       SELECT system, client_id, category, clocks, through, date_of_birth, due_at, action, rule,
+              reason, policy_version
          FROM json_to_recordset($1::json) AS h(system text, client_id text, category text,
-              clocks jsonb, date_of_birth date, due_at timestamptz, action text, rule text,
-              reason text, policy_version text)
+              clocks jsonb, through timestamptz, date_of_birth date, due_at timestamptz,
+              action text, rule text, reason text, policy_version text)
        ON CONFLICT (system, client_id, category) DO UPDATE SET
-         clocks = excluded.clocks, date_of_birth = excluded.date_of_birth,
+         clocks = excluded.clocks, through = excluded.through,
+         date_of_birth = excluded.date_of_birth,
          due_at = excluded.due_at, action = excluded.action, rule = excluded.rule,
          reason = excluded.reason, policy_version = excluded.policy_version,
          declared_at = now()`,
@@ -266,6 +268,14 @@ export class HoldingsService {
         : {}),
     };
   }
+}
+
+/** The latest of a holding's clock dates: what a purge of it removes is what was held up to then. */
+function latestClock(clocks: Clocks): string | null {
+  const times = Object.values(clocks)
+    .filter((at): at is string => typeof at === 'string')
+    .map((at) => Date.parse(at));
+  return times.length ? new Date(Math.max(...times)).toISOString() : null;
 }
 
 /** When a holding is due, and why, as the holdings table's columns. */

@@ -6,6 +6,7 @@ import { RetentionHoldings1766000000000 } from './1766000000000-holdings';
 import { RetentionLegalHolds1766100000000 } from './1766100000000-legal-holds';
 import { RetentionSweepsPurgesErasures1766200000000 } from './1766200000000-sweeps-purges-erasures';
 import { RetentionOutboxJson1766300000000 } from './1766300000000-outbox-json';
+import { RetentionSweepInOneStatement1766700000000 } from './1766700000000-sweep-in-one-statement';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -16,4 +17,5 @@ export const migrations: MigrationClass[] = [
   RetentionLegalHolds1766100000000,
   RetentionSweepsPurgesErasures1766200000000,
   RetentionOutboxJson1766300000000,
+  RetentionSweepInOneStatement1766700000000,
 ];

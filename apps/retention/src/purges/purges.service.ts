@@ -68,6 +68,51 @@ function retryAt(attempt: string, base: string, max: string): string {
             ${base}::double precision * power(2, least(${attempt} - 1, 30))) / 1000)`;
 }
 
+/** A due holding's place in the order of the partial index on the due date. */
+export type DueKey = [dueAt: string, system: string, clientId: string, category: string];
+
+/** What the INSERT of purge items returns (every new item is at its first attempt). */
+type IssuedRow = Pick<
+  ItemRow,
+  'id' | 'system' | 'client_id' | 'category' | 'action' | 'rule' | 'through' | 'attempts'
+>;
+
+/**
+ * SQL: new purge items from `source`, rows with system, client_id, category, action, rule and
+ * through; parameters $2 to $6 are the origin (PurgesService.originParameters). An item already
+ * open for the holding is not issued again (the partial unique index on open items).
+ */
+function insertItems(source: string): string {
+  return `INSERT INTO retention.purge_items
+         (id, system, client_id, category, action, rule, through, source, sweep_id, erasure_id,
+          state, attempts, retry_at)
+       SELECT gen_random_uuid(), system, client_id, category, action, rule, through, $2, $3, $4,
+              'issued', 1, ${retryAt('1', '$5', '$6')}
+         FROM ${source}
+       ON CONFLICT (system, client_id, category) WHERE state IN ${OPEN} DO NOTHING
+       RETURNING id, system, client_id, category, action, rule, through, attempts`;
+}
+
+/**
+ * SQL: a timestamptz column as ISO 8601 text in UTC: to the millisecond as Date.toISOString
+ * prints it, or to the microsecond (a keyset's key, exact).
+ */
+function isoText(column: string, fraction: 'MS' | 'US' = 'MS'): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.${fraction}"Z"')`;
+}
+
+function toIssued(r: IssuedRow): PurgeToIssue & { itemId: string } {
+  return {
+    itemId: r.id,
+    system: r.system,
+    clientId: r.client_id,
+    category: r.category,
+    action: r.action,
+    rule: r.rule,
+    through: r.through?.toISOString() ?? null,
+  };
+}
+
 /** Items re-issued or dead-lettered per transaction of the retry check. */
 const RETRY_BATCH = 1000;
 
@@ -103,7 +148,6 @@ export class PurgesService {
   ): Promise<(PurgeToIssue & { itemId: string })[]> {
     if (purges.length === 0) return [];
     const rows = purges.map((p) => ({
-      id: randomUUID(),
       system: p.system,
       client_id: p.clientId,
       category: p.category,
@@ -112,50 +156,91 @@ export class PurgesService {
       through: p.through ?? null,
     }));
     const issued = (await manager.query(
-      `INSERT INTO retention.purge_items
-         (id, system, client_id, category, action, rule, through, source, sweep_id, erasure_id,
-          state, attempts, retry_at)
-       SELECT id, system, client_id, category, action, rule, through, $2, $3, $4, 'issued', 1,
-              ${retryAt('1', '$5', '$6')}
-         FROM json_to_recordset($1::json) AS p(id uuid, system text, client_id text,
-              category text, action text, rule text, through timestamptz)
-       ON CONFLICT (system, client_id, category) WHERE state IN ${OPEN} DO NOTHING
-       RETURNING id, system, client_id, category, action, rule, through`,
-      [
-        JSON.stringify(rows),
-        origin.source,
-        origin.source === 'sweep' ? origin.sweepId : null,
-        origin.source === 'erasure' ? origin.erasureId : null,
-        this.config.purgeRetryBaseMs,
-        this.config.purgeRetryMaxMs,
-      ],
-    )) as Pick<
-      ItemRow,
-      'id' | 'system' | 'client_id' | 'category' | 'action' | 'rule' | 'through'
-    >[];
-    await this.command(
-      manager,
-      issued.map((r) => ({ ...r, attempts: 1 })),
-      origin,
-    );
-    return issued.map((r) => ({
-      itemId: r.id,
-      system: r.system,
-      clientId: r.client_id,
-      category: r.category,
-      action: r.action,
-      rule: r.rule,
-      through: r.through?.toISOString() ?? null,
-    }));
+      insertItems(`json_to_recordset($1::json) AS p(system text, client_id text, category text,
+                     action text, rule text, through timestamptz)`),
+      [JSON.stringify(rows), ...this.originParameters(origin)],
+    )) as IssuedRow[];
+    await this.command(manager, issued, origin);
+    return issued.map(toIssued);
+  }
+
+  /**
+   * A sweep's batch in one statement: the next `limit` due holdings after `after` in the order of
+   * the partial index on the due date (keyset: due date, system, subject, category), read and
+   * issued as items where no legal hold covers them (RET-6), then their commands. The holdings
+   * never travel to this process and back. Returns how many were read, issued and held, and the
+   * last one read (the next batch's start); undefined when none was left.
+   */
+  async issueDue(
+    manager: EntityManager,
+    sweepId: string,
+    dueBy: string,
+    after: DueKey,
+    limit: number,
+  ): Promise<{ read: number; issued: number; held: number; last: DueKey } | undefined> {
+    // The items as rows, then one row with the batch's counts and its last key (a column each
+    // for the items would be parsed on every row). Times as text: microseconds kept for the key,
+    // and no date parsed and printed again for the commands.
+    const rows = (await manager.query(
+      `WITH due AS (
+         SELECT h.system, h.client_id, h.category, h.action, h.rule, h.through, h.due_at,
+                ${HELD_BY} AS held_by
+           FROM retention.holdings h
+          WHERE h.due_at IS NOT NULL AND h.due_at <= $1
+            AND (h.due_at, h.system, h.client_id, h.category) > ($7::timestamptz, $8, $9, $10)
+          ORDER BY h.due_at, h.system, h.client_id, h.category
+          LIMIT ${Math.trunc(limit)}),
+       items AS (${insertItems('due WHERE cardinality(held_by) = 0 AND action IS NOT NULL')})
+       SELECT id, system, client_id, category, action, rule, ${isoText('through')} AS through,
+              NULL::int AS read, NULL::int AS held, NULL::text AS last_due_at
+         FROM items
+       UNION ALL
+       SELECT NULL, system, client_id, category, NULL, NULL, NULL,
+              (SELECT count(*)::int FROM due),
+              (SELECT count(*)::int FROM due WHERE cardinality(held_by) > 0 OR action IS NULL),
+              ${isoText('due_at', 'US')}
+         FROM (SELECT * FROM due
+                ORDER BY due_at DESC, system DESC, client_id DESC, category DESC LIMIT 1) last`,
+      [dueBy, ...this.originParameters({ source: 'sweep', sweepId }), ...after],
+    )) as (Omit<IssuedRow, 'through' | 'attempts'> & {
+      through: string | null;
+      read: number | null;
+      held: number | null;
+      last_due_at: string | null;
+    })[];
+    const summary = rows.find((r) => r.read !== null);
+    if (!summary) return undefined;
+    const issued = rows.filter((r) => r.id !== null).map((r) => ({ ...r, attempts: 1 }));
+    await this.command(manager, issued, { source: 'sweep', sweepId });
+    return {
+      read: summary.read!,
+      issued: issued.length,
+      held: summary.held!,
+      last: [summary.last_due_at!, summary.system, summary.client_id, summary.category],
+    };
+  }
+
+  /** $2 to $6 of insertItems. */
+  private originParameters(
+    origin: { source: 'sweep'; sweepId: string } | { source: 'erasure'; erasureId: string },
+  ): unknown[] {
+    return [
+      origin.source,
+      origin.source === 'sweep' ? origin.sweepId : null,
+      origin.source === 'erasure' ? origin.erasureId : null,
+      this.config.purgeRetryBaseMs,
+      this.config.purgeRetryMaxMs,
+    ];
   }
 
   /** The commands carrying `items` (issued or issued again), into the outbox. */
   private async command(
     manager: EntityManager,
-    items: Pick<
-      ItemRow,
-      'id' | 'system' | 'client_id' | 'category' | 'action' | 'rule' | 'through' | 'attempts'
-    >[],
+    items: (Pick<ItemRow, 'id' | 'system' | 'client_id' | 'category' | 'action' | 'rule'> & {
+      attempts: number;
+      /** A date, or already its ISO text. */
+      through: Date | string | null;
+    })[],
     origin: { source: 'sweep'; sweepId?: string } | { source: 'erasure'; erasureId?: string },
   ): Promise<void> {
     if (items.length === 0) return;
@@ -184,7 +269,9 @@ export class PurgesService {
             action: r.action,
             rule: r.rule,
             attempt: r.attempts,
-            ...(r.through ? { through: new Date(r.through).toISOString() } : {}),
+            ...(r.through
+              ? { through: typeof r.through === 'string' ? r.through : r.through.toISOString() }
+              : {}),
           })),
         };
         events.push({
@@ -198,188 +285,190 @@ export class PurgesService {
     await this.outbox.appendMany(manager, events);
   }
 
-  /** The holder is about to execute these items: go ahead, or not and why (RET-6 first). */
+  /**
+   * The holder is about to execute these items: go ahead, or not and why (RET-6 first). One
+   * statement reads each item with its holding, decides, and writes the decision; a decided item
+   * another transaction settled meanwhile is answered from its state then.
+   */
   async confirm(request: ConfirmPurgeRequest, caller: string): Promise<ConfirmPurgeReply> {
     const ids = unique(request.itemIds, 'itemIds');
     const { answers, erasures } = await this.dataSource.transaction(async (manager) => {
       const rows = (await manager.query(
-        `SELECT i.id, i.state, i.source, i.erasure_id, i.sweep_id, i.attempts, i.system,
-                i.category, i.rule,
-                h.system IS NOT NULL AS holding_exists,
-                h.due_at IS NOT NULL AND h.due_at <= now() AS holding_due,
-                CASE WHEN h.system IS NULL THEN '{}' ELSE ${HELD_BY} END AS held_by
-           FROM retention.purge_items i
-           LEFT JOIN retention.holdings h USING (system, client_id, category)
-          WHERE i.id = ANY($1::uuid[]) AND i.system = ANY($2::text[])
-          ORDER BY i.id
-            FOR UPDATE OF i`,
-        [ids, systemsOf(caller)],
-      )) as (Pick<
-        ItemRow,
-        | 'id'
-        | 'state'
-        | 'source'
-        | 'erasure_id'
-        | 'sweep_id'
-        | 'attempts'
-        | 'system'
-        | 'category'
-        | 'rule'
-      > & { holding_exists: boolean; holding_due: boolean; held_by: string[] })[];
+        `WITH item AS MATERIALIZED (
+           -- Materialized: the legal holds are matched once per item, not once per use.
+           SELECT i.id, i.state, i.source, i.erasure_id, i.sweep_id, i.attempts, i.system,
+                  i.category, i.rule, h.system IS NOT NULL AS holding_exists,
+                  coalesce(h.due_at <= now(), false) AS holding_due,
+                  CASE WHEN h.system IS NULL THEN '{}' ELSE ${HELD_BY} END AS held_by
+             FROM retention.purge_items i
+             LEFT JOIN retention.holdings h USING (system, client_id, category)
+            WHERE i.id = ANY($1::uuid[]) AND i.system = ANY($2::text[])),
+         cur AS (
+           SELECT item.*,
+                  CASE WHEN state NOT IN ${OPEN} THEN 'final'
+                       WHEN cardinality(held_by) > 0 THEN 'held'
+                       -- A sweep's item is for a holding still due; an erasure's, for one held.
+                       WHEN NOT holding_exists OR (source = 'sweep' AND NOT holding_due)
+                         THEN 'superseded'
+                       ELSE 'confirmed' END AS decision
+             FROM item),
+         written AS (
+           -- A confirmed item awaits its acknowledgement for as long as this attempt's back-off;
+           -- no indexed column changes (a failed one is issued again): updated in place (HOT).
+           UPDATE retention.purge_items i
+              SET state = CASE c.decision WHEN 'confirmed' THEN 'issued' ELSE c.decision END,
+                  confirmed_at = CASE c.decision WHEN 'confirmed' THEN now() ELSE i.confirmed_at END,
+                  retry_at = CASE c.decision
+                               WHEN 'confirmed' THEN ${retryAt('i.attempts', '$3', '$4')} END,
+                  finished_at = CASE c.decision WHEN 'confirmed' THEN i.finished_at ELSE now() END,
+                  held_by = CASE c.decision WHEN 'held' THEN c.held_by ELSE i.held_by END,
+                  detail = CASE c.decision
+                             WHEN 'held' THEN 'kept: a legal hold covers it (RET-6)'
+                             WHEN 'superseded' THEN 'not purged: declared again since, and not due'
+                             ELSE i.detail END
+             FROM cur c
+            WHERE i.id = c.id AND c.decision IN ('held', 'superseded', 'confirmed')
+              AND i.state IN ${OPEN}
+            RETURNING i.id)
+         -- Only the items not simply confirmed come back (usually none), and those not found.
+         -- (IN: hashed once; a join to a CTE was planned as a loop over it per row.)
+         SELECT id, state, erasure_id, sweep_id, attempts, system, category, rule, held_by,
+                decision, id IN (SELECT id FROM written) AS written
+           FROM cur
+          WHERE decision <> 'confirmed' OR id NOT IN (SELECT id FROM written)
+         UNION ALL
+         SELECT r.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'missing', false
+           FROM unnest($1::uuid[]) AS r(id)
+          WHERE r.id NOT IN (SELECT id FROM item)`,
+        [ids, systemsOf(caller), this.config.purgeRetryBaseMs, this.config.purgeRetryMaxMs],
+      )) as (ItemForEvent &
+        Pick<ItemRow, 'state' | 'source'> & {
+          held_by: string[];
+          decision: 'missing' | 'final' | 'held' | 'superseded' | 'confirmed';
+          written: boolean;
+        })[];
+      const decided = ['held', 'superseded', 'confirmed'];
+      const now = await this.settledMeanwhile(
+        manager,
+        rows.filter((r) => decided.includes(r.decision) && !r.written),
+      );
       const byId = new Map(rows.map((r) => [r.id, r]));
-      const confirmed: string[] = [];
-      const held: { id: string; held_by: string[] }[] = [];
-      const superseded: string[] = [];
       const settled: Settled[] = [];
       const answers: PurgeConfirmation[] = ids.map((itemId) => {
         const row = byId.get(itemId);
-        if (!row) return { itemId, proceed: false, code: 'NOT_FOUND' };
-        if (!['issued', 'failed'].includes(row.state)) {
-          return { itemId, proceed: false, code: FINAL_CODES[row.state] };
+        if (!row) return { itemId, proceed: true };
+        if (row.decision === 'missing') return { itemId, proceed: false, code: 'NOT_FOUND' };
+        if (row.decision === 'final' || !row.written) {
+          return { itemId, proceed: false, code: FINAL_CODES[now.get(itemId) ?? row.state] };
         }
-        if (row.held_by.length) {
-          held.push({ id: itemId, held_by: row.held_by });
+        if (row.decision === 'held') {
           settled.push([PurgeAcknowledgedEvent, row, 'held']);
           return { itemId, proceed: false, code: 'LEGAL_HOLD', heldBy: row.held_by };
         }
-        // A sweep's item is for a holding still due; an erasure's, for one still held.
-        if (!row.holding_exists || (row.source === 'sweep' && !row.holding_due)) {
-          superseded.push(itemId);
-          settled.push([PurgeAcknowledgedEvent, row, 'superseded']);
-          return { itemId, proceed: false, code: 'NOT_DUE' };
-        }
-        confirmed.push(itemId);
-        return { itemId, proceed: true };
+        settled.push([PurgeAcknowledgedEvent, row, 'superseded']);
+        return { itemId, proceed: false, code: 'NOT_DUE' };
       });
-      if (confirmed.length) {
-        // The acknowledgement is awaited for as long as this attempt's back-off. No indexed
-        // column changes for an issued item (a failed one is issued again): updated in place.
-        await manager.query(
-          `UPDATE retention.purge_items
-              SET confirmed_at = now(), state = 'issued',
-                  retry_at = ${retryAt('attempts', '$2', '$3')}
-            WHERE id = ANY($1::uuid[])`,
-          [confirmed, this.config.purgeRetryBaseMs, this.config.purgeRetryMaxMs],
-        );
-      }
-      if (held.length) {
-        await manager.query(
-          `UPDATE retention.purge_items i
-              SET state = 'held', held_by = h.held_by, retry_at = NULL, finished_at = now(),
-                  detail = 'kept: a legal hold covers it (RET-6)'
-             FROM json_to_recordset($1::json) AS h(id uuid, held_by text[])
-            WHERE i.id = h.id`,
-          [JSON.stringify(held)],
-        );
-      }
-      if (superseded.length) {
-        await manager.query(
-          `UPDATE retention.purge_items
-              SET state = 'superseded', retry_at = NULL, finished_at = now(),
-                  detail = 'not purged: declared again since, and not due'
-            WHERE id = ANY($1::uuid[])`,
-          [superseded],
-        );
-      }
       await this.outbox.appendMany(manager, settledEvents(settled));
-      const going = new Set(confirmed);
-      return { answers, erasures: erasuresOf(rows.filter((r) => !going.has(r.id))) };
+      return { answers, erasures: erasuresOf(rows) };
     });
     if (erasures.length) await this.onSettled?.(erasures);
     return { items: answers };
   }
 
-  /** What the holder did with confirmed items. */
+  /**
+   * The states now of items a statement decided on but did not write: another transaction
+   * settled them after the statement's snapshot was taken (rare; read again, locked).
+   */
+  private async settledMeanwhile(
+    manager: EntityManager,
+    rows: readonly { id: string }[],
+  ): Promise<Map<string, PurgeItemState>> {
+    if (rows.length === 0) return new Map();
+    const now = (await manager.query(
+      'SELECT id, state FROM retention.purge_items WHERE id = ANY($1::uuid[]) FOR SHARE',
+      [rows.map((r) => r.id)],
+    )) as { id: string; state: PurgeItemState }[];
+    return new Map(now.map((r) => [r.id, r.state]));
+  }
+
+  /**
+   * What the holder did with confirmed items, in one statement: each confirmed item is done
+   * (its holding removed, unless declared again since the confirmation), failed (issued again
+   * after its back-off) or, at its last attempt, dead-lettered.
+   */
   async ack(request: AckPurgeRequest, caller: string): Promise<AckPurgeReply> {
     const ids = unique(
       request.items.map((i) => i.itemId),
       'items',
     );
-    const outcomes = new Map(request.items.map((i) => [i.itemId, i]));
     const { results, erasures } = await this.dataSource.transaction(async (manager) => {
       const rows = (await manager.query(
-        `SELECT id, state, confirmed_at, attempts, erasure_id, sweep_id, system, category, rule
-           FROM retention.purge_items
-          WHERE id = ANY($1::uuid[]) AND system = ANY($2::text[])
-          ORDER BY id
-            FOR UPDATE`,
-        [ids, systemsOf(caller)],
-      )) as Pick<
-        ItemRow,
-        | 'id'
-        | 'state'
-        | 'confirmed_at'
-        | 'attempts'
-        | 'erasure_id'
-        | 'sweep_id'
-        | 'system'
-        | 'category'
-        | 'rule'
-      >[];
+        `WITH cur AS (
+           SELECT i.id, i.state, i.attempts, i.erasure_id, i.sweep_id, i.system, i.category,
+                  i.rule, a.detail,
+                  CASE WHEN i.state <> 'issued' OR i.confirmed_at IS NULL THEN NULL
+                       WHEN a.outcome = 'done' THEN 'done'
+                       WHEN i.attempts >= $3 THEN 'dead-lettered'
+                       ELSE 'failed' END AS decision
+             FROM json_to_recordset($1::json) AS a(id uuid, outcome text, detail text)
+             JOIN retention.purge_items i ON i.id = a.id
+            WHERE i.system = ANY($2::text[])),
+         written AS (
+           UPDATE retention.purge_items i
+              SET state = c.decision, detail = c.detail,
+                  retry_at = CASE c.decision
+                               WHEN 'failed' THEN ${retryAt('i.attempts', '$4', '$5')} END,
+                  finished_at = CASE c.decision WHEN 'failed' THEN i.finished_at ELSE now() END
+             FROM cur c
+            WHERE i.id = c.id AND c.decision IS NOT NULL
+              AND i.state = 'issued' AND i.confirmed_at IS NOT NULL
+            RETURNING i.id, i.state, i.system, i.client_id, i.category, i.confirmed_at),
+         gone AS (
+           -- The holding is gone unless it was declared again after the holder confirmed.
+           DELETE FROM retention.holdings h USING written w
+            WHERE w.state = 'done'
+              AND (h.system, h.client_id, h.category) = (w.system, w.client_id, w.category)
+              AND h.declared_at <= w.confirmed_at)
+         SELECT c.id, c.state, c.attempts, c.erasure_id, c.sweep_id, c.system, c.category, c.rule,
+                c.decision, c.id IN (SELECT id FROM written) AS written
+           FROM cur c`,
+        [
+          JSON.stringify(request.items.map((i) => ({ id: i.itemId, ...i }))),
+          systemsOf(caller),
+          this.config.purgeMaxAttempts,
+          this.config.purgeRetryBaseMs,
+          this.config.purgeRetryMaxMs,
+        ],
+      )) as (ItemForEvent &
+        Pick<ItemRow, 'state'> & {
+          decision: 'done' | 'failed' | 'dead-lettered' | null;
+          written: boolean;
+        })[];
+      const now = await this.settledMeanwhile(
+        manager,
+        rows.filter((r) => r.decision && !r.written),
+      );
       const byId = new Map(rows.map((r) => [r.id, r]));
-      const done: { id: string; detail: string }[] = [];
-      const failed: { id: string; detail: string }[] = [];
-      const dead: { id: string; detail: string }[] = [];
       const settled: Settled[] = [];
       const results: PurgeAckResult[] = ids.map((itemId) => {
         const row = byId.get(itemId);
         if (!row) return { itemId, state: 'issued', code: 'NOT_FOUND' } as PurgeAckResult;
-        const { outcome, detail } = outcomes.get(itemId)!;
-        if (row.state !== 'issued' || !row.confirmed_at) {
-          return row.state === 'issued' || row.state === 'failed'
-            ? { itemId, state: row.state, code: 'NOT_CONFIRMED' }
-            : { itemId, state: row.state };
+        if (!row.decision || !row.written) {
+          // Not confirmed (or no longer: issued again meanwhile), or settled already.
+          const state = now.get(itemId) ?? row.state;
+          return state === 'issued' || state === 'failed'
+            ? { itemId, state, code: 'NOT_CONFIRMED' }
+            : { itemId, state };
         }
-        if (outcome === 'done') {
-          done.push({ id: itemId, detail });
-          settled.push([PurgeAcknowledgedEvent, row, 'done']);
-          return { itemId, state: 'done' };
-        }
-        if (row.attempts >= this.config.purgeMaxAttempts) {
-          dead.push({ id: itemId, detail });
+        if (row.decision === 'done') settled.push([PurgeAcknowledgedEvent, row, 'done']);
+        if (row.decision === 'dead-lettered') {
           settled.push([PurgeFailedEvent, row, 'dead-lettered']);
-          return { itemId, state: 'dead-lettered' };
         }
-        failed.push({ id: itemId, detail });
-        return { itemId, state: 'failed' };
+        return { itemId, state: row.decision };
       });
-      if (done.length) {
-        // The holding is gone unless it was declared again after the holder confirmed.
-        await manager.query(
-          `WITH d AS (
-             UPDATE retention.purge_items i
-                SET state = 'done', retry_at = NULL, finished_at = now(), detail = a.detail
-               FROM json_to_recordset($1::json) AS a(id uuid, detail text)
-              WHERE i.id = a.id
-             RETURNING i.system, i.client_id, i.category, i.confirmed_at)
-           DELETE FROM retention.holdings h USING d
-            WHERE (h.system, h.client_id, h.category) = (d.system, d.client_id, d.category)
-              AND h.declared_at <= d.confirmed_at`,
-          [JSON.stringify(done)],
-        );
-      }
-      if (failed.length) {
-        await manager.query(
-          `UPDATE retention.purge_items i
-              SET state = 'failed', detail = a.detail,
-                  retry_at = ${retryAt('i.attempts', '$2', '$3')}
-             FROM json_to_recordset($1::json) AS a(id uuid, detail text)
-            WHERE i.id = a.id`,
-          [JSON.stringify(failed), this.config.purgeRetryBaseMs, this.config.purgeRetryMaxMs],
-        );
-      }
-      if (dead.length) {
-        await manager.query(
-          `UPDATE retention.purge_items i
-              SET state = 'dead-lettered', retry_at = NULL, finished_at = now(), detail = a.detail
-             FROM json_to_recordset($1::json) AS a(id uuid, detail text)
-            WHERE i.id = a.id`,
-          [JSON.stringify(dead)],
-        );
-      }
       await this.outbox.appendMany(manager, settledEvents(settled));
-      const changed = new Set([...done, ...dead].map((d) => d.id));
-      return { results, erasures: erasuresOf(rows.filter((r) => changed.has(r.id))) };
+      const changed = rows.filter((r) => r.written && r.decision !== 'failed');
+      return { results, erasures: erasuresOf(changed) };
     });
     if (erasures.length) await this.onSettled?.(erasures);
     return { items: results };

@@ -23,9 +23,8 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { RETENTION_CONFIG, type RetentionConfig } from '../config/retention.config';
 import { ErasuresService } from '../erasures/erasures.service';
-import { HELD_BY } from '../holds/holds.service';
 import { ensurePurgeStream } from './purge-stream';
-import { PurgesService } from './purges.service';
+import { type DueKey, PurgesService } from './purges.service';
 
 /**
  * One sweeper at a time across every replica: a session-level advisory lock, held on a connection
@@ -44,17 +43,6 @@ interface SweepRow {
   issued: number;
   held: number;
   resumes: string | null;
-}
-
-interface DueRow {
-  system: string;
-  client_id: string;
-  category: string;
-  action: string;
-  rule: string;
-  due_at: Date;
-  through: Date | null;
-  held_by: string[];
 }
 
 /**
@@ -208,60 +196,25 @@ export class SweepsService implements OnApplicationBootstrap, BeforeApplicationS
   private async sweep(runner: QueryRunner, id: string, dueBy: string): Promise<void> {
     let issued = 0;
     let held = 0;
-    let after: [string, string, string, string] = ['-infinity', '', '', ''];
+    let after: DueKey = ['-infinity', '', '', ''];
     try {
       for (;;) {
         if (this.stopping) throw new Error('shutting down');
         const batch = await this.dataSource.transaction(async (manager) => {
-          const rows = (await manager.query(
-            `SELECT h.system, h.client_id, h.category, h.action, h.rule, h.due_at,
-                    (SELECT max(c.at::timestamptz) FROM jsonb_each_text(h.clocks) AS c(clock, at))
-                      AS through,
-                    ${HELD_BY} AS held_by
-               FROM retention.holdings h
-              WHERE h.due_at IS NOT NULL AND h.due_at <= $1
-                AND (h.due_at, h.system, h.client_id, h.category) > ($2::timestamptz, $3, $4, $5)
-              ORDER BY h.due_at, h.system, h.client_id, h.category
-              LIMIT ${this.config.sweepBatch}`,
-            [dueBy, ...after],
-          )) as DueRow[];
-          if (rows.length === 0) return undefined;
-          const free = rows.filter((r) => r.held_by.length === 0 && r.action);
-          const out = await this.purges.issue(
-            manager,
-            free.map((r) => ({
-              system: r.system,
-              clientId: r.client_id,
-              category: r.category,
-              action: r.action,
-              rule: r.rule,
-              through: r.through?.toISOString() ?? null,
-            })),
-            { source: 'sweep', sweepId: id },
-          );
-          const heldNow = rows.length - free.length;
-          await manager.query(
-            'UPDATE retention.sweeps SET issued = issued + $2, held = held + $3 WHERE id = $1',
-            [id, out.length, heldNow],
-          );
-          const last = rows[rows.length - 1];
-          return {
-            issued: out.length,
-            held: heldNow,
-            last: [last.due_at.toISOString(), last.system, last.client_id, last.category] as [
-              string,
-              string,
-              string,
-              string,
-            ],
-            full: rows.length === this.config.sweepBatch,
-          };
+          const out = await this.purges.issueDue(manager, id, dueBy, after, this.config.sweepBatch);
+          if (out) {
+            await manager.query(
+              'UPDATE retention.sweeps SET issued = issued + $2, held = held + $3 WHERE id = $1',
+              [id, out.issued, out.held],
+            );
+          }
+          return out;
         });
         if (!batch) break;
         issued += batch.issued;
         held += batch.held;
         after = batch.last;
-        if (!batch.full) break;
+        if (batch.read < this.config.sweepBatch) break;
       }
       await this.dataSource.query(
         `UPDATE retention.sweeps SET state = 'completed', finished_at = now() WHERE id = $1`,
