@@ -8,7 +8,7 @@ import {
   type SweepReply,
 } from '@dsg/contracts';
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 import type { BookingHolder } from '../apps/reference-holder/src/booking-holder';
 import { PrivateStack } from './support/private-stack';
 import { refusal } from './support/refusal';
@@ -344,6 +344,89 @@ describe('retention: sweeps and purge commands', () => {
       await stack.db.query('SELECT state FROM retention.purge_items WHERE id = $1', [one.id])
     ).rows[0] as { state: string };
     expect(after.state).toBe(one.state);
+  });
+
+  it('a confirmation or an acknowledgement that meets a transaction settling its item answers from what that left', async () => {
+    const clientId = `race-${run}`;
+    const confirmItem = randomUUID();
+    const ackItem = randomUUID();
+    await stack.db.query(
+      `INSERT INTO retention.holdings
+         (system, client_id, category, clocks, through, due_at, action, rule, reason,
+          policy_version)
+       SELECT 'crm', $1, c, '{"lastEncounter": "2015-01-01T00:00:00Z"}', '2015-01-01',
+              '2022-01-01', 'delete', 'RET-1', 'RET-1: P7Y after the last-encounter', '2026.1'
+         FROM unnest(ARRAY['identifiers', 'marketing']) AS c`,
+      [clientId],
+    );
+    // Issued an hour from their retry; the second already confirmed by its holder.
+    await stack.db.query(
+      `INSERT INTO retention.purge_items
+         (id, system, client_id, category, action, rule, source, state, attempts, retry_at,
+          confirmed_at)
+       VALUES ($1, 'crm', $3, 'identifiers', 'delete', 'RET-1', 'sweep', 'issued', 1,
+               now() + interval '1 hour', NULL),
+              ($2, 'crm', $3, 'marketing', 'delete', 'RET-1', 'sweep', 'issued', 1,
+               now() + interval '1 hour', now())`,
+      [confirmItem, ackItem, clientId],
+    );
+    // The service's statement has read the item (open, due, confirmed) and waits for its row.
+    const waiting = () =>
+      waitUntil(async () => {
+        const { rows } = await stack.db.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return rows[0].n > 0;
+      }, 10_000);
+    const other = new Client({ connectionString: stack.databaseUrl });
+    await other.connect();
+    try {
+      // The holder finished the first item meanwhile (as another replica recorded it) …
+      await other.query('BEGIN');
+      await other.query(
+        `UPDATE retention.purge_items SET state = 'done', retry_at = NULL, finished_at = now(),
+                detail = 'deleted elsewhere' WHERE id = $1`,
+        [confirmItem],
+      );
+      const confirming = crm.retention.purgeConfirm({ itemIds: [confirmItem] });
+      expect(await waiting()).toBe(true);
+      await other.query('COMMIT');
+      expect((await confirming).items).toEqual([
+        { itemId: confirmItem, proceed: false, code: 'ALREADY_DONE' },
+      ]);
+      // … and the retry check issued the second again while its acknowledgement was on the way.
+      await other.query('BEGIN');
+      await other.query(
+        `UPDATE retention.purge_items SET attempts = attempts + 1, confirmed_at = NULL
+          WHERE id = $1`,
+        [ackItem],
+      );
+      const acknowledging = crm.retention.purgeAck({
+        items: [{ itemId: ackItem, outcome: 'done', detail: 'deleted' }],
+      });
+      expect(await waiting()).toBe(true);
+      await other.query('COMMIT');
+      expect((await acknowledging).items).toEqual([
+        { itemId: ackItem, state: 'issued', code: 'NOT_CONFIRMED' },
+      ]);
+    } finally {
+      await other.end();
+    }
+    // Neither answer overwrote what the other transaction left; the holding stays held.
+    const settled = await items([clientId]);
+    expect(settled.map((i) => [i.category, i.state, i.attempts, i.detail])).toEqual([
+      ['identifiers', 'done', 1, 'deleted elsewhere'],
+      ['marketing', 'issued', 2, null],
+    ]);
+    const held = await stack.db.query(
+      'SELECT category FROM retention.holdings WHERE client_id = $1 ORDER BY category',
+      [clientId],
+    );
+    expect(held.rows.map((r: { category: string }) => r.category)).toEqual([
+      'identifiers',
+      'marketing',
+    ]);
   });
 
   it('two replicas sweeping at once issue each item once, one sweep at a time', async () => {
