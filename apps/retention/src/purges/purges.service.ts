@@ -101,7 +101,10 @@ function isoText(column: string, fraction: 'MS' | 'US' = 'MS'): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.${fraction}"Z"')`;
 }
 
-function toIssued(r: IssuedRow): PurgeToIssue & { itemId: string } {
+/** What names an item and says what to do, as replies and issued items carry it. */
+function itemFields(
+  r: Pick<ItemRow, 'id' | 'system' | 'client_id' | 'category' | 'action' | 'rule'>,
+) {
   return {
     itemId: r.id,
     system: r.system,
@@ -109,8 +112,11 @@ function toIssued(r: IssuedRow): PurgeToIssue & { itemId: string } {
     category: r.category,
     action: r.action,
     rule: r.rule,
-    through: r.through?.toISOString() ?? null,
   };
+}
+
+function toIssued(r: IssuedRow): PurgeToIssue & { itemId: string } {
+  return { ...itemFields(r), through: r.through?.toISOString() ?? null };
 }
 
 /** Items re-issued or dead-lettered per transaction of the retry check. */
@@ -637,12 +643,7 @@ function unique(ids: string[], field: string): string[] {
 
 export function toItemReply(r: ItemRow): PurgeItemReply {
   return {
-    itemId: r.id,
-    system: r.system,
-    clientId: r.client_id,
-    category: r.category,
-    action: r.action,
-    rule: r.rule,
+    ...itemFields(r),
     source: r.source,
     ...(r.sweep_id ? { sweepId: r.sweep_id } : {}),
     ...(r.erasure_id ? { erasureId: r.erasure_id } : {}),
