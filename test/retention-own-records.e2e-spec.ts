@@ -7,7 +7,8 @@ import { waitUntil } from './support/wait';
  * This product's own records are holdings and are swept too (issue 7, items 2 and 4): the consent
  * service and the register declare their records per subject; expired consent details go through
  * the consent service's redaction path (RET-2), register entries' details through the register's
- * (the log still verifies). Own database and prefix.
+ * (the log still verifies), the rights-request log's answered entries through consent's purge path
+ * after 24 months (RET-3). Own database and prefix.
  */
 describe("retention: this product's own records", () => {
   const run = Date.now().toString(36);
@@ -169,7 +170,7 @@ describe("retention: this product's own records", () => {
   });
 
   it('the rights-request log is kept 24 months (RET-3), and the records keep their rules beside the bundle', async () => {
-    // Declared as the consent service declares its records (the rights-request log of issue 8).
+    // Declared directly, as the consent service declares its log, beside a bundle's rules.
     const consent = await stack.client('consent');
     const clientId = `own-log-${run}`;
     const { holdings } = await consent.retention.holdingsDeclare({
@@ -187,6 +188,64 @@ describe("retention: this product's own records", () => {
       ['records.requests', '2027-02-28T12:00:00.000Z', 'delete', 'RET-3'],
       ['records.consents', '2031-02-28T12:00:00.000Z', 'redact', 'RET-2'],
     ]);
+  });
+
+  it('the rights-request log is declared and, 24 months after its latest date, its answered entries are deleted through consent (RET-3)', async () => {
+    const old = `own-req-old-${run}`;
+    const recent = `own-req-new-${run}`;
+    const logged: Record<string, string> = {};
+    for (const [clientId, receivedAt, answeredAt] of [
+      [old, '2024-01-05T17:00:00Z', '2024-01-30T17:00:00Z'],
+      [recent, '2026-06-01T17:00:00Z', '2026-06-20T17:00:00Z'],
+    ]) {
+      const { requestId } = await booking.consent.requestRecord({
+        clientId,
+        right: 'know',
+        channel: 'email',
+        requester: 'subject',
+        receivedAt,
+      });
+      await booking.consent.requestAnswer({
+        requestId,
+        outcome: 'fulfilled',
+        verification: 'verified',
+        answeredAt,
+      });
+      logged[clientId] = requestId;
+    }
+    expect(
+      await waitUntil(async () => (await holding('consent', recent)).length === 1, 10_000),
+    ).toBe(true);
+    expect(await holding('consent', old)).toEqual([
+      expect.objectContaining({
+        category: 'records.requests',
+        clocks: { creation: '2024-01-30T17:00:00.000Z' },
+        rule: 'RET-3',
+        due_at: new Date('2026-01-30T17:00:00Z'),
+      }),
+    ]);
+
+    await ops.retention.sweepRun({}, await stack.as(['operator'], 'retention'));
+    const item = async () =>
+      (
+        await stack.db.query(
+          "SELECT state, detail FROM retention.purge_items WHERE system = 'consent' AND category = 'records.requests' AND client_id = $1",
+          [old],
+        )
+      ).rows[0] as { state: string; detail: string } | undefined;
+    expect(await waitUntil(async () => (await item())?.state === 'done', 15_000)).toBe(true);
+    expect((await item())?.detail).toBe('rights-request log: 1 entries deleted');
+    const left = await stack.db.query(
+      'SELECT id, client_id FROM consent.rights_requests WHERE client_id = ANY($1)',
+      [[old, recent]],
+    );
+    expect(left.rows).toEqual([{ id: logged[recent], client_id: recent }]);
+    // The recent subject's log is not due: no item was issued for it.
+    const recentItems = await stack.db.query(
+      "SELECT 1 FROM retention.purge_items WHERE category = 'records.requests' AND client_id = $1",
+      [recent],
+    );
+    expect(recentItems.rowCount).toBe(0);
   });
 
   it("another system may not declare this product's records", async () => {

@@ -13,15 +13,19 @@ import { GpcService } from './ledger/gpc.service';
 import { LedgerService } from './ledger/ledger.service';
 import { PolicyController } from './policy/policy.controller';
 import { PolicyService } from './policy/policy.service';
+import { RequestLogController } from './requests/request-log.controller';
+import { RequestLogRecordsService } from './requests/request-log-records.service';
+import { RequestLogService } from './requests/request-log.service';
 import { RestrictionsController } from './restrictions/restrictions.controller';
 import { RestrictionsService } from './restrictions/restrictions.service';
 import { SubjectsController } from './subjects/subjects.controller';
 import { SubjectsService } from './subjects/subjects.service';
 
 /**
- * The consent service: the policy as code, subjects, the consent ledger with GPC, and
- * authorizations, restrictions, and the sharing decision. The platform (configuration,
- * NATS, gRPC, database, health, system operations) is provided around it by runService.
+ * The consent service: the policy as code, subjects, the consent ledger with GPC,
+ * authorizations, restrictions, the rights-request log, and the sharing decision. The platform
+ * (configuration, NATS, gRPC, database, health, system operations) is provided around it by
+ * runService.
  */
 @Module({
   controllers: [
@@ -30,6 +34,7 @@ import { SubjectsService } from './subjects/subjects.service';
     LedgerController,
     AuthorizationsController,
     RestrictionsController,
+    RequestLogController,
     DecisionController,
   ],
   providers: [
@@ -45,6 +50,8 @@ import { SubjectsService } from './subjects/subjects.service';
     DecisionService,
     SpaEventsService,
     OwnRecordsService,
+    RequestLogService,
+    RequestLogRecordsService,
   ],
 })
 export class ConsentModule {}

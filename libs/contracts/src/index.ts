@@ -13,6 +13,7 @@ export * from './consent/subjects.dto';
 export * from './consent/ledger.dto';
 export * from './consent/authorizations.dto';
 export * from './consent/restrictions.dto';
+export * from './consent/requests.dto';
 export * from './consent/decision.dto';
 export * from './consent/spa-events.dto';
 export * from './consent/taxonomy';

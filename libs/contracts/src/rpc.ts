@@ -34,6 +34,15 @@ import {
   RequestRestrictionRequest,
   RestrictionReply,
 } from './consent/restrictions.dto';
+import {
+  AnswerRightsRequest,
+  ListRightsRequestsReply,
+  ListRightsRequestsRequest,
+  PurgeRightsRequestsReply,
+  PurgeRightsRequestsRequest,
+  RecordRightsRequest,
+  RightsRequestReply,
+} from './consent/requests.dto';
 import { GetSubjectRequest, SubjectReply, UpsertSubjectRequest } from './consent/subjects.dto';
 import {
   DeclareHoldingsReply,
@@ -330,6 +339,31 @@ export const Rpc = {
       RedactLedgerRequest,
       RedactLedgerReply,
       "Removes a subject's personal details from its ledger entries, leaving an audited trace. Caller: retention.",
+    ),
+    requestRecord: rpc(
+      'consent.requests.record',
+      RecordRightsRequest,
+      RightsRequestReply,
+      'Logs a rights request as received: right, channel, requester, date (CCP-7).',
+    ),
+    requestAnswer: rpc(
+      'consent.requests.answer',
+      AnswerRightsRequest,
+      RightsRequestReply,
+      "Logs a request's answer: date, outcome, verification, basis of a denial (CCP-7). Once.",
+    ),
+    requestList: rpc(
+      'consent.requests.list',
+      ListRightsRequestsRequest,
+      ListRightsRequestsReply,
+      "A subject's entries in the rights-request log, oldest first.",
+      'query',
+    ),
+    requestPurge: rpc(
+      'consent.requests.purge',
+      PurgeRightsRequestsRequest,
+      PurgeRightsRequestsReply,
+      "Deletes a subject's answered log entries whose period has run (RET-3). Caller: retention.",
     ),
     policyVersions: rpc(
       'consent.policy.versions',

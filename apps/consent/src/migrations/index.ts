@@ -13,6 +13,7 @@ import { ConsentDecisionReplicas1765100000000 } from './1765100000000-decision-r
 import { ConsentAuthorizationExpiries1765200000000 } from './1765200000000-authorization-expiries';
 import { ConsentParentalVerification1765300000000 } from './1765300000000-parental-verification';
 import { ConsentRecordsDeclared1766200000000 } from './1766200000000-records-declared';
+import { ConsentRightsRequestLog1766800000000 } from './1766800000000-rights-request-log';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -30,4 +31,5 @@ export const migrations: MigrationClass[] = [
   ConsentAuthorizationExpiries1765200000000,
   ConsentParentalVerification1765300000000,
   ConsentRecordsDeclared1766200000000,
+  ConsentRightsRequestLog1766800000000,
 ];

@@ -26,8 +26,10 @@ import { OWN_RECORD_SYSTEMS } from './purges.service';
  * service on their services' behalf: purge commands for `consent` go to the consent service's
  * redaction path (consent.ledger.redact: evidence and actor references leave the subject's
  * ledger entries), those for `disclosure-register` to the register's (entries' personal details
- * recorded up to the holding's clock leave; the leaves stay, the log still verifies). Each item
- * is confirmed first, as any holder's: a legal hold stops it (RET-6).
+ * recorded up to the holding's clock leave; the leaves stay, the log still verifies); those for
+ * the rights-request log (records.requests, RET-3) to consent.requests.purge (answered entries up
+ * to the holding's clock are deleted). Each item is confirmed first, as any holder's: a legal
+ * hold stops it (RET-6).
  */
 @Injectable()
 export class OwnRecordsHolder implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -100,6 +102,17 @@ export class OwnRecordsHolder implements OnApplicationBootstrap, BeforeApplicati
             outcome: 'done',
             detail: `register: personal details redacted from ${redactedEntries} entries; the log still verifies`,
           });
+        } else if (system === 'consent' && item.category === 'records.requests') {
+          // Answered entries up to the holding's clock; for an erasure, all answered so far.
+          const { deletedEntries, keptOpen } = await this.dsg.consent.requestPurge({
+            clientId: item.clientId,
+            through: item.through ?? new Date().toISOString(),
+            reason,
+          });
+          outcomes.set(item.itemId, {
+            outcome: 'done',
+            detail: `rights-request log: ${deletedEntries} entries deleted${keptOpen ? `, ${keptOpen} open kept` : ''}`,
+          });
         } else {
           outcomes.set(item.itemId, {
             outcome: 'failed',
@@ -109,7 +122,7 @@ export class OwnRecordsHolder implements OnApplicationBootstrap, BeforeApplicati
       } catch (err) {
         outcomes.set(item.itemId, {
           outcome: 'failed',
-          detail: `the ${system} service did not redact: ${(err as { code?: string }).code ?? ErrorCodes.INTERNAL}`,
+          detail: `the ${system} service did not purge: ${(err as { code?: string }).code ?? ErrorCodes.INTERNAL}`,
         });
       }
     }

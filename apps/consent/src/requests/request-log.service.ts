@@ -1,0 +1,214 @@
+import {
+  type AnswerRightsRequest,
+  DsgError,
+  ErrorCodes,
+  type FieldError,
+  type ListRightsRequestsReply,
+  MAX_CLOCK_SKEW_MS,
+  type PurgeRightsRequestsReply,
+  type PurgeRightsRequestsRequest,
+  type RecordRightsRequest,
+  type RightsRequestReply,
+  ValidationFailedError,
+  canonicalJson,
+  unrealTimestamps,
+} from '@dsg/contracts';
+import { type Logger, PLATFORM_LOGGER } from '@dsg/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+
+interface RequestRow {
+  id: string;
+  client_id: string;
+  right: RightsRequestReply['right'];
+  channel: RightsRequestReply['channel'];
+  requester: RightsRequestReply['requester'];
+  received_at: Date;
+  answered_at: Date | null;
+  outcome: RightsRequestReply['outcome'] | null;
+  verification: RightsRequestReply['verification'] | null;
+  denial_basis: string | null;
+  request_hash: string | null;
+}
+
+/**
+ * The rights-request log (CCP-7): every request received, with its date, right, channel and who
+ * asked, and once answered its response date, outcome, the verification it rested on and the
+ * basis of a denial. Entries are kept 24 months (RET-3) and then deleted through the retention
+ * service's sweep (`purge`, by a function only a NOLOGIN role owns). The intake, verification
+ * and deadlines around a request are the rights-request feature's (issue 8); this is its record.
+ */
+@Injectable()
+export class RequestLogService {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async record(
+    request: RecordRightsRequest,
+    caller: string,
+    idempotencyKey?: string,
+  ): Promise<RightsRequestReply> {
+    const problems = unrealTimestamps(request, ['receivedAt']);
+    if (!problems.length) problems.push(...notInTheFuture(request, 'receivedAt'));
+    if (problems.length) throw new ValidationFailedError(problems);
+    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    const row = await this.dataSource.transaction(async (manager) => {
+      if (idempotencyKey) {
+        // Serialise concurrent retries of one key.
+        await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+          `requests:${caller}:${idempotencyKey}`,
+        ]);
+        const [earlier] = (await manager.query(
+          `${SELECT} WHERE recorded_by = $1 AND idempotency_key = $2`,
+          [caller, idempotencyKey],
+        )) as RequestRow[];
+        if (earlier) {
+          if (earlier.request_hash !== requestHash) {
+            throw new DsgError(
+              ErrorCodes.IDEMPOTENCY_CONFLICT,
+              'This Idempotency-Key was used for another request',
+            );
+          }
+          return earlier;
+        }
+      }
+      const [inserted] = (await manager.query(
+        `INSERT INTO consent.rights_requests (id, client_id, "right", channel, requester, received_at,
+                                             recorded_by, idempotency_key, request_hash)
+         VALUES ($1, $2, $3, $4, $5, coalesce($6::timestamptz, now()), $7, $8, $9)
+         RETURNING ${COLUMNS}`,
+        [
+          randomUUID(),
+          request.clientId,
+          request.right,
+          request.channel,
+          request.requester,
+          request.receivedAt ?? null,
+          caller,
+          idempotencyKey ?? null,
+          idempotencyKey ? requestHash : null,
+        ],
+      )) as RequestRow[];
+      return inserted;
+    });
+    return toReply(row);
+  }
+
+  async answer(request: AnswerRightsRequest, caller: string): Promise<RightsRequestReply> {
+    const problems: FieldError[] = unrealTimestamps(request, ['answeredAt']);
+    if (!problems.length) problems.push(...notInTheFuture(request, 'answeredAt'));
+    if ((request.outcome === 'denied') !== (request.denialBasis !== undefined)) {
+      problems.push({
+        field: 'denialBasis',
+        constraint: 'CCP-7',
+        message:
+          request.outcome === 'denied'
+            ? 'a denial states its basis'
+            : 'a basis of denial belongs to a denial only',
+      });
+    }
+    if (problems.length) throw new ValidationFailedError(problems);
+    return this.dataSource.transaction(async (manager) => {
+      const [current] = (await manager.query(`${SELECT} WHERE id = $1 FOR UPDATE`, [
+        request.requestId,
+      ])) as RequestRow[];
+      if (!current) throw new DsgError(ErrorCodes.NOT_FOUND, 'No such rights request');
+      if (current.answered_at) {
+        throw new DsgError(ErrorCodes.INVALID_STATE, 'This rights request is answered already');
+      }
+      const answeredAt = request.answeredAt ? new Date(request.answeredAt) : new Date();
+      if (answeredAt < current.received_at) {
+        throw new ValidationFailedError([
+          {
+            field: 'answeredAt',
+            constraint: 'notBeforeReceipt',
+            message: 'answeredAt must not be before the request was received',
+          },
+        ]);
+      }
+      const [[row]] = (await manager.query(
+        `UPDATE consent.rights_requests
+            SET answered_at = $2, outcome = $3, verification = $4, denial_basis = $5, answered_by = $6
+          WHERE id = $1
+          RETURNING ${COLUMNS}`,
+        [
+          request.requestId,
+          answeredAt.toISOString(),
+          request.outcome,
+          request.verification,
+          request.denialBasis ?? null,
+          caller,
+        ],
+      )) as [RequestRow[], number];
+      return toReply(row);
+    });
+  }
+
+  async list(clientId: string): Promise<ListRightsRequestsReply> {
+    const rows = (await this.dataSource.query(
+      `${SELECT} WHERE client_id = $1 ORDER BY received_at, id`,
+      [clientId],
+    )) as RequestRow[];
+    return { requests: rows.map(toReply) };
+  }
+
+  /**
+   * RET-3: the retention service's purge path. A subject's answered entries whose latest date is
+   * at or before `through` are deleted, by consent.purge_request_log() (owned by a NOLOGIN role,
+   * the only one with DELETE), which records each use; open requests are kept and counted.
+   */
+  async purge(
+    request: PurgeRightsRequestsRequest,
+    caller: string,
+  ): Promise<PurgeRightsRequestsReply> {
+    if (caller !== 'retention') {
+      throw new DsgError(
+        ErrorCodes.FORBIDDEN,
+        'Only the retention service deletes entries of the rights-request log',
+      );
+    }
+    const problems = unrealTimestamps(request, ['through']);
+    if (problems.length) throw new ValidationFailedError(problems);
+    const [{ deleted, kept_open }] = (await this.dataSource.query(
+      'SELECT deleted, kept_open FROM consent.purge_request_log($1, $2, $3, $4)',
+      [request.clientId, request.through, request.reason, caller],
+    )) as { deleted: number; kept_open: number }[];
+    this.logger.info(
+      { context: 'RequestLog', entries: deleted, keptOpen: kept_open },
+      'rights-request log entries deleted after their period',
+    );
+    return { clientId: request.clientId, deletedEntries: deleted, keptOpen: kept_open };
+  }
+}
+
+const COLUMNS = `id, client_id, "right", channel, requester, received_at, answered_at, outcome,
+                 verification, denial_basis, request_hash`;
+const SELECT = `SELECT ${COLUMNS} FROM consent.rights_requests`;
+
+function notInTheFuture<T extends object>(value: T, field: keyof T & string): FieldError[] {
+  const v = value[field] as unknown;
+  if (typeof v !== 'string' || Date.parse(v) <= Date.now() + MAX_CLOCK_SKEW_MS) return [];
+  return [{ field, constraint: 'notInTheFuture', message: `${field} must not be in the future` }];
+}
+
+function toReply(row: RequestRow): RightsRequestReply {
+  return {
+    requestId: row.id,
+    clientId: row.client_id,
+    right: row.right,
+    channel: row.channel,
+    requester: row.requester,
+    receivedAt: row.received_at.toISOString(),
+    ...(row.answered_at
+      ? {
+          answeredAt: row.answered_at.toISOString(),
+          outcome: row.outcome ?? undefined,
+          verification: row.verification ?? undefined,
+        }
+      : {}),
+    ...(row.denial_basis ? { denialBasis: row.denial_basis } : {}),
+  };
+}
