@@ -29,7 +29,7 @@ export function loadRetentionConfig(env: NodeJS.ProcessEnv = process.env): Reten
   const config = {
     sweepEveryMs: integer('SWEEP_EVERY_MS', 3_600_000, 0, 604_800_000),
     sweepBatch: integer('SWEEP_BATCH', 5000, 1, 10_000),
-    commandItems: integer('PURGE_COMMAND_ITEMS', 500, 1, 1000),
+    commandItems: integer('PURGE_COMMAND_ITEMS', 1000, 1, 1000),
     purgeMaxAttempts: integer('PURGE_MAX_ATTEMPTS', 5, 1, 100),
     purgeRetryBaseMs: integer('PURGE_RETRY_BASE_MS', 60_000, 100, 86_400_000),
     purgeRetryMaxMs: integer('PURGE_RETRY_MAX_MS', 21_600_000, 100, 604_800_000),
