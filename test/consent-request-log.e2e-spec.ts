@@ -44,16 +44,14 @@ describe('consent: the rights-request log (CCP-7, RET-3)', () => {
 
   it('logs a request with its date, right, channel and requester, and its answer once (CCP-7)', async () => {
     const clientId = `log-${run}`;
-    const received = await desk.consent.requestRecord(
-      {
-        clientId,
-        right: 'delete',
-        channel: 'web-form',
-        requester: 'subject',
-        receivedAt: '2026-11-02T17:00:00Z',
-      },
-      { idempotencyKey: `log-${run}` },
-    );
+    const request = {
+      clientId,
+      right: 'delete',
+      channel: 'web-form',
+      requester: 'subject',
+      receivedAt: '2026-11-02T17:00:00Z',
+    } as const;
+    const received = await desk.consent.requestRecord(request, { idempotencyKey: `log-${run}` });
     expect(received).toEqual({
       requestId: expect.any(String),
       clientId,
@@ -64,16 +62,7 @@ describe('consent: the rights-request log (CCP-7, RET-3)', () => {
     });
     // A retry with the same key returns the entry; the key with another request is refused.
     await expect(
-      desk.consent.requestRecord(
-        {
-          clientId,
-          right: 'delete',
-          channel: 'web-form',
-          requester: 'subject',
-          receivedAt: '2026-11-02T17:00:00Z',
-        },
-        { idempotencyKey: `log-${run}` },
-      ),
+      desk.consent.requestRecord(request, { idempotencyKey: `log-${run}` }),
     ).resolves.toEqual(received);
     const reused = await refusal(
       desk.consent.requestRecord(

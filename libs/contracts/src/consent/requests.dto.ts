@@ -8,6 +8,7 @@ import {
   MaxLength,
   ValidateNested,
 } from 'class-validator';
+import { UUID_PATTERN } from '../register/disclosures.dto';
 import { CLIENT_ID_PATTERN, TIMESTAMP_PATTERN } from './subjects.dto';
 
 /**
@@ -33,8 +34,6 @@ export const REQUEST_OUTCOMES = ['fulfilled', 'partially-fulfilled', 'denied'] a
 /** The verification the answer rested on (CCP-3: none is needed for an opt-out). */
 export const REQUEST_VERIFICATIONS = ['not-required', 'verified', 'not-verified'] as const;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** A rights request received (CCP-7: its date, type and channel go to the request log). */
 export class RecordRightsRequest {
   @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
@@ -57,7 +56,7 @@ export class RecordRightsRequest {
 
 /** A rights request answered (CCP-7: response date, outcome and the basis of any denial). */
 export class AnswerRightsRequest {
-  @Matches(UUID, { message: 'requestId must be a UUID' })
+  @Matches(UUID_PATTERN, { message: 'requestId must be a UUID' })
   requestId!: string;
 
   @IsIn(REQUEST_OUTCOMES)
