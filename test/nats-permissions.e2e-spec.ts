@@ -61,13 +61,39 @@ describe('NATS users and permissions', () => {
   });
 
   it('a user may call only the services the architecture has it call', async () => {
-    const consentUser = await as('consent');
-    const denied = (await consentUser
-      .request(`${env.subjectPrefix}.rpc.consent.disclosure-register.system.version`, encode({}), {
+    // Internal systems ask the three domain services, never the gateway.
+    const booking = await as('booking');
+    const denied = (await booking
+      .request(`${env.subjectPrefix}.rpc.booking.gateway.system.version`, encode({}), {
         timeout: 2000,
       })
       .catch((e: unknown) => e)) as NatsError;
     expect(denied.isPermissionError()).toBe(true);
+  });
+
+  it("the spa's client system answers the consent service's client-system requests, and only it listens", async () => {
+    const subject = `${env.subjectPrefix}.client-system.match`;
+    const booking = await as('booking');
+    booking.subscribe(subject, {
+      callback: (e, m) => {
+        if (!e) m.respond(encode({ matched: ['email'] }));
+      },
+    });
+    const crm = await as('crm');
+    const overheard: string[] = [];
+    crm.subscribe(subject, {
+      callback: (e, m) => {
+        if (!e) overheard.push(m.subject);
+      },
+    });
+    await booking.flush();
+    const consentUser = await as('consent');
+    const reply = await consentUser.request(subject, encode({ clientId: 'c-1', points: {} }), {
+      timeout: 2000,
+    });
+    expect(JSON.parse(new TextDecoder().decode(reply.data))).toEqual({ matched: ['email'] });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(overheard).toEqual([]);
   });
 
   it("a user cannot listen in on another service's requests", async () => {

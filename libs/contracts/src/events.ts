@@ -2,6 +2,8 @@ import { AuthorizationChanged } from './consent/authorizations.dto';
 import { ConsentChanged } from './consent/ledger.dto';
 import { NotificationRequested, PolicyPublished } from './consent/policy.dto';
 import { AccountingProduced } from './register/accounting.dto';
+import { CorrectionRequested, RightsRequestChanged } from './consent/rights.dto';
+import { NoticeRecorded } from './register/notices.dto';
 import { BreachAssessmentDecided, BreachAssessmentOpened } from './register/breaches.dto';
 import { LegalRequestRecorded } from './register/legal-requests.dto';
 import { LegalHoldChanged } from './retention/holds.dto';
@@ -209,6 +211,27 @@ export const ErasureCompletedEvent = eventDef<ErasureCompleted>(
   1,
   ErasureCompleted,
 );
+/** CCP-2, CCP-4: a notice to a recipient was recorded; the notification mechanism delivers it. */
+export const NoticeRecordedEvent = eventDef<NoticeRecorded>(
+  'disclosure-register',
+  'notice.recorded',
+  1,
+  NoticeRecorded,
+);
+/** HIP-8, CCP-1: a correction task for one holding system (filter on `data.system`). */
+export const CorrectionRequestedEvent = eventDef<CorrectionRequested>(
+  'consent',
+  'correction.requested',
+  1,
+  CorrectionRequested,
+);
+/** A rights request moved: received, verified, answered … (its state after the step). */
+export const RightsRequestChangedEvent = eventDef<RightsRequestChanged>(
+  'consent',
+  'rights-request.changed',
+  1,
+  RightsRequestChanged,
+);
 export const TreeHeadSealedEvent = eventDef<TreeHeadSealed>(
   'disclosure-register',
   'tree-head.sealed',
@@ -222,6 +245,9 @@ export const EVENTS: readonly EventDef<unknown>[] = [
   AuthorizationGrantedEvent as EventDef<unknown>,
   AuthorizationRevokedEvent as EventDef<unknown>,
   NotificationRequestedEvent as EventDef<unknown>,
+  CorrectionRequestedEvent as EventDef<unknown>,
+  RightsRequestChangedEvent as EventDef<unknown>,
+  NoticeRecordedEvent as EventDef<unknown>,
   DisclosureRecordedEvent as EventDef<unknown>,
   DisclosureDeniedEvent as EventDef<unknown>,
   TreeHeadSealedEvent as EventDef<unknown>,

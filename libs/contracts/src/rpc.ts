@@ -43,8 +43,27 @@ import {
   RecordRightsRequest,
   RightsRequestReply,
 } from './consent/requests.dto';
+import {
+  DenyRightsRequest,
+  ExportRequestLogReply,
+  ExportRequestLogRequest,
+  ExtendRightsRequest,
+  FulfilRightsRequest,
+  ListRightsCasesReply,
+  ListRightsCasesRequest,
+  RequestLogFiguresReply,
+  RightsReportReply,
+  RightsReportRequest,
+  RightsRequestCase,
+  RightsRequestRef,
+  SubmitRightsRequest,
+  VerifyRightsRequest,
+} from './consent/rights.dto';
+import { ListNoticesReply, ListNoticesRequest } from './consent/notices.dto';
 import { GetSubjectRequest, SubjectReply, UpsertSubjectRequest } from './consent/subjects.dto';
 import {
+  SubjectHoldingsReply,
+  SubjectHoldingsRequest,
   DeclareHoldingsReply,
   DeclareHoldingsRequest,
   ListDueReply,
@@ -70,7 +89,12 @@ import {
   RunSweepRequest,
   SweepReply,
 } from './retention/purges.dto';
-import { ErasureRef, ErasureReply, RequestErasureRequest } from './retention/erasures.dto';
+import {
+  ErasureRef,
+  ErasureReply,
+  RequestErasureForRightsRequest,
+  RequestErasureRequest,
+} from './retention/erasures.dto';
 import {
   RecordNoticesReply,
   RecordNoticesRequest,
@@ -114,9 +138,16 @@ import {
   AccountingReply,
   ListAccountingsReply,
   ListAccountingsRequest,
+  ProduceAccountingForRightsRequest,
   ProduceAccountingRequest,
+  SubjectAccountingsRequest,
 } from './register/accounting.dto';
-import { QueryEntriesReply, QueryEntriesRequest } from './register/entries.dto';
+import {
+  QueryEntriesReply,
+  QueryEntriesRequest,
+  SubjectEntriesReply,
+  SubjectEntriesRequest,
+} from './register/entries.dto';
 import {
   AccountingSuspensionReply,
   DecideLegalRequest,
@@ -365,6 +396,78 @@ export const Rpc = {
       PurgeRightsRequestsReply,
       "Deletes a subject's answered log entries whose period has run (RET-3). Caller: retention.",
     ),
+    rightsSubmit: rpc(
+      'consent.rights.submit',
+      SubmitRightsRequest,
+      RightsRequestCase,
+      'Receives a rights request (POL-4, CCP-1, HIP-8): logged, deadlines set, receipt confirmed; an opt-out is carried out at once; a repeat of an open request is linked. Role: privacy_officer.',
+    ),
+    rightsVerify: rpc(
+      'consent.rights.verify',
+      VerifyRightsRequest,
+      RightsRequestCase,
+      "Matches the requester's data points at the level the right needs (CCP-3); the values are used for this only. Role: privacy_officer.",
+    ),
+    rightsExtend: rpc(
+      'consent.rights.extend',
+      ExtendRightsRequest,
+      RightsRequestCase,
+      'The one extension, with its reasons, told to the requester before the deadline (CCP-2, ACC-5). Role: privacy_officer.',
+    ),
+    rightsFulfil: rpc(
+      'consent.rights.fulfil',
+      FulfilRightsRequest,
+      RightsRequestCase,
+      'Carries out a verified request through the other services: erasure, accounting (fee-quoted after the first in 12 months, ACC-6), report, correction tasks. Role: privacy_officer.',
+    ),
+    rightsDeny: rpc(
+      'consent.rights.deny',
+      DenyRightsRequest,
+      RightsRequestCase,
+      'Answers a request as denied (or withdrawn after a fee quote), with its basis (CCP-7). Role: privacy_officer.',
+    ),
+    rightsGet: rpc(
+      'consent.rights.get',
+      RightsRequestRef,
+      RightsRequestCase,
+      'A rights request with its state, deadlines, verification and fulfilment. Role: privacy_officer or auditor.',
+      'query',
+    ),
+    rightsList: rpc(
+      'consent.rights.list',
+      ListRightsCasesRequest,
+      ListRightsCasesReply,
+      'Rights requests, by subject, state or overdue, oldest deadline first. Role: privacy_officer or auditor.',
+      'query',
+    ),
+    rightsReport: rpc(
+      'consent.rights.report',
+      RightsReportRequest,
+      RightsReportReply,
+      "A know or access request's report, as JSON or PDF. Role: privacy_officer or auditor.",
+      'query',
+    ),
+    requestLogExport: rpc(
+      'consent.requests.export',
+      ExportRequestLogRequest,
+      ExportRequestLogReply,
+      'The rights-request log of a period, for an auditor (CCP-7). Role: auditor or privacy_officer.',
+      'query',
+    ),
+    requestLogFigures: rpc(
+      'consent.requests.figures',
+      ExportRequestLogRequest,
+      RequestLogFiguresReply,
+      'Figures of a period: requests by right, met, denied, median days to answer (CCP-7). Role: auditor or privacy_officer.',
+      'query',
+    ),
+    noticesList: rpc(
+      'consent.notices.list',
+      ListNoticesRequest,
+      ListNoticesReply,
+      'Outbound notices and their delivery state (queued, retrying, sent, failed) with every attempt. Role: auditor or privacy_officer.',
+      'query',
+    ),
     policyVersions: rpc(
       'consent.policy.versions',
       ListPolicyVersionsRequest,
@@ -551,6 +654,26 @@ export const Rpc = {
       'Accounting suspensions (ACC-8), optionally only those in force. Privacy officer or auditor, through the gateway.',
       'query',
     ),
+    accountingForRightsRequest: rpc(
+      'disclosure-register.accountings.for-rights-request',
+      ProduceAccountingForRightsRequest,
+      AccountingReply,
+      'An accounting for a rights request, produced for the privacy officer fulfilling it (ACC-5, ACC-9). Caller: consent.',
+    ),
+    accountingsOfSubject: rpc(
+      'disclosure-register.accountings.of-subject',
+      SubjectAccountingsRequest,
+      ListAccountingsReply,
+      "A subject's accountings, for the fee check (ACC-6). Caller: consent.",
+      'query',
+    ),
+    entriesOfSubject: rpc(
+      'disclosure-register.entries.of-subject',
+      SubjectEntriesRequest,
+      SubjectEntriesReply,
+      "A subject's register entries, for a know or access report (CCP-1, HIP-8). Caller: consent.",
+      'query',
+    ),
     accountingProduce: rpc(
       'disclosure-register.accounting.produce',
       ProduceAccountingRequest,
@@ -650,6 +773,19 @@ export const Rpc = {
       ListSweepsRequest,
       ListSweepsReply,
       'Recent sweeps, newest first. Operator, privacy officer or auditor, through the gateway.',
+      'query',
+    ),
+    erasureForRightsRequest: rpc(
+      'retention.erasures.for-rights-request',
+      RequestErasureForRightsRequest,
+      ErasureReply,
+      "A consumer's deletion request carried out for a rights request (CCP-4); a retry returns the erasure as it stands. Caller: consent.",
+    ),
+    holdingsOfSubject: rpc(
+      'retention.holdings.of-subject',
+      SubjectHoldingsRequest,
+      SubjectHoldingsReply,
+      'Every holding of one subject (know reports, correction tasks). Caller: consent.',
       'query',
     ),
     erasureRequest: rpc(

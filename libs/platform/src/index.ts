@@ -31,4 +31,5 @@ export * from './keys/keys.migration';
 export * from './keys/identifier-hasher';
 export * from './identity/assertions';
 export * from './identity/require-role';
+export * from './identity/require-caller';
 export * from './retention/own-records-declarer';

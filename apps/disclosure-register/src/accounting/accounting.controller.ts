@@ -2,8 +2,10 @@ import {
   AccountingRef,
   ListAccountingsRequest,
   ListSuspensionsRequest,
+  ProduceAccountingForRightsRequest,
   ProduceAccountingRequest,
   Rpc,
+  SubjectAccountingsRequest,
   SuspendAccountingRequest,
   WithBody,
 } from '@dsg/contracts';
@@ -16,7 +18,9 @@ import { SuspensionsService } from './suspensions.service';
 
 /**
  * Accountings of disclosures and their suspensions (ACC-1 … ACC-9): privacy officers produce them
- * and record suspensions through the gateway; auditors may read what was produced.
+ * and record suspensions through the gateway; auditors may read what was produced. The consent
+ * service's rights-request flow produces and lists them for the officer it acts for (no person's
+ * assertion: the service checks that the caller is consent).
  */
 @Controller()
 export class AccountingController {
@@ -30,6 +34,21 @@ export class AccountingController {
   produce(@Payload() request: ProduceAccountingRequest, @Ctx() ctx: NatsRpcContext) {
     const by = ctx.principal!.subject;
     return this.accounting.produce(request, `${ctx.caller}:${by}`, ctx.idempotencyKey, by);
+  }
+
+  @MessagePattern(Rpc['disclosure-register'].accountingForRightsRequest.subject)
+  forRightsRequest(
+    @Payload() request: ProduceAccountingForRightsRequest,
+    @Ctx() ctx: NatsRpcContext,
+  ) {
+    return this.accounting.produceForRightsRequest(request, ctx.caller, ctx.idempotencyKey);
+  }
+
+  @MessagePattern(Rpc['disclosure-register'].accountingsOfSubject.subject)
+  async ofSubject(@Payload() request: SubjectAccountingsRequest, @Ctx() ctx: NatsRpcContext) {
+    return {
+      accountings: await this.accounting.listForRightsRequest(request.clientId, ctx.caller),
+    };
   }
 
   @MessagePattern(Rpc['disclosure-register'].accountingGet.subject)

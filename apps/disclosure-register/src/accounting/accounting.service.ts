@@ -10,16 +10,18 @@ import {
   MAX_CLOCK_SKEW_MS,
   requireIdempotencyKey,
   unrealTimestamps,
+  type ProduceAccountingForRightsRequest,
   type ProduceAccountingRequest,
   type RecipientReply,
   UnavailableError,
   UUID_PATTERN,
   ValidationFailedError,
 } from '@dsg/contracts';
-import { Outbox } from '@dsg/platform';
+import { Outbox, requireCaller } from '@dsg/platform';
 import { Injectable } from '@nestjs/common';
 import { hash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { type EntryLeaf, recipientLookup, subjectEntries } from '../entries/subject-entries';
 import { PolicyClient } from '../policy/policy.client';
 import { RecipientsService } from '../recipients/recipients.service';
 import { isAccountable, sixYearsBefore } from './accountable';
@@ -27,29 +29,10 @@ import { type SuspensionRow, SuspensionsService } from './suspensions.service';
 
 const POLICY_TIMEOUT_MS = 2_000;
 
-interface Leaf {
-  type: string;
-  decision: string;
-  legalBasis: string;
-  flagged?: boolean;
-  occurredAt?: string;
-  purpose: string;
-  categories: string[];
-  legalRequestRef?: string;
-  recipient: { id: string; version: number | null };
-}
-
-interface EntryRow {
-  position: string;
-  leaf: string;
-  details: { description?: string } | null;
-  recorded_at: Date;
-}
-
 interface Disclosure {
   date: Date;
   position: number;
-  leaf: Leaf;
+  leaf: EntryLeaf;
   description: string;
 }
 
@@ -90,17 +73,12 @@ export class AccountingService {
     if (prior) return prior;
     const producedAt = new Date();
     const { requestedAt, from, to } = this.period(request, producedAt.getTime());
-    const rows = (await this.dataSource.query(
-      `SELECT position, leaf, details, recorded_at FROM disclosure_register.entries
-        WHERE client_id = $1 AND (details IS NULL OR details ->> 'clientId' = $1)
-        ORDER BY position`,
-      [request.clientId],
-    )) as EntryRow[];
+    const rows = await subjectEntries(this.dataSource, request.clientId);
     const suspensions = await this.suspensions.inForce(producedAt);
     const shown: Disclosure[] = [];
     let suspended = 0;
     for (const row of rows) {
-      const leaf = JSON.parse(row.leaf) as Leaf;
+      const leaf = JSON.parse(row.leaf) as EntryLeaf;
       if (!isAccountable(leaf)) continue;
       const date = leaf.occurredAt ? new Date(leaf.occurredAt) : row.recorded_at;
       if (date < from || date > to) continue;
@@ -167,6 +145,46 @@ export class AccountingService {
     });
     if (!recorded) return (await this.byKey(caller, key, requestHash))!;
     return { ...content, contentHash };
+  }
+
+  /**
+   * An accounting for a rights request (issue 8): produced as `produce` does — the same period,
+   * suspensions (ACC-8), lines and record — for the privacy officer the consent service acts for,
+   * who is kept as its producer with the title and the rights request (ACC-9). Retries are keyed
+   * on the consent service's Idempotency-Key; who it acts for is not part of what is compared, so
+   * a retry carried for another officer answers the accounting already recorded.
+   */
+  async produceForRightsRequest(
+    request: ProduceAccountingForRightsRequest,
+    caller: string,
+    idempotencyKey: string | undefined,
+  ): Promise<AccountingReply> {
+    requireCaller(
+      caller,
+      'consent',
+      'produces accountings for rights requests, for a verified rights request',
+    );
+    const { actingFor, ...produce } = request;
+    if (!produce.rightsRequestRef) {
+      throw new ValidationFailedError([
+        {
+          field: 'rightsRequestRef',
+          constraint: 'isDefined',
+          message: 'an accounting for a rights request names the request (ACC-9)',
+        },
+      ]);
+    }
+    return this.produce(produce, caller, idempotencyKey, actingFor);
+  }
+
+  /** A subject's accountings for the consent service's fee check (ACC-6: one free in 12 months). */
+  async listForRightsRequest(clientId: string, caller: string): Promise<AccountingSummary[]> {
+    requireCaller(
+      caller,
+      'consent',
+      "lists a subject's accountings, for a verified rights request",
+    );
+    return this.list(clientId);
   }
 
   private async byKey(
@@ -294,21 +312,7 @@ export class AccountingService {
         'The policy (purposes’ statements) cannot be read now; retry',
       );
     });
-    const recipients = new Map<string, RecipientReply | undefined>();
-    const recipientAt = async (id: string, version: number | null) => {
-      const key = `${id}@${version}`;
-      if (!recipients.has(key)) {
-        recipients.set(
-          key,
-          // Unknown (a disclosure denied for it, POL-2): named by its id. Anything else fails.
-          await this.recipients.get(id, version ?? undefined).catch((err: unknown) => {
-            if (err instanceof DsgError && err.code === ErrorCodes.NOT_FOUND) return undefined;
-            throw err;
-          }),
-        );
-      }
-      return recipients.get(key);
-    };
+    const recipientAt = recipientLookup(this.recipients);
     const requests = await this.legalRequests(shown);
     const lines: AccountingLine[] = [];
     for (const group of groups.values()) {
@@ -359,7 +363,7 @@ export class AccountingService {
 }
 
 /** ACC-8: whether a suspension in force covers this disclosure of this subject. */
-function suspends(s: SuspensionRow, leaf: Leaf, clientId: string): boolean {
+function suspends(s: SuspensionRow, leaf: EntryLeaf, clientId: string): boolean {
   return (
     s.recipient_id === leaf.recipient.id &&
     (s.legal_request_ids.length === 0 ||

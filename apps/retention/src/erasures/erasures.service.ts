@@ -12,10 +12,11 @@ import {
   ErrorCodes,
   type PurgeItemState,
   requireIdempotencyKey,
+  type RequestErasureForRightsRequest,
   type RequestErasureRequest,
   ValidationFailedError,
 } from '@dsg/contracts';
-import { KeyRing, type Logger, Outbox, PLATFORM_LOGGER } from '@dsg/platform';
+import { KeyRing, type Logger, Outbox, PLATFORM_LOGGER, requireCaller } from '@dsg/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { hash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -164,6 +165,36 @@ export class ErasuresService {
     this.logger.info({ context: 'Erasures', erasureId: id }, 'erasure requested');
     await this.completeSome([id]);
     return this.get(id);
+  }
+
+  /**
+   * A consumer's deletion request carried out for a rights request (CCP-4, issue 8): the same
+   * erasure as `request`, its basis `consumer-request`, its reference the rights request, and
+   * requested by the privacy officer the consent service acts for. A retry with the same
+   * Idempotency-Key answers the erasure as it stands then: that is how the consent service reads
+   * its outcome later. Who it acts for is not part of what a retry is compared on.
+   */
+  async requestForRightsRequest(
+    request: RequestErasureForRightsRequest,
+    caller: string,
+    idempotencyKey: string | undefined,
+  ): Promise<ErasureReply> {
+    requireCaller(
+      caller,
+      'consent',
+      'carries out erasures for rights requests, for a verified rights request',
+    );
+    return this.request(
+      {
+        clientId: request.clientId,
+        basis: 'consumer-request',
+        reason: request.reason,
+        requestRef: request.rightsRequestId,
+      },
+      caller,
+      idempotencyKey,
+      request.actingFor,
+    );
   }
 
   /** KID-1, POL-5: this basis is for a child under 13, as the consent service knows the subject. */

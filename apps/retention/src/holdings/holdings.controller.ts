@@ -1,10 +1,18 @@
-import { DeclareHoldingsRequest, ListDueRequest, Rpc } from '@dsg/contracts';
+import {
+  DeclareHoldingsRequest,
+  ListDueRequest,
+  Rpc,
+  SubjectHoldingsRequest,
+} from '@dsg/contracts';
 import { NatsRpcContext, RequireRole } from '@dsg/platform';
 import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { HoldingsService } from './holdings.service';
 
-/** Holdings over NATS: systems declare their own; people read what is due through the gateway. */
+/**
+ * Holdings over NATS: systems declare their own; people read what is due through the gateway; the
+ * consent service reads a subject's for a rights request (the service checks the caller).
+ */
 @Controller()
 export class HoldingsController {
   constructor(private readonly holdings: HoldingsService) {}
@@ -18,5 +26,10 @@ export class HoldingsController {
   @RequireRole('operator', 'privacy_officer', 'auditor')
   due(@Payload() request: ListDueRequest) {
     return this.holdings.due(request);
+  }
+
+  @MessagePattern(Rpc.retention.holdingsOfSubject.subject)
+  async ofSubject(@Payload() request: SubjectHoldingsRequest, @Ctx() ctx: NatsRpcContext) {
+    return { holdings: await this.holdings.ofSubject(request.clientId, ctx.caller) };
   }
 }

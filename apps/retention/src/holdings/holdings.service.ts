@@ -11,6 +11,7 @@ import {
   type ListDueRequest,
   ValidationFailedError,
 } from '@dsg/contracts';
+import { requireCaller } from '@dsg/platform';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { HELD_BY } from '../holds/holds.service';
@@ -221,6 +222,24 @@ export class HoldingsService {
       [clientId, dateOfBirth, policy.version, JSON.stringify(dated)],
     );
     return rows.length;
+  }
+
+  /**
+   * Every holding of a subject, by system and category, each with its due date, rule and the
+   * legal holds in force that cover it (RET-6), as `due` gives them: for a know report and the
+   * correction tasks of a rights request. Caller: consent only.
+   */
+  async ofSubject(clientId: string, caller: string): Promise<HoldingReply[]> {
+    requireCaller(caller, 'consent', "lists a subject's holdings, for a verified rights request");
+    const rows = (await this.dataSource.query(
+      `SELECT system, client_id, category, due_at, action, rule, reason, policy_version,
+              ${HELD_BY} AS held_by
+         FROM retention.holdings h
+        WHERE client_id = $1
+        ORDER BY system, category`,
+      [clientId],
+    )) as HoldingRow[];
+    return rows.map(toReply);
   }
 
   /** Holdings due by `before`, soonest first; keyset on (due date, system, subject, category). */

@@ -62,6 +62,8 @@ export function periodErrors(period: { from?: string; to?: string }, at?: string
 }
 
 /** A moment sent this far ahead of the receiving service's clock is refused as in the future. */
+/** A calendar date, YYYY-MM-DD. */
+export const DATE_PATTERN = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 export const SUBJECT_STATUSES = ['active', 'inactive'] as const;
 export const IDENTIFIER_KINDS = ['email', 'phone', 'device'] as const;
@@ -83,7 +85,7 @@ export class UpsertSubjectRequest {
   clientId!: string;
 
   @IsOptional()
-  @Matches(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, {
+  @Matches(DATE_PATTERN, {
     message: 'dateOfBirth must be a date as YYYY-MM-DD',
   })
   dateOfBirth?: string;

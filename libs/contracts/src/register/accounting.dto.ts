@@ -131,3 +131,18 @@ export class AccountingProduced {
   @IsInt() lines!: number;
   @IsString() contentHash!: string;
 }
+
+/**
+ * An accounting for a rights request (ACC-5, ACC-6), asked by the consent service for the privacy
+ * officer who fulfils the request (`actingFor`, kept as the producer with the title, ACC-9).
+ * Caller: consent only.
+ */
+export class ProduceAccountingForRightsRequest extends ProduceAccountingRequest {
+  @IsString() @MinLength(1) @MaxLength(200) actingFor!: string;
+}
+
+/** A subject's accountings, for the consent service's fee check (ACC-6). Caller: consent. */
+export class SubjectAccountingsRequest {
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
+  clientId!: string;
+}

@@ -132,4 +132,6 @@ export class BreachAssessmentDecided {
   @IsString() assessmentId!: string;
   @IsBoolean() notifiable!: boolean;
   @IsString() decidedAt!: string;
+  /** A notifiable breach's deadline for its notifications (60 days from discovery). */
+  @IsOptional() @IsString() notifyBy?: string;
 }

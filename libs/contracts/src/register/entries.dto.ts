@@ -5,10 +5,12 @@ import {
   IsObject,
   IsOptional,
   IsString,
+  Matches,
   Max,
   Min,
   ValidateNested,
 } from 'class-validator';
+import { CLIENT_ID_PATTERN } from '../consent/subjects.dto';
 import { MAX_POSITION } from './disclosures.dto';
 import { ExportFilter } from './exports.dto';
 
@@ -44,4 +46,27 @@ export class QueryEntriesReply {
   entries!: RegisterEntry[];
   /** Pass as `after` for the next page; absent on the last. */
   @IsOptional() @IsInt() nextAfter?: number;
+}
+
+/** A subject's entries, for a know or access report (CCP-1, HIP-8). Caller: consent. */
+export class SubjectEntriesRequest {
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
+  clientId!: string;
+}
+
+export class SubjectEntry {
+  @IsInt() position!: number;
+  @IsString() type!: string;
+  @IsString() recordedAt!: string;
+  @IsString() recipientId!: string;
+  @IsString() recipientName!: string;
+  @IsString() purpose!: string;
+  @IsArray() @IsString({ each: true }) categories!: string[];
+}
+
+export class SubjectEntriesReply {
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => SubjectEntry)
+  entries!: SubjectEntry[];
 }

@@ -3,6 +3,7 @@ import {
   IsArray,
   IsIn,
   IsInt,
+  IsOptional,
   IsString,
   Matches,
   MaxLength,
@@ -11,14 +12,18 @@ import {
 } from 'class-validator';
 import { CLIENT_ID_PATTERN, TIMESTAMP_PATTERN } from '../consent/subjects.dto';
 
-/** Notices the register records to the recipients of a subject's data. */
-export const NOTICE_KINDS = ['deletion-request'] as const;
+/**
+ * Notices the register records to the recipients of a subject's data: a deletion (CCP-4, asked by
+ * the retention service) or an opt-out (CCP-2, 7026(f), asked by the consent service: only the
+ * recipients that received data since the request).
+ */
+export const NOTICE_KINDS = ['deletion-request', 'opt-out-request'] as const;
 
 /**
  * Record a notice to every recipient the register shows received the subject's data (allowed
  * disclosures and reported ones): one register entry each (CCP-4: service providers, contractors
  * and third parties are told of a deletion). `ref` (the erasure) makes a retry record nothing
- * twice. Caller: retention.
+ * twice. Callers: retention (deletion-request), consent (opt-out-request).
  */
 export class RecordNoticesRequest {
   @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
@@ -27,6 +32,10 @@ export class RecordNoticesRequest {
   /** The rule the notice is owed under (CCP-4). */
   @IsString() @MaxLength(16) rule!: string;
   @IsString() @MinLength(1) @MaxLength(128) ref!: string;
+  /** Only recipients that received the subject's data at or after this moment (opt-out). */
+  @IsOptional()
+  @Matches(TIMESTAMP_PATTERN, { message: 'since must be an ISO 8601 timestamp' })
+  since?: string;
 }
 
 export class RecordedNotice {
@@ -56,4 +65,26 @@ export class RedactEntriesRequest {
 
 export class RedactEntriesReply {
   @IsInt() redactedEntries!: number;
+}
+
+/** Where a recipient takes notices (e-mail or a webhook; a signed POST). */
+export class NoticeContact {
+  @IsOptional() @IsString() @MaxLength(320) email?: string;
+  @IsOptional() @IsString() @MaxLength(2000) webhookUrl?: string;
+}
+
+/**
+ * Payload of `disclosure-register.notice.recorded`: a notice to a recipient was recorded in the
+ * register (its entry); the consent service's notification mechanism delivers it.
+ */
+export class NoticeRecorded {
+  @IsString() entryId!: string;
+  @IsInt() position!: number;
+  @IsIn(NOTICE_KINDS) notice!: (typeof NOTICE_KINDS)[number];
+  @IsString() rule!: string;
+  @IsString() ref!: string;
+  @IsString() clientId!: string;
+  @IsString() recipientId!: string;
+  @IsString() recipientName!: string;
+  @IsOptional() @ValidateNested() @Type(() => NoticeContact) contact?: NoticeContact;
 }

@@ -14,6 +14,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { TIMESTAMP_PATTERN } from '../consent/subjects.dto';
+import { NoticeContact } from './notices.dto';
 
 export const RECIPIENT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,63}$/;
 /**
@@ -80,6 +81,8 @@ export class UpsertRecipientRequest {
   @Type(() => Allowance)
   allowances!: Allowance[];
   @IsBoolean() active!: boolean;
+  /** Where the recipient takes notices of opt-outs and deletions (CCP-2, CCP-4). */
+  @IsOptional() @ValidateNested() @Type(() => NoticeContact) noticeContact?: NoticeContact;
   /** Why this version was made (shown in the recipient's history). */
   @IsString() @MinLength(3) @MaxLength(500) reason!: string;
 }

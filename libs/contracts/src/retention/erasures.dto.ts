@@ -128,3 +128,16 @@ export function verifyErasureCertificate(
     retentionKeys,
   );
 }
+
+/**
+ * A consumer's deletion request carried out for a rights request (CCP-4): asked by the consent
+ * service for the privacy officer who fulfils it (`actingFor`). Needs Idempotency-Key; a retry
+ * with the same key returns the erasure as it stands. Caller: consent only.
+ */
+export class RequestErasureForRightsRequest {
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
+  clientId!: string;
+  @Matches(UUID_PATTERN, { message: 'rightsRequestId must be a UUID' }) rightsRequestId!: string;
+  @IsString() @MinLength(3) @MaxLength(2000) reason!: string;
+  @IsString() @MinLength(1) @MaxLength(200) actingFor!: string;
+}

@@ -121,3 +121,16 @@ export class ListDueReply {
   holdings!: HoldingReply[];
   @IsOptional() @ValidateNested() @Type(() => DueCursor) next?: DueCursor;
 }
+
+/** Every holding of one subject (for a know report, correction tasks). Caller: consent. */
+export class SubjectHoldingsRequest {
+  @Matches(CLIENT_ID_PATTERN, { message: 'clientId must be 1-64 letters, digits, _ or -' })
+  clientId!: string;
+}
+
+export class SubjectHoldingsReply {
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => HoldingReply)
+  holdings!: HoldingReply[];
+}
