@@ -11,6 +11,12 @@ import { SpaEventsService } from './spa-events/spa-events.service';
 import { LedgerController } from './ledger/ledger.controller';
 import { GpcService } from './ledger/gpc.service';
 import { LedgerService } from './ledger/ledger.service';
+import { NoticeDelivery } from './notices/notice-delivery';
+import { NoticeDispatcher } from './notices/notice-dispatcher.service';
+import { NoticesController } from './notices/notices.controller';
+import { NoticesService } from './notices/notices.service';
+import { RegisterNoticeEventsService } from './notices/register-notice-events.service';
+import { ClientDirectory } from './rights/client-directory';
 import { PolicyController } from './policy/policy.controller';
 import { PolicyService } from './policy/policy.service';
 import { RequestLogController } from './requests/request-log.controller';
@@ -35,6 +41,7 @@ import { SubjectsService } from './subjects/subjects.service';
     AuthorizationsController,
     RestrictionsController,
     RequestLogController,
+    NoticesController,
     DecisionController,
   ],
   providers: [
@@ -52,6 +59,12 @@ import { SubjectsService } from './subjects/subjects.service';
     OwnRecordsService,
     RequestLogService,
     RequestLogRecordsService,
+    NoticeDelivery,
+    NoticeDispatcher,
+    NoticesService,
+    RegisterNoticeEventsService,
+    ClientDirectory,
+    ClientDirectory,
   ],
 })
 export class ConsentModule {}

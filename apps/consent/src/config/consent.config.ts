@@ -12,6 +12,20 @@ export interface ConsentConfig {
   decisionLeaseMs: number;
   /** How long a writer waits for each other replica to confirm an invalidation. */
   decisionAckTimeoutMs: number;
+  /** How long the spa's client system has to answer a verification or contact lookup. */
+  clientSystemTimeoutMs: number;
+  /** Notices by e-mail go to this SMTP server (smtp://host:port); unset: e-mail notices fail. */
+  smtpUrl?: string;
+  /** The From of notice e-mails. */
+  noticeFrom: string;
+  /** Where notices to privacy officers go (overdue requests, breach deadlines). */
+  privacyOfficerEmail?: string;
+  /** Delivery attempts before a notice is failed for good (dead letter). */
+  noticeMaxAttempts: number;
+  /** The wait before the first retry; doubled at each further attempt. */
+  noticeRetryMs: number;
+  /** How often the dispatcher looks for notices due. */
+  noticePollMs: number;
 }
 
 export const CONSENT_CONFIG = Symbol('CONSENT_CONFIG');
@@ -27,6 +41,34 @@ export function loadConsentConfig(env: NodeJS.ProcessEnv = process.env): Consent
     integerVariable(env, problems, variable, fallback, min, max);
   const decisionLeaseMs = integer('DECISION_LEASE_MS', 6000, 1000, 60_000);
   const decisionAckTimeoutMs = integer('DECISION_ACK_TIMEOUT_MS', 1000, 100, 10_000);
+  const clientSystemTimeoutMs = integer('CLIENT_SYSTEM_TIMEOUT_MS', 3000, 100, 60_000);
+  const noticeMaxAttempts = integer('NOTICE_MAX_ATTEMPTS', 6, 1, 50);
+  const noticeRetryMs = integer('NOTICE_RETRY_MS', 30_000, 10, 86_400_000);
+  const noticePollMs = integer('NOTICE_POLL_MS', 1000, 10, 600_000);
+  const smtpUrl = env.SMTP_URL || undefined;
+  if (smtpUrl && !/^smtps?:\/\/[^/\s]+/.test(smtpUrl)) {
+    problems.push({ variable: 'SMTP_URL', problems: ['must be smtp://host:port or smtps://…'] });
+  }
+  const email = /^[^\s@]+@[^\s@]+$/;
+  const noticeFrom = env.NOTICE_FROM || 'privacy@localhost';
+  if (!email.test(noticeFrom)) {
+    problems.push({ variable: 'NOTICE_FROM', problems: ['must be an e-mail address'] });
+  }
+  const privacyOfficerEmail = env.PRIVACY_OFFICER_EMAIL || undefined;
+  if (privacyOfficerEmail && !email.test(privacyOfficerEmail)) {
+    problems.push({ variable: 'PRIVACY_OFFICER_EMAIL', problems: ['must be an e-mail address'] });
+  }
   if (problems.length) throw new ConfigError(problems);
-  return { policyBundlePath: path, decisionLeaseMs, decisionAckTimeoutMs };
+  return {
+    policyBundlePath: path,
+    decisionLeaseMs,
+    decisionAckTimeoutMs,
+    clientSystemTimeoutMs,
+    ...(smtpUrl ? { smtpUrl } : {}),
+    noticeFrom,
+    ...(privacyOfficerEmail ? { privacyOfficerEmail } : {}),
+    noticeMaxAttempts,
+    noticeRetryMs,
+    noticePollMs,
+  };
 }

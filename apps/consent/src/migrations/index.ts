@@ -14,6 +14,7 @@ import { ConsentAuthorizationExpiries1765200000000 } from './1765200000000-autho
 import { ConsentParentalVerification1765300000000 } from './1765300000000-parental-verification';
 import { ConsentRecordsDeclared1766200000000 } from './1766200000000-records-declared';
 import { ConsentRightsRequestLog1766800000000 } from './1766800000000-rights-request-log';
+import { ConsentNotices1766900000000 } from './1766900000000-notices';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -32,4 +33,5 @@ export const migrations: MigrationClass[] = [
   ConsentParentalVerification1765300000000,
   ConsentRecordsDeclared1766200000000,
   ConsentRightsRequestLog1766800000000,
+  ConsentNotices1766900000000,
 ];

@@ -12,6 +12,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { DataSource } from 'typeorm';
 import { CONSENT_CONFIG, type ConsentConfig } from '../config/consent.config';
+import { NoticesService } from '../notices/notices.service';
 import { loadPolicyBundle } from './policy-bundle';
 
 const CURRENT_TTL_MS = 5000;
@@ -44,6 +45,7 @@ export class PolicyService implements OnModuleInit {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
+    private readonly notices: NoticesService,
     @Inject(CONSENT_CONFIG) private readonly config: ConsentConfig,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {}
@@ -97,6 +99,23 @@ export class PolicyService implements OnModuleInit {
           policyVersion: version,
         });
       }
+      // POL-6: each task's notice, delivered by the notification mechanism to the client's
+      // address (resolved at delivery); the key is the one migration 1766900000000 gave earlier
+      // tasks' notices.
+      await this.notices.enqueue(
+        manager,
+        tasks.map((task) => ({
+          type: 'policy-change',
+          audience: 'subject',
+          rule: 'POL-6',
+          ref: version,
+          clientId: task.client_id,
+          channel: 'email',
+          subject: `Our privacy policy has changed (version ${version})`,
+          body: `Our privacy policy changes materially with version ${version}, in effect from ${effectiveDate}. You can read the new policy at any time; ask us if you have questions.`,
+          dedupKey: `policy-change:${task.client_id}:${version}`,
+        })),
+      );
       this.logger.info(
         { context: 'Policy', version, material, notifications: tasks.length },
         'policy version published',

@@ -118,7 +118,7 @@ export class BreachesService {
 
   decide(request: DecideBreachRequest, by: string): Promise<BreachAssessmentReply> {
     const id = request.assessmentId;
-    return this.transition(id, ['under-review'], 'decide it', async (manager) => {
+    return this.transition(id, ['under-review'], 'decide it', async (manager, current) => {
       await manager.query(
         `UPDATE disclosure_register.breach_assessments
             SET state = 'decided', notifiable = $2, decision_reasons = $3, factors = $4
@@ -131,10 +131,14 @@ export class BreachesService {
         request.notifiable ? 'decided-notifiable' : 'decided-not-notifiable',
         by,
       );
+      // HIP-9: a notifiable breach carries its notifications' deadline (the earlier of the two,
+      // both 60 days from discovery), which the consent service tells the privacy officer.
+      const notifyBy = [current.individualsDueBy, current.regulatorDueBy].sort()[0];
       await this.outbox.append(manager, BreachAssessmentDecidedEvent, {
         assessmentId: id,
         notifiable: request.notifiable,
         decidedAt: new Date().toISOString(),
+        ...(request.notifiable ? { notifyBy } : {}),
       });
     });
   }

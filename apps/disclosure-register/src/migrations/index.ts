@@ -13,6 +13,7 @@ import { RegisterRecordsDeclared1766300000000 } from './1766300000000-records-de
 import { RegisterAppendsInTurn1766400000000 } from './1766400000000-appends-in-turn';
 import { RegisterReceiptBatches1766500000000 } from './1766500000000-receipt-batches';
 import { RegisterOutboxJson1766600000000 } from './1766600000000-outbox-json';
+import { RegisterRecipientNoticeContact1766900000000 } from './1766900000000-recipient-notice-contact';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -30,4 +31,5 @@ export const migrations: MigrationClass[] = [
   RegisterAppendsInTurn1766400000000,
   RegisterReceiptBatches1766500000000,
   RegisterOutboxJson1766600000000,
+  RegisterRecipientNoticeContact1766900000000,
 ];

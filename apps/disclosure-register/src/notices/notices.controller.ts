@@ -4,7 +4,10 @@ import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { NoticesService } from './notices.service';
 
-/** The retention service's calls: notices to recipients (CCP-4) and the redaction path. */
+/**
+ * Notices to recipients (CCP-4 for the retention service, CCP-2 for the consent service) and the
+ * retention service's redaction path.
+ */
 @Controller()
 export class NoticesController {
   constructor(private readonly notices: NoticesService) {}

@@ -2,29 +2,44 @@ import {
   DsgError,
   ErrorCodes,
   isRealTimestamp,
+  NOTICE_KINDS,
+  NoticeRecordedEvent,
   type RecordNoticesReply,
   type RecordNoticesRequest,
   type RedactEntriesReply,
   type RedactEntriesRequest,
   ValidationFailedError,
 } from '@dsg/contracts';
-import { type Logger, PLATFORM_LOGGER } from '@dsg/platform';
+import { type Logger, Outbox, PLATFORM_LOGGER } from '@dsg/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { NEXT_POSITION, RegisterLog } from '../log/register-log.service';
 import { RecipientsService } from '../recipients/recipients.service';
 
-/** The recipients a deletion notice goes to (CCP-4): the spa's business associates and third parties. */
+/**
+ * The recipients a notice goes to (CCP-4, CCP-2): the spa's business associates and third
+ * parties.
+ */
 const NOTIFIED_ROLES: string[] = ['business-associate', 'third-party'];
 
-/** Only the retention service asks for notices and redactions (issue 7). */
+/** Only the retention service asks for redactions (issue 7). */
 const RETENTION = 'retention';
+
+/**
+ * Who records which notice: the retention service a deletion's (CCP-4, issue 7), the consent
+ * service an opt-out's (CCP-2, 7026(f), issue 8).
+ */
+const NOTICE_CALLERS: Record<(typeof NOTICE_KINDS)[number], string> = {
+  'deletion-request': 'retention',
+  'opt-out-request': 'consent',
+};
 
 /**
  * SQL: the recipients the register shows received a subject's data — allowed disclosures and
  * reported ones (a reported disclosure happened, whatever its checks said) — by the subject
- * column's index, each checked against its leaf.
+ * column's index, each checked against its leaf; with $2, only those that received it at or after
+ * that moment (a reported disclosure when it occurred, any other when it was recorded).
  */
 const RECIPIENTS_OF_SUBJECT = `
   SELECT DISTINCT recipient_id
@@ -33,12 +48,16 @@ const RECIPIENTS_OF_SUBJECT = `
      AND (leaf::jsonb ->> 'type' = 'reported-disclosure'
           OR (leaf::jsonb ->> 'type' = 'disclosure' AND leaf::jsonb ->> 'decision' = 'ALLOW'))
      AND leaf::jsonb -> 'recipient' ->> 'id' = recipient_id
+     AND ($2::timestamptz IS NULL
+          OR coalesce((leaf::jsonb ->> 'occurredAt')::timestamptz, recorded_at) >= $2::timestamptz)
    ORDER BY recipient_id`;
 
 /**
- * What the retention service needs of the register: notices to the recipients of a subject's
- * data, each itself a register entry (CCP-4), and the redaction path for entries' personal
- * details (the log still verifies: the leaves stay, only what their commitment hid is removed).
+ * Notices to the recipients of a subject's data, each itself a register entry (CCP-4 for the
+ * retention service's deletions, CCP-2 for the consent service's opt-outs), each announced by a
+ * `notice.recorded` event the consent service's notification mechanism delivers; and the
+ * redaction path for entries' personal details (the log still verifies: the leaves stay, only
+ * what their commitment hid is removed).
  */
 @Injectable()
 export class NoticesService {
@@ -46,12 +65,22 @@ export class NoticesService {
     private readonly dataSource: DataSource,
     private readonly log: RegisterLog,
     private readonly recipients: RecipientsService,
+    private readonly outbox: Outbox,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {}
 
   async record(request: RecordNoticesRequest, caller: string): Promise<RecordNoticesReply> {
-    if (caller !== RETENTION) {
-      throw new DsgError(ErrorCodes.FORBIDDEN, 'Only the retention service records notices');
+    const allowed = NOTICE_CALLERS[request.notice];
+    if (caller !== allowed) {
+      throw new DsgError(
+        ErrorCodes.FORBIDDEN,
+        `Only the ${allowed} service records ${request.notice} notices`,
+      );
+    }
+    if (request.since !== undefined && !isRealTimestamp(request.since)) {
+      throw new ValidationFailedError([
+        { field: 'since', constraint: 'isTimestamp', message: 'since is not a real moment' },
+      ]);
     }
     let end: number | undefined;
     const reply = await this.dataSource.transaction(async (manager) => {
@@ -65,7 +94,7 @@ export class NoticesService {
       if (prior.length) return { notices: prior.map(toNotice) };
 
       const received = (
-        (await manager.query(RECIPIENTS_OF_SUBJECT, [request.clientId])) as {
+        (await manager.query(RECIPIENTS_OF_SUBJECT, [request.clientId, request.since ?? null])) as {
           recipient_id: string;
         }[]
       ).map((r) => r.recipient_id);
@@ -106,6 +135,21 @@ export class NoticesService {
          SELECT $1, $2, r, e, p FROM unnest($3::text[], $4::uuid[], $5::bigint[]) AS n(r, e, p)`,
         [caller, request.ref, ids, appended.map((a) => a.entryId), appended.map((a) => a.position)],
       );
+      // Delivered by the consent service's notification mechanism, where the recipient takes
+      // notices (CCP-2, CCP-4); committed with the entries.
+      for (const [i, recipient] of told.entries()) {
+        await this.outbox.append(manager, NoticeRecordedEvent, {
+          entryId: appended[i].entryId,
+          position: appended[i].position,
+          notice: request.notice,
+          rule: request.rule,
+          ref: request.ref,
+          clientId: request.clientId,
+          recipientId: recipient.recipientId,
+          recipientName: recipient.name,
+          ...(recipient.noticeContact ? { contact: recipient.noticeContact } : {}),
+        });
+      }
       end = appended[appended.length - 1].position + 1;
       return {
         notices: ids.map((recipientId, i) => ({
@@ -142,7 +186,11 @@ function toNotice(r: { recipient_id: string; entry_id: string; position: string 
 }
 
 function noticeText(kind: string): string {
-  return kind === 'deletion-request'
-    ? 'Notice of a consumer deletion request (Cal. Civ. Code 1798.105(c)): delete the personal information received about the consumer, unless an exception applies'
-    : kind;
+  if (kind === 'deletion-request') {
+    return 'Notice of a consumer deletion request (Cal. Civ. Code 1798.105(c)): delete the personal information received about the consumer, unless an exception applies';
+  }
+  if (kind === 'opt-out-request') {
+    return 'Notice of a consumer opt-out of sale or sharing (11 CCR 7026(f)): do not sell or share the personal information received about the consumer after the request';
+  }
+  return kind;
 }

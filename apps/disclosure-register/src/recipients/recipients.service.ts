@@ -24,6 +24,8 @@ interface RecipientRow {
   baa: RecipientReply['baa'] | null;
   allowances: RecipientReply['allowances'];
   active: boolean;
+  /** Where it takes notices of opt-outs and deletions (CCP-2, CCP-4). */
+  notice_contact: RecipientReply['noticeContact'] | null;
   reason: string;
   changed_by: string;
   /** A Date from a row, a string from JSON. */
@@ -77,8 +79,9 @@ export class RecipientsService implements OnModuleInit {
       }
       const [row] = (await this.dataSource.query(
         `INSERT INTO disclosure_register.recipient_versions
-           (recipient_id, version, name, kind, legal_role, address, baa, allowances, active, reason, changed_by)
-         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, 'seed')
+           (recipient_id, version, name, kind, legal_role, address, baa, allowances, active, reason,
+            notice_contact, changed_by)
+         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'seed')
          ON CONFLICT (recipient_id, version) DO NOTHING RETURNING 1`,
         this.values(request),
       )) as unknown[];
@@ -94,8 +97,9 @@ export class RecipientsService implements OnModuleInit {
       ]);
       await manager.query(
         `INSERT INTO disclosure_register.recipient_versions
-           (recipient_id, version, name, kind, legal_role, address, baa, allowances, active, reason, changed_by)
-         SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+           (recipient_id, version, name, kind, legal_role, address, baa, allowances, active, reason,
+            notice_contact, changed_by)
+         SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
            FROM disclosure_register.recipient_versions WHERE recipient_id = $1`,
         [...this.values(request), caller],
       );
@@ -187,6 +191,7 @@ export class RecipientsService implements OnModuleInit {
       JSON.stringify(r.allowances),
       r.active,
       r.reason,
+      r.noticeContact ? JSON.stringify(r.noticeContact) : null,
     ];
   }
 }
@@ -202,6 +207,7 @@ function toReply(row: RecipientRow): RecipientReply {
     ...(row.baa ? { baa: row.baa } : {}),
     allowances: row.allowances,
     active: row.active,
+    ...(row.notice_contact ? { noticeContact: row.notice_contact } : {}),
     reason: row.reason,
     changedBy: row.changed_by,
     changedAt: new Date(row.changed_at).toISOString(),

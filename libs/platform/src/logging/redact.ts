@@ -71,6 +71,10 @@ const PERSONAL_KEYS = [
   'actingPerson',
   'description',
   'statement',
+  // where notices go: an e-mail address or a webhook URL
+  'destination',
+  'noticeContact',
+  'webhookUrl',
   // website usage (1.d)
   'ip',
   'ipAddress',
