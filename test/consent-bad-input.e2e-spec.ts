@@ -21,6 +21,8 @@ const TABLES = [
   'request_log_purges',
   'request_log_declared',
   'notification_tasks',
+  'notices',
+  'notice_attempts',
   'policy_versions',
   'outbox',
 ];
@@ -74,7 +76,34 @@ describe('consent: bad input on every handler', () => {
       !def.subject.includes('.keys.'),
   );
 
-  it.each(operations)(
+  // Operations taken for a person (privacy officers, auditors) refuse a caller without the
+  // gateway's assertion before they read the body; their bad input is tested with assertions in
+  // test/consent-rights.e2e-spec.ts and test/consent-notices.e2e-spec.ts.
+  const forPeople = new Set<string>([
+    Rpc.consent.rightsSubmit.subject,
+    Rpc.consent.rightsVerify.subject,
+    Rpc.consent.rightsExtend.subject,
+    Rpc.consent.rightsFulfil.subject,
+    Rpc.consent.rightsDeny.subject,
+    Rpc.consent.rightsGet.subject,
+    Rpc.consent.rightsList.subject,
+    Rpc.consent.rightsReport.subject,
+    Rpc.consent.requestLogExport.subject,
+    Rpc.consent.requestLogFigures.subject,
+    Rpc.consent.noticesList.subject,
+  ]);
+
+  it.each(operations.filter(([, def]) => forPeople.has(def.subject)))(
+    '%s refuses a caller without an assertion with a structured error, and writes nothing',
+    async (_name, def) => {
+      const before = await counts();
+      const reply = await send(def.subject, JSON.stringify({ clientId: 'x-1', smuggled: true }));
+      expect(reply).toMatchObject({ ok: false, error: { code: ErrorCodes.UNAUTHENTICATED } });
+      expect(await counts()).toEqual(before);
+    },
+  );
+
+  it.each(operations.filter(([, def]) => !forPeople.has(def.subject)))(
     '%s refuses an unknown field, a non-object and unparsable JSON, and writes nothing',
     async (_name, def) => {
       const before = await counts();

@@ -16,12 +16,16 @@ import { NoticeDispatcher } from './notices/notice-dispatcher.service';
 import { NoticesController } from './notices/notices.controller';
 import { NoticesService } from './notices/notices.service';
 import { RegisterNoticeEventsService } from './notices/register-notice-events.service';
-import { ClientDirectory } from './rights/client-directory';
 import { PolicyController } from './policy/policy.controller';
 import { PolicyService } from './policy/policy.service';
 import { RequestLogController } from './requests/request-log.controller';
 import { RequestLogRecordsService } from './requests/request-log-records.service';
 import { RequestLogService } from './requests/request-log.service';
+import { ClientDirectory } from './rights/client-directory';
+import { RightsController } from './rights/rights.controller';
+import { RightsEventsService } from './rights/rights-events.service';
+import { RightsService } from './rights/rights.service';
+import { SubjectReports } from './rights/subject-reports';
 import { RestrictionsController } from './restrictions/restrictions.controller';
 import { RestrictionsService } from './restrictions/restrictions.service';
 import { SubjectsController } from './subjects/subjects.controller';
@@ -42,6 +46,7 @@ import { SubjectsService } from './subjects/subjects.service';
     RestrictionsController,
     RequestLogController,
     NoticesController,
+    RightsController,
     DecisionController,
   ],
   providers: [
@@ -64,7 +69,9 @@ import { SubjectsService } from './subjects/subjects.service';
     NoticesService,
     RegisterNoticeEventsService,
     ClientDirectory,
-    ClientDirectory,
+    SubjectReports,
+    RightsService,
+    RightsEventsService,
   ],
 })
 export class ConsentModule {}

@@ -1,4 +1,8 @@
 import {
+  CLIENT_SYSTEM_SUBJECTS,
+  type ClientSystemContactReply,
+  type ClientSystemMatchReply,
+  type ClientSystemMatchRequest,
   type DsgClient,
   type Holding,
   type PurgeCommand,
@@ -6,6 +10,7 @@ import {
   type PurgeOutcome,
   PurgeWorker,
 } from '@dsg/contracts';
+import type { Subscription } from 'nats';
 import type { Pool } from 'pg';
 
 /** Holdings a declaration carries at most (the retention API's limit). */
@@ -20,6 +25,8 @@ export interface Appointment {
   /** What the client told the front desk about the treatment: PHI. */
   notes?: string;
   dateOfBirth?: string;
+  /** Where the client takes notices (the privacy office's letters). */
+  email?: string;
 }
 
 /**
@@ -32,6 +39,7 @@ export interface Appointment {
  */
 export class BookingHolder {
   private worker?: PurgeWorker;
+  private readonly subscriptions: Subscription[] = [];
 
   constructor(
     private readonly options: {
@@ -60,6 +68,7 @@ export class BookingHolder {
         notes         text,
         date_of_birth date
       )`);
+    await this.options.pool.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS email text`);
     await this.options.pool.query(
       `CREATE INDEX IF NOT EXISTS appointments_client ON ${this.table} (client_id, starts_at)`,
     );
@@ -79,15 +88,83 @@ export class BookingHolder {
   }
 
   async stop(): Promise<void> {
+    for (const sub of this.subscriptions) sub.unsubscribe();
     await this.worker?.stop();
+  }
+
+  /**
+   * Answers the consent service as the spa's client system (the provider interface of
+   * libs/contracts/src/consent/client-system.ts): which of a rights requester's data points match
+   * its records (CCP-3: kinds only, never values back), and a client's e-mail for notices.
+   */
+  serveClientSystem(): void {
+    const nc = this.options.client.connection;
+    const on = (operation: string, answer: (body: unknown) => Promise<unknown>) => {
+      const sub = nc.subscribe(`${this.options.subjectPrefix}.${operation}`, {
+        queue: 'reference-holder',
+      });
+      this.subscriptions.push(sub);
+      void (async () => {
+        for await (const m of sub) {
+          const reply = await answer(JSON.parse(new TextDecoder().decode(m.data))).catch(
+            () => ({}),
+          );
+          m.respond(new TextEncoder().encode(JSON.stringify(reply)));
+        }
+      })();
+    };
+    on(CLIENT_SYSTEM_SUBJECTS.match, (body) => this.match(body as ClientSystemMatchRequest));
+    on(CLIENT_SYSTEM_SUBJECTS.contact, (body) =>
+      this.contact((body as { clientId: string }).clientId),
+    );
+  }
+
+  private async match(request: ClientSystemMatchRequest): Promise<ClientSystemMatchReply> {
+    const { rows } = await this.options.pool.query(
+      `SELECT name, phone, email, date_of_birth::text AS dob,
+              (starts_at AT TIME ZONE 'America/Los_Angeles')::date::text AS visit
+         FROM ${this.table} WHERE client_id = $1`,
+      [request.clientId],
+    );
+    const digits = (v: unknown) => String(v ?? '').replace(/\D/g, '');
+    const fold = (v: unknown) =>
+      String(v ?? '')
+        .trim()
+        .toLowerCase();
+    const p = request.points ?? {};
+    const matched = new Set<string>();
+    for (const r of rows as {
+      name: string;
+      phone: string;
+      email: string;
+      dob: string;
+      visit: string;
+    }[]) {
+      if (p.name && r.name && fold(p.name) === fold(r.name)) matched.add('name');
+      if (p.phone && r.phone && digits(p.phone) === digits(r.phone)) matched.add('phone');
+      if (p.email && r.email && fold(p.email) === fold(r.email)) matched.add('email');
+      if (p.dateOfBirth && r.dob === p.dateOfBirth) matched.add('dateOfBirth');
+      if (p.lastVisit && r.visit === p.lastVisit) matched.add('lastVisit');
+    }
+    return { matched: [...matched].sort() };
+  }
+
+  private async contact(clientId: string): Promise<ClientSystemContactReply> {
+    const { rows } = await this.options.pool.query(
+      `SELECT email FROM ${this.table} WHERE client_id = $1 AND email IS NOT NULL
+        ORDER BY starts_at DESC LIMIT 1`,
+      [clientId],
+    );
+    const email = (rows[0] as { email?: string } | undefined)?.email;
+    return email ? { email } : {};
   }
 
   async book(appointments: readonly Appointment[]): Promise<void> {
     await this.options.pool.query(
-      `INSERT INTO ${this.table} (client_id, starts_at, name, phone, notes, date_of_birth)
-       SELECT client_id, starts_at, name, phone, notes, date_of_birth
+      `INSERT INTO ${this.table} (client_id, starts_at, name, phone, notes, date_of_birth, email)
+       SELECT client_id, starts_at, name, phone, notes, date_of_birth, email
          FROM json_to_recordset($1::json) AS a(client_id text, starts_at timestamptz, name text,
-              phone text, notes text, date_of_birth date)`,
+              phone text, notes text, date_of_birth date, email text)`,
       [
         JSON.stringify(
           appointments.map((a) => ({
@@ -97,6 +174,7 @@ export class BookingHolder {
             phone: a.phone,
             notes: a.notes ?? null,
             date_of_birth: a.dateOfBirth ?? null,
+            email: a.email ?? null,
           })),
         ),
       ],

@@ -1,6 +1,7 @@
 // The reference holder as a process: `npm start` runs it beside the services, so purges run end
 // to end in the demo stack. It books a few demo appointments the first time, declares what it
-// holds, and takes its purge commands until SIGTERM / SIGINT.
+// holds, takes its purge commands, and answers the consent service as the spa's client system
+// (verification matches, contact addresses) until SIGTERM / SIGINT.
 import { DsgClient } from '@dsg/contracts';
 import { Pool } from 'pg';
 import { BookingHolder } from './booking-holder';
@@ -29,9 +30,16 @@ async function main(): Promise<void> {
         startsAt: '2018-03-01T17:00:00Z',
         name: 'Ana Demo',
         phone: '555-0100',
+        email: 'ana@example.test',
         notes: 'filler consultation',
       },
-      { clientId: DEMO[1], startsAt: '2026-10-02T18:30:00Z', name: 'Ben Demo', phone: '555-0101' },
+      {
+        clientId: DEMO[1],
+        startsAt: '2026-10-02T18:30:00Z',
+        name: 'Ben Demo',
+        phone: '555-0101',
+        email: 'ben@example.test',
+      },
       {
         clientId: DEMO[2],
         startsAt: '2026-09-15T16:00:00Z',
@@ -42,6 +50,7 @@ async function main(): Promise<void> {
     ]);
   }
   await holder.start();
+  holder.serveClientSystem();
   await holder.declare(DEMO);
   process.stdout.write(
     JSON.stringify({ level: 'info', context: 'ReferenceHolder', msg: 'booking holder ready' }) +

@@ -12,6 +12,12 @@ export interface ConsentConfig {
   decisionLeaseMs: number;
   /** How long a writer waits for each other replica to confirm an invalidation. */
   decisionAckTimeoutMs: number;
+  /** California state holidays, for business-day deadlines (CCP-2). */
+  holidayCalendarPath: string;
+  /** ACC-6: the cost-based fee quoted for an accounting after the first in 12 months, in cents. */
+  accountingFeeCents: number;
+  /** How often open rights requests are checked for deadlines passed (overdue notices). */
+  rightsCheckMs: number;
   /** How long the spa's client system has to answer a verification or contact lookup. */
   clientSystemTimeoutMs: number;
   /** Notices by e-mail go to this SMTP server (smtp://host:port); unset: e-mail notices fail. */
@@ -37,10 +43,17 @@ export function loadConsentConfig(env: NodeJS.ProcessEnv = process.env): Consent
   if (!existsSync(path)) {
     problems.push({ variable: 'POLICY_BUNDLE_PATH', problems: ['names no readable file'] });
   }
+  const holidays =
+    env.HOLIDAY_CALENDAR_PATH || findUp('apps/consent/policy/ca-state-holidays.yaml');
+  if (!existsSync(holidays)) {
+    problems.push({ variable: 'HOLIDAY_CALENDAR_PATH', problems: ['names no readable file'] });
+  }
   const integer = (variable: string, fallback: number, min: number, max: number) =>
     integerVariable(env, problems, variable, fallback, min, max);
   const decisionLeaseMs = integer('DECISION_LEASE_MS', 6000, 1000, 60_000);
   const decisionAckTimeoutMs = integer('DECISION_ACK_TIMEOUT_MS', 1000, 100, 10_000);
+  const accountingFeeCents = integer('ACCOUNTING_FEE_CENTS', 2500, 0, 100_000);
+  const rightsCheckMs = integer('RIGHTS_CHECK_MS', 60_000, 100, 3_600_000);
   const clientSystemTimeoutMs = integer('CLIENT_SYSTEM_TIMEOUT_MS', 3000, 100, 60_000);
   const noticeMaxAttempts = integer('NOTICE_MAX_ATTEMPTS', 6, 1, 50);
   const noticeRetryMs = integer('NOTICE_RETRY_MS', 30_000, 10, 86_400_000);
@@ -63,6 +76,9 @@ export function loadConsentConfig(env: NodeJS.ProcessEnv = process.env): Consent
     policyBundlePath: path,
     decisionLeaseMs,
     decisionAckTimeoutMs,
+    holidayCalendarPath: holidays,
+    accountingFeeCents,
+    rightsCheckMs,
     clientSystemTimeoutMs,
     ...(smtpUrl ? { smtpUrl } : {}),
     noticeFrom,

@@ -15,6 +15,7 @@ import { ConsentParentalVerification1765300000000 } from './1765300000000-parent
 import { ConsentRecordsDeclared1766200000000 } from './1766200000000-records-declared';
 import { ConsentRightsRequestLog1766800000000 } from './1766800000000-rights-request-log';
 import { ConsentNotices1766900000000 } from './1766900000000-notices';
+import { ConsentRightsRequests1767000000000 } from './1767000000000-rights-requests';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -34,4 +35,5 @@ export const migrations: MigrationClass[] = [
   ConsentRecordsDeclared1766200000000,
   ConsentRightsRequestLog1766800000000,
   ConsentNotices1766900000000,
+  ConsentRightsRequests1767000000000,
 ];

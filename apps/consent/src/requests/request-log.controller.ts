@@ -1,11 +1,12 @@
 import {
   AnswerRightsRequest,
+  ExportRequestLogRequest,
   ListRightsRequestsRequest,
   PurgeRightsRequestsRequest,
   RecordRightsRequest,
   Rpc,
 } from '@dsg/contracts';
-import { NatsRpcContext } from '@dsg/platform';
+import { NatsRpcContext, RequireRole } from '@dsg/platform';
 import { Controller } from '@nestjs/common';
 import { Ctx, MessagePattern, Payload } from '@nestjs/microservices';
 import { RequestLogService } from './request-log.service';
@@ -28,6 +29,18 @@ export class RequestLogController {
   @MessagePattern(Rpc.consent.requestList.subject)
   list(@Payload() request: ListRightsRequestsRequest) {
     return this.log.list(request.clientId);
+  }
+
+  @MessagePattern(Rpc.consent.requestLogExport.subject)
+  @RequireRole('auditor', 'privacy_officer')
+  export(@Payload() request: ExportRequestLogRequest) {
+    return this.log.export(request);
+  }
+
+  @MessagePattern(Rpc.consent.requestLogFigures.subject)
+  @RequireRole('auditor', 'privacy_officer')
+  figures(@Payload() request: ExportRequestLogRequest) {
+    return this.log.figures(request);
   }
 
   @MessagePattern(Rpc.consent.requestPurge.subject)

@@ -1,6 +1,10 @@
 import {
   type AnswerRightsRequest,
   DsgError,
+  type ExportRequestLogReply,
+  type ExportRequestLogRequest,
+  type RequestLogFigure,
+  type RequestLogFiguresReply,
   ErrorCodes,
   type FieldError,
   type ListRightsRequestsReply,
@@ -30,6 +34,7 @@ interface RequestRow {
   verification: RightsRequestReply['verification'] | null;
   denial_basis: string | null;
   request_hash: string | null;
+  answer_by?: Date | null;
 }
 
 /**
@@ -112,12 +117,21 @@ export class RequestLogService {
     }
     if (problems.length) throw new ValidationFailedError(problems);
     return this.dataSource.transaction(async (manager) => {
-      const [current] = (await manager.query(`${SELECT} WHERE id = $1 FOR UPDATE`, [
-        request.requestId,
-      ])) as RequestRow[];
+      const [current] = (await manager.query(
+        `SELECT ${COLUMNS}, answer_by FROM consent.rights_requests WHERE id = $1 FOR UPDATE`,
+        [request.requestId],
+      )) as RequestRow[];
       if (!current) throw new DsgError(ErrorCodes.NOT_FOUND, 'No such rights request');
       if (current.answered_at) {
         throw new DsgError(ErrorCodes.INVALID_STATE, 'This rights request is answered already');
+      }
+      if (current.answer_by) {
+        // Received through consent.rights.submit: its answer comes from that flow (notices,
+        // duplicates, fulfilment), not from the bare log.
+        throw new DsgError(
+          ErrorCodes.INVALID_STATE,
+          'This request is handled through consent.rights.*: answer it with consent.rights.fulfil or consent.rights.deny',
+        );
       }
       const answeredAt = request.answeredAt ? new Date(request.answeredAt) : new Date();
       if (answeredAt < current.received_at) {
@@ -131,7 +145,8 @@ export class RequestLogService {
       }
       const [[row]] = (await manager.query(
         `UPDATE consent.rights_requests
-            SET answered_at = $2, outcome = $3, verification = $4, denial_basis = $5, answered_by = $6
+            SET answered_at = $2, outcome = $3, verification = $4, denial_basis = $5, answered_by = $6,
+                state = 'answered'
           WHERE id = $1
           RETURNING ${COLUMNS}`,
         [
@@ -153,6 +168,90 @@ export class RequestLogService {
       [clientId],
     )) as RequestRow[];
     return { requests: rows.map(toReply) };
+  }
+
+  /**
+   * CCP-7, for an auditor: the log's entries received in a period (from inclusive, to exclusive),
+   * oldest first, with whether each was answered by the deadline in force, and a hash of them.
+   */
+  async export(request: ExportRequestLogRequest): Promise<ExportRequestLogReply> {
+    const period = checkPeriod(request);
+    const rows = (await this.dataSource.query(
+      `SELECT id, received_at, "right", channel, requester, verification, answered_at, outcome,
+              denial_basis, duplicate_of,
+              CASE WHEN answered_at IS NULL OR answer_by IS NULL THEN NULL
+                   ELSE answered_at <= answer_by END AS on_time
+         FROM consent.rights_requests
+        WHERE received_at >= $1 AND received_at < $2
+        ORDER BY received_at, id`,
+      [period.from, period.to],
+    )) as ExportRow[];
+    const entries = rows.map((r) => ({
+      requestId: r.id,
+      receivedAt: r.received_at.toISOString(),
+      right: r.right,
+      channel: r.channel,
+      requester: r.requester,
+      ...(r.verification ? { verification: r.verification } : {}),
+      ...(r.answered_at ? { answeredAt: r.answered_at.toISOString() } : {}),
+      ...(r.outcome ? { outcome: r.outcome } : {}),
+      ...(r.denial_basis ? { denialBasis: r.denial_basis } : {}),
+      ...(r.duplicate_of ? { duplicateOf: r.duplicate_of } : {}),
+      ...(r.on_time === null ? {} : { onTime: r.on_time }),
+    }));
+    return {
+      from: period.from,
+      to: period.to,
+      entries,
+      contentHash: createHash('sha256').update(canonicalJson(entries)).digest('hex'),
+    };
+  }
+
+  /** CCP-7 figures of a period: by right, received, answered, met, denied, open, median days. */
+  async figures(request: ExportRequestLogRequest): Promise<RequestLogFiguresReply> {
+    const period = checkPeriod(request);
+    const rows = (await this.dataSource.query(
+      `SELECT coalesce("right", 'all') AS "right",
+              count(*)::int AS received,
+              count(answered_at)::int AS answered,
+              count(*) FILTER (WHERE answered_at IS NOT NULL
+                                 AND (answer_by IS NULL OR answered_at <= answer_by))::int AS met,
+              count(*) FILTER (WHERE outcome = 'denied')::int AS denied,
+              count(*) FILTER (WHERE answered_at IS NULL)::int AS open,
+              percentile_cont(0.5) WITHIN GROUP (
+                ORDER BY extract(epoch FROM answered_at - received_at) / 86400) AS median
+         FROM consent.rights_requests
+        WHERE received_at >= $1 AND received_at < $2
+        GROUP BY ROLLUP ("right")
+        ORDER BY "right"`,
+      [period.from, period.to],
+    )) as (Omit<RequestLogFigure, 'medianDaysToAnswer'> & { median: number | null })[];
+    const figure = (r: (typeof rows)[number]): RequestLogFigure => ({
+      right: r.right,
+      received: r.received,
+      answered: r.answered,
+      met: r.met,
+      denied: r.denied,
+      open: r.open,
+      medianDaysToAnswer: r.median === null ? null : Math.round(r.median * 10) / 10,
+    });
+    const total = rows.find((r) => r.right === 'all');
+    return {
+      from: period.from,
+      to: period.to,
+      byRight: rows.filter((r) => r !== total).map(figure),
+      total: total
+        ? figure(total)
+        : {
+            right: 'all',
+            received: 0,
+            answered: 0,
+            met: 0,
+            denied: 0,
+            open: 0,
+            medianDaysToAnswer: null,
+          },
+    };
   }
 
   /**
@@ -182,6 +281,32 @@ export class RequestLogService {
     );
     return { clientId: request.clientId, deletedEntries: deleted, keptOpen: kept_open };
   }
+}
+
+interface ExportRow {
+  id: string;
+  received_at: Date;
+  right: string;
+  channel: string;
+  requester: string;
+  verification: string | null;
+  answered_at: Date | null;
+  outcome: string | null;
+  denial_basis: string | null;
+  duplicate_of: string | null;
+  on_time: boolean | null;
+}
+
+function checkPeriod(request: ExportRequestLogRequest): { from: string; to: string } {
+  const problems = unrealTimestamps(request, ['from', 'to']);
+  if (!problems.length && Date.parse(request.from) >= Date.parse(request.to)) {
+    problems.push({ field: 'to', constraint: 'afterFrom', message: 'to must be after from' });
+  }
+  if (problems.length) throw new ValidationFailedError(problems);
+  return {
+    from: new Date(request.from).toISOString(),
+    to: new Date(request.to).toISOString(),
+  };
 }
 
 const COLUMNS = `id, client_id, "right", channel, requester, received_at, answered_at, outcome,
