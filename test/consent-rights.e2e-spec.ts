@@ -4,8 +4,10 @@ import {
   type RightsRequestCase,
   type SubmitRightsRequest,
 } from '@dsg/contracts';
+import { SMTPServer } from 'smtp-server';
 import type { BookingHolder } from '../apps/reference-holder/src/booking-holder';
 import { PrivateStack } from './support/private-stack';
+import { freePort } from './support/service-process';
 import { refusal } from './support/refusal';
 import { waitUntil } from './support/wait';
 
@@ -24,6 +26,9 @@ describe('consent: rights requests', () => {
   let booking: DsgClient;
   let ops: DsgClient;
   let holder: BookingHolder;
+  let smtp: SMTPServer;
+  /** Mails the test's SMTP server took: recipients and subject line. */
+  const mails: { to: string[]; text: string }[] = [];
   let seq = 0;
 
   const officer = async () => ({
@@ -76,8 +81,32 @@ describe('consent: rights requests', () => {
       'disclosure-register',
       'retention',
     ]);
+    // A real SMTP server for the notices (the mechanism itself: test/consent-notices).
+    const smtpPort = await freePort();
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['AUTH', 'STARTTLS'],
+      logger: false,
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          mails.push({
+            to: session.envelope.rcptTo.map((r) => r.address),
+            text: Buffer.concat(chunks).toString('utf8'),
+          });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
     await stack.start('gateway');
-    await stack.start('consent', { RIGHTS_CHECK_MS: '300', NOTICE_POLL_MS: '100' });
+    await stack.start('consent', {
+      RIGHTS_CHECK_MS: '300',
+      NOTICE_POLL_MS: '100',
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      PRIVACY_OFFICER_EMAIL: 'privacy-office@spa.example',
+    });
     await stack.start('disclosure-register');
     await stack.start('retention', { SWEEP_EVERY_MS: '0', PURGE_RETRY_CHECK_MS: '100' });
     booking = await stack.client('booking');
@@ -89,6 +118,7 @@ describe('consent: rights requests', () => {
 
   afterAll(async () => {
     await stack?.stop();
+    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
   });
 
   it('takes every right the policy promises, from every channel, each with its verification level and deadlines (POL-4, CCP-1, HIP-8, CCP-3)', async () => {
@@ -207,6 +237,31 @@ describe('consent: rights requests', () => {
     );
     expect(period.fields).toEqual([expect.objectContaining({ field: 'to' })]);
     expect(await count()).toBe(before);
+  });
+
+  it('confirms receipt by a notice delivered to the requester, and records when it was delivered (CCP-2)', async () => {
+    const clientId = await subject('confirm');
+    const r = await submit({
+      clientId,
+      right: 'know',
+      channel: 'email',
+      requester: 'subject',
+      replyTo: `${clientId}@reply.example`,
+    });
+    expect(r.confirmedAt).toBeUndefined();
+    let confirmed: RightsRequestCase | undefined;
+    await waitUntil(async () => {
+      confirmed = await ops.consent.rightsGet({ requestId: r.requestId }, await auditor());
+      return confirmed.confirmedAt !== undefined;
+    }, 10_000);
+    expect(Date.parse(confirmed!.confirmedAt!)).toBeLessThanOrEqual(
+      Date.parse(r.deadlines.confirmBy),
+    );
+    const mail = mails.filter((m) => m.to.includes(`${clientId}@reply.example`));
+    expect(mail).toHaveLength(1);
+    expect(mail[0].text).toContain('We received your privacy request');
+    const [notice] = (await ops.consent.noticesList({ ref: r.requestId }, await auditor())).notices;
+    expect(notice).toMatchObject({ type: 'request-confirmation', state: 'sent', rule: 'CCP-2' });
   });
 
   it('counts business days without a weekend and the Thanksgiving holidays, and calendar days in Los Angeles (CCP-2)', async () => {
@@ -686,8 +741,13 @@ describe('consent: rights requests', () => {
         { ref: overdue.requestId, type: 'request-overdue' },
         await auditor(),
       );
-      return n.notices.length === 1;
+      return n.notices.length === 1 && n.notices[0].state === 'sent';
     }, 10_000);
+    expect(
+      mails.some(
+        (m) => m.to.includes('privacy-office@spa.example') && m.text.includes(overdue.requestId),
+      ),
+    ).toBe(true);
     const to = new Date(Date.now() + 1000).toISOString();
     const exported = await ops.consent.requestLogExport({ from, to }, await auditor());
     const mine = exported.entries.filter((e) =>
