@@ -20,6 +20,7 @@ export * from './bootstrap/run-service';
 export * from './metrics/metrics.interceptor';
 export * from './util/coalesced-run';
 export * from './util/with-timeout';
+export * from './util/pdf';
 export * from './events/events.migration';
 export * from './events/outbox';
 export * from './events/outbox-relay';

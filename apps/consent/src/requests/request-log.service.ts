@@ -21,6 +21,7 @@ import { type Logger, PLATFORM_LOGGER } from '@dsg/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { earlierRequest, requestHash } from './earlier-request';
 
 interface RequestRow {
   id: string;
@@ -59,26 +60,17 @@ export class RequestLogService {
     const problems = unrealTimestamps(request, ['receivedAt']);
     if (!problems.length) problems.push(...notInTheFuture(request, 'receivedAt'));
     if (problems.length) throw new ValidationFailedError(problems);
-    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    const hash = requestHash(request);
     const row = await this.dataSource.transaction(async (manager) => {
       if (idempotencyKey) {
-        // Serialise concurrent retries of one key.
-        await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-          `requests:${caller}:${idempotencyKey}`,
-        ]);
-        const [earlier] = (await manager.query(
-          `${SELECT} WHERE recorded_by = $1 AND idempotency_key = $2`,
-          [caller, idempotencyKey],
-        )) as RequestRow[];
-        if (earlier) {
-          if (earlier.request_hash !== requestHash) {
-            throw new DsgError(
-              ErrorCodes.IDEMPOTENCY_CONFLICT,
-              'This Idempotency-Key was used for another request',
-            );
-          }
-          return earlier;
-        }
+        const earlier = await earlierRequest<RequestRow>(
+          manager,
+          SELECT,
+          caller,
+          idempotencyKey,
+          hash,
+        );
+        if (earlier) return earlier;
       }
       const [inserted] = (await manager.query(
         `INSERT INTO consent.rights_requests (id, client_id, "right", channel, requester, received_at,
@@ -94,7 +86,7 @@ export class RequestLogService {
           request.receivedAt ?? null,
           caller,
           idempotencyKey ?? null,
-          idempotencyKey ? requestHash : null,
+          idempotencyKey ? hash : null,
         ],
       )) as RequestRow[];
       return inserted;

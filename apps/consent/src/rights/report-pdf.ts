@@ -1,14 +1,5 @@
 import type { SubjectReport } from '@dsg/contracts';
-import PDFDocument from 'pdfkit';
-
-/** Dates as the spa's clients read them: in California. */
-const DATE = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/Los_Angeles',
-  year: 'numeric',
-  month: 'long',
-  day: 'numeric',
-});
-const day = (iso: string) => DATE.format(new Date(iso));
+import { californiaDay as day, letterPdf } from '@dsg/platform';
 
 /**
  * A know or access report as a letter-size PDF a person can read (CCP-1, HIP-8): the categories
@@ -16,20 +7,10 @@ const day = (iso: string) => DATE.format(new Date(iso));
  * authorizations on record, and the non-discrimination promise (POL-4). Standard fonts only.
  */
 export function renderReportPdf(report: SubjectReport): Promise<Buffer> {
-  const doc = new PDFDocument({
-    size: 'LETTER',
-    margin: 60,
-    info: {
-      Title: 'Your personal information: what we hold and share',
-      Subject: `Rights request ${report.requestId}`,
-      Producer: 'Data-sharing governance: consent service',
-    },
-  });
-  const chunks: Buffer[] = [];
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
+  const { doc, done } = letterPdf({
+    Title: 'Your personal information: what we hold and share',
+    Subject: `Rights request ${report.requestId}`,
+    Producer: 'Data-sharing governance: consent service',
   });
   const heading = (text: string) => {
     doc.moveDown(0.8);

@@ -32,6 +32,7 @@ import { CONSENT_CONFIG, type ConsentConfig } from '../config/consent.config';
 import { LedgerService } from '../ledger/ledger.service';
 import { NoticesService } from '../notices/notices.service';
 import { PolicyService } from '../policy/policy.service';
+import { earlierRequest, requestHash } from '../requests/earlier-request';
 import { RestrictionsService } from '../restrictions/restrictions.service';
 import { BusinessCalendar } from './business-days';
 import { ClientDirectory } from './client-directory';
@@ -137,26 +138,14 @@ export class RightsService {
   ): Promise<RightsRequestCase> {
     const key = requireIdempotencyKey(idempotencyKey, 'a rights request');
     await this.checkSubmission(request);
-    const requestHash = createHash('sha256').update(canonicalJson(request)).digest('hex');
+    const hash = requestHash(request);
     const receivedAt = request.receivedAt ? new Date(request.receivedAt) : new Date();
     const rules = RIGHT_RULES[request.right];
     const { confirmBy, answerBy } = deadlinesFor(request.right, receivedAt, this.calendar);
     const id = randomUUID();
     const row = await this.dataSource.transaction(async (manager) => {
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`rights:${by}:${key}`]);
-      const [earlier] = (await manager.query(
-        `${SELECT} WHERE recorded_by = $1 AND idempotency_key = $2`,
-        [by, key],
-      )) as RightsRow[];
-      if (earlier) {
-        if (earlier.request_hash !== requestHash) {
-          throw new DsgError(
-            ErrorCodes.IDEMPOTENCY_CONFLICT,
-            'This Idempotency-Key was used for another rights request',
-          );
-        }
-        return earlier;
-      }
+      const earlier = await earlierRequest<RightsRow>(manager, SELECT, by, key, hash);
+      if (earlier) return earlier;
       // Item 5: a repeat of an open request (same subject, same right) is linked, not processed
       // twice; it is answered with the request it repeats. One subject's intakes take turns.
       await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
@@ -188,7 +177,7 @@ export class RightsService {
           receivedAt.toISOString(),
           by,
           key,
-          requestHash,
+          hash,
           state,
           request.guardianId ?? null,
           request.agentPermission ? JSON.stringify(request.agentPermission) : null,

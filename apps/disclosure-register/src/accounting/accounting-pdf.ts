@@ -1,14 +1,5 @@
 import type { AccountingReply } from '@dsg/contracts';
-import PDFDocument from 'pdfkit';
-
-/** Dates as the spa's clients read them: in California. */
-const DATE = new Intl.DateTimeFormat('en-US', {
-  timeZone: 'America/Los_Angeles',
-  year: 'numeric',
-  month: 'long',
-  day: 'numeric',
-});
-const day = (iso: string) => DATE.format(new Date(iso));
+import { californiaDay as day, letterPdf } from '@dsg/platform';
 
 /**
  * The accounting as a letter-size PDF a person can read: who it is for, the period, and each
@@ -17,20 +8,10 @@ const day = (iso: string) => DATE.format(new Date(iso));
  * recorded of it (ACC-9). Standard fonts only, so the file needs nothing installed to open.
  */
 export function renderAccountingPdf(accounting: AccountingReply): Promise<Buffer> {
-  const doc = new PDFDocument({
-    size: 'LETTER',
-    margin: 60,
-    info: {
-      Title: 'Accounting of disclosures',
-      Subject: `Accounting ${accounting.accountingId}`,
-      Producer: 'Data-sharing governance: disclosure register',
-    },
-  });
-  const chunks: Buffer[] = [];
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
+  const { doc, done } = letterPdf({
+    Title: 'Accounting of disclosures',
+    Subject: `Accounting ${accounting.accountingId}`,
+    Producer: 'Data-sharing governance: disclosure register',
   });
 
   doc.font('Helvetica-Bold').fontSize(16).text('Accounting of disclosures of health information');
