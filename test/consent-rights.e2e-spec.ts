@@ -428,6 +428,19 @@ describe('consent: rights requests', () => {
     ).rows as { j: string }[];
     expect(row.j).not.toContain('example.test');
     expect(row.j).not.toContain('2026-10-01');
+    // The client system matches what it holds: a name and a phone number written differently.
+    const restriction = await submit({
+      clientId,
+      right: 'restriction',
+      channel: 'phone',
+      requester: 'subject',
+      restriction: { kind: 'confidential-channel', channel: 'post only' },
+    });
+    const byName = await ops.consent.rightsVerify(
+      { requestId: restriction.requestId, points: { name: ' test PERSON', phone: '(555) 0199' } },
+      await officer(),
+    );
+    expect(byName).toMatchObject({ state: 'in-progress', matchedPoints: ['name', 'phone'] });
     // Specific pieces need three points and a signed declaration.
     const access = await submit({
       clientId,
