@@ -336,8 +336,10 @@ describe('consent: the notification mechanism (POL-6, CCP-2, CCP-4, HIP-9)', () 
     const clientId = `opt-${run}`;
     await booking.consent.subjectUpsert({ clientId, dateOfBirth: '1984-03-03' });
     await disclose(clientId, 'crm-vendor');
-    await new Promise((r) => setTimeout(r, 50));
+    // Clearly after the first disclosure's recording, clearly before the second's.
+    await new Promise((r) => setTimeout(r, 500));
     const since = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 500));
     await disclose(clientId, 'cherry');
     const ref = `optout-${run}`;
     const request = { clientId, notice: 'opt-out-request' as const, rule: 'CCP-2', ref, since };

@@ -114,6 +114,7 @@ describe('consent: rights requests', () => {
     ({ holder } = await stack.referenceHolder(booking));
     // The reference holder answers as the spa's client system (the provider interface).
     holder.serveClientSystem();
+    await holder.takeCorrections();
   }, 180_000);
 
   afterAll(async () => {
@@ -201,6 +202,23 @@ describe('consent: rights requests', () => {
       submit({ clientId, right: 'correct', channel: 'email', requester: 'subject' }),
     );
     expect(noCorrection.fields).toEqual([expect.objectContaining({ field: 'correction' })]);
+    // A receipt whose deadlines the holiday calendar cannot count is refused by field.
+    const uncovered = await refusal(
+      submit({
+        clientId,
+        right: 'know',
+        channel: 'email',
+        requester: 'subject',
+        receivedAt: '2024-06-03T17:00:00Z',
+      }),
+    );
+    expect(uncovered.fields).toEqual([
+      expect.objectContaining({ field: 'receivedAt', constraint: 'holidayCalendar' }),
+    ]);
+    const unknown = await refusal(
+      submit({ clientId: `nobody-${run}`, right: 'know', channel: 'email', requester: 'subject' }),
+    );
+    expect(unknown.code).toBe(ErrorCodes.NOT_FOUND);
     const noKey = await refusal(
       ops.consent.rightsSubmit(
         { clientId, right: 'know', channel: 'email', requester: 'subject' },
@@ -518,6 +536,23 @@ describe('consent: rights requests', () => {
       'request-answer',
       'request-confirmation',
     ]);
+    // Limiting sensitive uses: every purpose a person may opt out of, and recipients told so.
+    const limit = await submit({
+      clientId,
+      right: 'limit-sensitive',
+      channel: 'web-form',
+      requester: 'subject',
+      receivedAt,
+    });
+    expect((await answered(limit.requestId)).outcome).toBe('fulfilled');
+    await waitUntil(async () => {
+      const n = await ops.consent.noticesList({ ref: limit.requestId }, await auditor());
+      return n.notices.some((x) => x.type === 'limit-to-recipient' && x.recipientId === 'cherry');
+    }, 10_000);
+    const purposes = (await booking.consent.ledgerState({ clientId })).states
+      .filter((st) => st.scopeType === 'purpose' && st.kind === 'opt-out')
+      .map((st) => st.scope);
+    expect(purposes.length).toBeGreaterThan(0);
   });
 
   it('never uses a request as a decision input: the same answers before and after a request (POL-4, CCP-1 non-discrimination)', async () => {
@@ -567,14 +602,24 @@ describe('consent: rights requests', () => {
       outcome: 'fulfilled',
       fulfilment: { correctionTasks: ['booking'] },
     });
-    const tasks = await stack.db.query(
-      "SELECT envelope FROM consent.outbox WHERE type = 'correction.requested'",
-    );
-    expect(
-      tasks.rows
-        .map((t: { envelope: { data: { requestId: string; system: string } } }) => t.envelope.data)
-        .filter((d) => d.requestId === r.requestId),
-    ).toEqual([expect.objectContaining({ system: 'booking', categories: ['identifiers.name'] })]);
+    // The booking system takes its task from its own consumer and lists it for the front desk.
+    let tasks: { client_id: string; categories: string[]; description: string }[] = [];
+    await waitUntil(async () => {
+      tasks = (
+        await stack.db.query(
+          'SELECT client_id, categories, description FROM reference_holder.correction_tasks WHERE request_id = $1',
+          [r.requestId],
+        )
+      ).rows;
+      return tasks.length === 1;
+    }, 10_000);
+    expect(tasks).toEqual([
+      {
+        client_id: clientId,
+        categories: ['identifiers.name'],
+        description: 'The surname is misspelt',
+      },
+    ]);
   });
 
   it('records a restriction through the consent service: a confidential channel is honoured, an unagreed disclosure restriction is denied with its basis (HIP-7)', async () => {

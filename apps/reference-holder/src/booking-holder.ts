@@ -3,6 +3,10 @@ import {
   type ClientSystemContactReply,
   type ClientSystemMatchReply,
   type ClientSystemMatchRequest,
+  correctionConsumerName,
+  type CorrectionRequested,
+  correctionStreamName,
+  type EventEnvelope,
   type DsgClient,
   type Holding,
   type PurgeCommand,
@@ -10,7 +14,7 @@ import {
   type PurgeOutcome,
   PurgeWorker,
 } from '@dsg/contracts';
-import type { Subscription } from 'nats';
+import type { ConsumerMessages, Subscription } from 'nats';
 import type { Pool } from 'pg';
 
 /** Holdings a declaration carries at most (the retention API's limit). */
@@ -40,6 +44,8 @@ export interface Appointment {
 export class BookingHolder {
   private worker?: PurgeWorker;
   private readonly subscriptions: Subscription[] = [];
+  private corrections?: ConsumerMessages;
+  private correcting?: Promise<void>;
 
   constructor(
     private readonly options: {
@@ -69,6 +75,14 @@ export class BookingHolder {
         date_of_birth date
       )`);
     await this.options.pool.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS email text`);
+    await this.options.pool.query(`
+      CREATE TABLE IF NOT EXISTS ${schema}.correction_tasks (
+        request_id  text PRIMARY KEY,
+        client_id   text NOT NULL,
+        categories  text[] NOT NULL,
+        description text NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now()
+      )`);
     await this.options.pool.query(
       `CREATE INDEX IF NOT EXISTS appointments_client ON ${this.table} (client_id, starts_at)`,
     );
@@ -89,6 +103,8 @@ export class BookingHolder {
 
   async stop(): Promise<void> {
     for (const sub of this.subscriptions) sub.unsubscribe();
+    await this.corrections?.close();
+    await this.correcting;
     await this.worker?.stop();
   }
 
@@ -117,6 +133,38 @@ export class BookingHolder {
     on(CLIENT_SYSTEM_SUBJECTS.contact, (body) =>
       this.contact((body as { clientId: string }).clientId),
     );
+  }
+
+  /**
+   * Takes its correction tasks (HIP-8, CCP-1) from the consent service's work queue: each goes to
+   * the front desk's list (`correction_tasks`), where staff correct the record; a task delivered
+   * again is listed once. Acknowledged once it is listed.
+   */
+  async takeCorrections(): Promise<void> {
+    const consumer = await this.options.client.connection
+      .jetstream()
+      .consumers.get(
+        correctionStreamName(this.options.subjectPrefix),
+        correctionConsumerName('booking'),
+      );
+    const messages = await consumer.consume({ max_messages: 16 });
+    this.corrections = messages;
+    this.correcting = (async () => {
+      for await (const msg of messages) {
+        try {
+          const { data } = msg.json<EventEnvelope<CorrectionRequested>>();
+          await this.options.pool.query(
+            `INSERT INTO ${this.options.schema ?? 'reference_holder'}.correction_tasks
+               (request_id, client_id, categories, description)
+             VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING`,
+            [data.requestId, data.clientId, data.categories, data.description],
+          );
+          msg.ack();
+        } catch {
+          msg.nak(1000);
+        }
+      }
+    })();
   }
 
   private async match(request: ClientSystemMatchRequest): Promise<ClientSystemMatchReply> {

@@ -1,7 +1,7 @@
 // The reference holder as a process: `npm start` runs it beside the services, so purges run end
 // to end in the demo stack. It books a few demo appointments the first time, declares what it
-// holds, takes its purge commands, and answers the consent service as the spa's client system
-// (verification matches, contact addresses) until SIGTERM / SIGINT.
+// holds, takes its purge commands and correction tasks, and answers the consent service as the
+// spa's client system (verification matches, contact addresses) until SIGTERM / SIGINT.
 import { DsgClient } from '@dsg/contracts';
 import { Pool } from 'pg';
 import { BookingHolder } from './booking-holder';
@@ -51,6 +51,7 @@ async function main(): Promise<void> {
   }
   await holder.start();
   holder.serveClientSystem();
+  await holder.takeCorrections();
   await holder.declare(DEMO);
   process.stdout.write(
     JSON.stringify({ level: 'info', context: 'ReferenceHolder', msg: 'booking holder ready' }) +

@@ -218,12 +218,17 @@ export const NoticeRecordedEvent = eventDef<NoticeRecorded>(
   1,
   NoticeRecorded,
 );
-/** HIP-8, CCP-1: a correction task for one holding system (filter on `data.system`). */
+/**
+ * HIP-8, CCP-1: a correction task to one holding system, published on
+ * `consent.corrections.<system>` (the stream `<PREFIX>_CONSENT_CORRECTIONS`, a work queue with a
+ * consumer `corrections-<system>` per system), not on the events stream.
+ */
 export const CorrectionRequestedEvent = eventDef<CorrectionRequested>(
   'consent',
   'correction.requested',
   1,
   CorrectionRequested,
+  { channel: 'consent.corrections.{system}' },
 );
 /** A rights request moved: received, verified, answered … (its state after the step). */
 export const RightsRequestChangedEvent = eventDef<RightsRequestChanged>(
@@ -291,6 +296,21 @@ export function purgeSubject(system: string): string {
 /** The JetStream stream of purge commands: `<PREFIX>_RETENTION_PURGES`. */
 export function purgeStreamName(prefix: string): string {
   return `${prefix}_retention_purges`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+/** Subject of the correction tasks to one holding system (HIP-8, CCP-1), relative to the prefix. */
+export function correctionSubject(system: string): string {
+  return `consent.corrections.${system}`;
+}
+
+/** The JetStream stream of correction tasks: `<PREFIX>_CONSENT_CORRECTIONS`. */
+export function correctionStreamName(prefix: string): string {
+  return `${prefix}_consent_corrections`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+/** The durable consumer one holding system pulls its correction tasks from. */
+export function correctionConsumerName(system: string): string {
+  return `corrections-${system}`;
 }
 
 /** The durable consumer one holding system pulls its purge commands from. */

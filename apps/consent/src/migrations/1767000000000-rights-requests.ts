@@ -38,20 +38,36 @@ export class ConsentRightsRequests1767000000000 implements MigrationInterface {
         ADD COLUMN erasure_id uuid,
         ADD COLUMN report jsonb,
         ADD COLUMN report_hash text,
+        ADD COLUMN policy_version text,
         ADD COLUMN overdue_noticed_at timestamptz,
-        ADD CONSTRAINT rights_requests_answered_state CHECK ((state = 'answered' OR state = 'duplicate') OR answered_at IS NULL),
-        ADD CONSTRAINT rights_requests_one_extension CHECK ((extended_at IS NULL) = (extension_reasons IS NULL)),
+        ADD COLUMN confirm_overdue_noticed_at timestamptz,
+        ADD COLUMN retries integer NOT NULL DEFAULT 0,
+        ADD COLUMN retry_after timestamptz
+    `);
+    // Entries the bare log records (consent.requests.record, issue 7) have no deadlines
+    // (answer_by NULL) and no requester details; those of the rights flow always have both.
+    // Entries the log held before this feature keep their answer: their state says so. The
+    // answer-once trigger would refuse this one update of answered rows: it is off meanwhile.
+    await queryRunner.query(
+      'ALTER TABLE consent.rights_requests DISABLE TRIGGER rights_requests_answer_once',
+    );
+    await queryRunner.query(
+      "UPDATE consent.rights_requests SET state = 'answered' WHERE answered_at IS NOT NULL",
+    );
+    await queryRunner.query(
+      'ALTER TABLE consent.rights_requests ENABLE TRIGGER rights_requests_answer_once',
+    );
+    await queryRunner.query(`
+      ALTER TABLE consent.rights_requests
+        ADD CONSTRAINT rights_requests_answered_state
+          CHECK (state IN ('answered', 'duplicate') OR answered_at IS NULL),
+        ADD CONSTRAINT rights_requests_one_extension
+          CHECK ((extended_at IS NULL) = (extension_reasons IS NULL)),
         ADD CONSTRAINT rights_requests_agent
           CHECK (answer_by IS NULL OR (requester = 'authorised-agent') = (agent IS NOT NULL)),
         ADD CONSTRAINT rights_requests_guardian
           CHECK (answer_by IS NULL OR (requester = 'guardian') = (guardian_id IS NOT NULL))
     `);
-    // Entries the bare log records (consent.requests.record, issue 7) have no deadlines
-    // (answer_by NULL) and no requester details; those of the rights flow always have both.
-    // Entries the log held before this feature are kept as they are.
-    await queryRunner.query(
-      "UPDATE consent.rights_requests SET state = 'answered' WHERE answered_at IS NOT NULL",
-    );
     await queryRunner.query(`
       CREATE INDEX rights_requests_open_idx ON consent.rights_requests (answer_by)
         WHERE answered_at IS NULL`);
@@ -68,10 +84,10 @@ export class ConsentRightsRequests1767000000000 implements MigrationInterface {
       LANGUAGE plpgsql AS $fn$
       BEGIN
         IF (NEW.id, NEW.client_id, NEW."right", NEW.channel, NEW.requester, NEW.received_at, NEW.recorded_at,
-            NEW.recorded_by, NEW.idempotency_key, NEW.request_hash, NEW.guardian_id, NEW.agent, NEW.scope)
+            NEW.recorded_by, NEW.idempotency_key, NEW.request_hash, NEW.guardian_id, NEW.agent, NEW.scope, NEW.policy_version)
            IS DISTINCT FROM
            (OLD.id, OLD.client_id, OLD."right", OLD.channel, OLD.requester, OLD.received_at, OLD.recorded_at,
-            OLD.recorded_by, OLD.idempotency_key, OLD.request_hash, OLD.guardian_id, OLD.agent, OLD.scope) THEN
+            OLD.recorded_by, OLD.idempotency_key, OLD.request_hash, OLD.guardian_id, OLD.agent, OLD.scope, OLD.policy_version) THEN
           RAISE EXCEPTION 'a rights request''s receipt is never changed' USING ERRCODE = 'check_violation';
         END IF;
         IF OLD.answered_at IS NOT NULL THEN
@@ -87,7 +103,8 @@ export class ConsentRightsRequests1767000000000 implements MigrationInterface {
     await queryRunner.query(
       `GRANT UPDATE (state, verification_level, matched_points, verified_at, confirm_by, confirmed_at,
                      answer_by, original_answer_by, extension_allowed, extended_at, extension_reasons,
-                     duplicate_of, fee, fulfilment, erasure_id, report, report_hash, overdue_noticed_at)
+                     duplicate_of, fee, fulfilment, erasure_id, report, report_hash, overdue_noticed_at,
+                     confirm_overdue_noticed_at, retries, retry_after)
          ON consent.rights_requests TO consent_runtime`,
     );
   }
@@ -118,6 +135,7 @@ export class ConsentRightsRequests1767000000000 implements MigrationInterface {
         DROP COLUMN answer_by, DROP COLUMN original_answer_by, DROP COLUMN extension_allowed,
         DROP COLUMN extended_at, DROP COLUMN extension_reasons, DROP COLUMN duplicate_of,
         DROP COLUMN fee, DROP COLUMN fulfilment, DROP COLUMN erasure_id, DROP COLUMN report,
-        DROP COLUMN report_hash, DROP COLUMN overdue_noticed_at`);
+        DROP COLUMN report_hash, DROP COLUMN overdue_noticed_at, DROP COLUMN policy_version,
+        DROP COLUMN confirm_overdue_noticed_at, DROP COLUMN retries, DROP COLUMN retry_after`);
   }
 }

@@ -74,24 +74,42 @@ export class RegisterNoticeEventsService
   };
 }
 
+/** What a recipient is told, per kind of register notice. */
+const RECIPIENT_TEXT: Record<
+  NoticeRecorded['notice'],
+  { type: NoticeToSend['type']; subject: string; body: string }
+> = {
+  'deletion-request': {
+    type: 'deletion-to-recipient',
+    subject: 'Deletion request',
+    body: 'asked us to delete their personal information (Cal. Civ. Code 1798.105(c)). Delete the personal information you received from us about them, unless an exception applies, and tell your own service providers and contractors to do the same.',
+  },
+  'opt-out-request': {
+    type: 'opt-out-to-recipient',
+    subject: 'Opt-out of sale or sharing',
+    body: 'opted out of the sale or sharing of their personal information (11 CCR 7026(f)). You received their personal information from us after the request: do not sell or share it.',
+  },
+  'limit-request': {
+    type: 'limit-to-recipient',
+    subject: 'Limit the use of sensitive personal information',
+    body: 'asked us to limit the use of their sensitive personal information (11 CCR 7027(g)). You received it from us after the request: use it only for the services we engaged you for.',
+  },
+};
+
 /** CCP-4, CCP-2: the notice to one recipient of a subject's data, where it takes notices. */
 export function recipientNotice(data: NoticeRecorded): NoticeToSend {
   const destination = data.contact?.webhookUrl || data.contact?.email || undefined;
-  const deletion = data.notice === 'deletion-request';
+  const text = RECIPIENT_TEXT[data.notice];
   return {
-    type: deletion ? 'deletion-to-recipient' : 'opt-out-to-recipient',
+    type: text.type,
     audience: 'recipient',
     rule: data.rule,
     ref: data.ref,
     clientId: data.clientId,
     recipientId: data.recipientId,
     ...(destination ? { destination } : {}),
-    subject: deletion
-      ? `Deletion request: client ${data.clientId}`
-      : `Opt-out of sale or sharing: client ${data.clientId}`,
-    body: deletion
-      ? `To ${data.recipientName}: the consumer who is our client ${data.clientId} asked us to delete their personal information (Cal. Civ. Code 1798.105(c)). Delete the personal information you received from us about them, unless an exception applies, and tell your own service providers and contractors to do the same. Reference ${data.ref}, register entry ${data.entryId}.`
-      : `To ${data.recipientName}: the consumer who is our client ${data.clientId} opted out of the sale or sharing of their personal information (11 CCR 7026(f)). You received their personal information from us after the request: do not sell or share it. Reference ${data.ref}, register entry ${data.entryId}.`,
+    subject: `${text.subject}: client ${data.clientId}`,
+    body: `To ${data.recipientName}: the consumer who is our client ${data.clientId} ${text.body} Reference ${data.ref}, register entry ${data.entryId}.`,
     dedupKey: `recipient:${data.entryId}`,
   };
 }

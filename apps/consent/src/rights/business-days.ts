@@ -91,12 +91,24 @@ export class BusinessCalendar {
     throw new Error(`no end of day found for ${date} in ${this.timeZone}`);
   }
 
+  /** The last year the calendar lists (the service warns when it comes near). */
+  get lastYear(): number {
+    return Math.max(...this.years);
+  }
+
   private covered(date: string): void {
     if (!this.years.has(Number(date.slice(0, 4)))) {
-      throw new Error(
-        `the holiday calendar does not cover ${date.slice(0, 4)}: add that year (HOLIDAY_CALENDAR_PATH)`,
-      );
+      throw new CalendarNotCoveredError(date.slice(0, 4));
     }
+  }
+}
+
+/** A deadline would fall in a year the holiday calendar does not list. */
+export class CalendarNotCoveredError extends Error {
+  constructor(readonly year: string) {
+    super(
+      `the holiday calendar does not cover ${year}: an operator must add that year (HOLIDAY_CALENDAR_PATH)`,
+    );
   }
 }
 

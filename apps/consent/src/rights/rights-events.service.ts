@@ -1,12 +1,23 @@
-import { ErasureCompleted } from '@dsg/contracts';
+import {
+  correctionConsumerName,
+  correctionStreamName,
+  correctionSubject,
+  ErasureCompleted,
+  HOLDING_SYSTEMS,
+  qualifySubject,
+} from '@dsg/contracts';
 import {
   ensureEventStream,
   type EventConsumer,
   EventConsumers,
   type EventHandler,
+  ensureWorkQueue,
   eventData,
   type Logger,
+  NatsConnectionHolder,
+  PLATFORM_CONFIG,
   PLATFORM_LOGGER,
+  type PlatformConfig,
 } from '@dsg/platform';
 import {
   type BeforeApplicationShutdown,
@@ -18,12 +29,17 @@ import { CONSENT_CONFIG, type ConsentConfig } from '../config/consent.config';
 import { RightsService } from './rights.service';
 
 const CONSUMER = 'consent-erasures-completed';
+/** A holding system has this long to acknowledge a correction task before it is delivered again. */
+const TASK_ACK_WAIT_MS = 60_000;
+/** A task not taken within this long is dropped by JetStream (the request keeps its record). */
+const TASK_MAX_AGE_MS = 90 * 24 * 3600 * 1000;
 
 /**
  * Carries rights requests on without anyone waiting: a deletion request is answered when the
- * retention service's erasure completes (its `erasure.completed` event, processed once), and
- * the periodic check (RIGHTS_CHECK_MS) tells privacy officers of deadlines passed and finishes
- * steps that failed (an opt-out whose register call timed out, an erasure event missed).
+ * retention service's erasure completes (its `erasure.completed` event, processed once, or the
+ * fulfil call itself when the erasure completed at once), and the periodic check
+ * (RIGHTS_CHECK_MS) tells privacy officers of deadlines passed and finishes steps that failed
+ * (an opt-out whose register call timed out, an erasure whose event was missed).
  */
 @Injectable()
 export class RightsEventsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -34,11 +50,28 @@ export class RightsEventsService implements OnApplicationBootstrap, BeforeApplic
   constructor(
     private readonly consumers: EventConsumers,
     private readonly rights: RightsService,
+    private readonly nats: NatsConnectionHolder,
+    @Inject(PLATFORM_CONFIG) private readonly platform: PlatformConfig,
     @Inject(CONSENT_CONFIG) private readonly config: ConsentConfig,
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // The correction tasks' work queue: a consumer per holding system, on its own subject.
+    const prefix = this.platform.nats.subjectPrefix;
+    await ensureWorkQueue(await (await this.nats.connect()).jetstreamManager(), {
+      name: correctionStreamName(prefix),
+      subjects: [qualifySubject(prefix, 'consent.corrections.>')],
+      replicas: this.platform.events.replicas,
+      maxAgeMs: TASK_MAX_AGE_MS,
+      ackWaitMs: TASK_ACK_WAIT_MS,
+      consumers: HOLDING_SYSTEMS.filter((s) => s !== 'consent' && s !== 'disclosure-register').map(
+        (system) => ({
+          durable: correctionConsumerName(system),
+          filterSubject: qualifySubject(prefix, correctionSubject(system)),
+        }),
+      ),
+    });
     this.consumer = await this.consumers.start({
       stream: (jsm, prefix, replicas) =>
         ensureEventStream(jsm, { subjectPrefix: prefix, source: 'retention', replicas }),
@@ -75,8 +108,9 @@ export class RightsEventsService implements OnApplicationBootstrap, BeforeApplic
       `SELECT id FROM consent.rights_requests WHERE erasure_id = $1 AND answered_at IS NULL`,
       [data.erasureId],
     )) as { id: string }[];
-    // After the inbox row commits; a failure is carried on by the periodic check.
-    if (row) setImmediate(() => this.runCheck());
+    // After the inbox row commits: the request is answered from the erasure's certificate; a
+    // failure is carried on by the periodic check.
+    if (row) setImmediate(() => void this.rights.carryOn(row.id));
     return undefined;
   };
 }

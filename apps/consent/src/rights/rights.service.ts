@@ -1,5 +1,6 @@
 import {
   canonicalJson,
+  correctionSubject,
   CorrectionRequestedEvent,
   covers,
   type DenyRightsRequest,
@@ -24,7 +25,13 @@ import {
   type VerificationPointKind,
   type VerifyRightsRequest,
 } from '@dsg/contracts';
-import { IdentifierHasher, type Logger, Outbox, PLATFORM_LOGGER } from '@dsg/platform';
+import {
+  IdentifierHasher,
+  type Logger,
+  Outbox,
+  type OutboxItem,
+  PLATFORM_LOGGER,
+} from '@dsg/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
@@ -34,7 +41,7 @@ import { NoticesService } from '../notices/notices.service';
 import { PolicyService } from '../policy/policy.service';
 import { earlierRequest, requestHash } from '../requests/earlier-request';
 import { RestrictionsService } from '../restrictions/restrictions.service';
-import { BusinessCalendar } from './business-days';
+import { BusinessCalendar, CalendarNotCoveredError } from './business-days';
 import { ClientDirectory } from './client-directory';
 import { deadlinesFor, pointsNeeded, type Right, RIGHT_RULES } from './rights-policy';
 import { SubjectReports } from './subject-reports';
@@ -76,6 +83,8 @@ export interface RightsRow {
   fulfilment: Record<string, unknown> | null;
   erasure_id: string | null;
   report_hash: string | null;
+  policy_version: string | null;
+  overdue_noticed_at: Date | null;
 }
 
 interface CorrectionScope {
@@ -120,6 +129,13 @@ export class RightsService {
     @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {
     this.calendar = BusinessCalendar.load(config.holidayCalendarPath);
+    // Deadlines run up to 90 days past receipt: a calendar ending next year needs its next year.
+    if (this.calendar.lastYear <= new Date().getUTCFullYear()) {
+      logger.warn(
+        { context: 'Rights', lastYear: this.calendar.lastYear },
+        'the holiday calendar ends this year: add the next year (HOLIDAY_CALENDAR_PATH) before deadlines reach it',
+      );
+    }
     notices.onSent('request-confirmation', async (manager, notice) => {
       await manager.query(
         `UPDATE consent.rights_requests SET confirmed_at = $2
@@ -141,7 +157,8 @@ export class RightsService {
     const hash = requestHash(request);
     const receivedAt = request.receivedAt ? new Date(request.receivedAt) : new Date();
     const rules = RIGHT_RULES[request.right];
-    const { confirmBy, answerBy } = deadlinesFor(request.right, receivedAt, this.calendar);
+    const { confirmBy, answerBy } = this.deadlines(request.right, receivedAt);
+    const { version: policyVersion } = await this.policy.get();
     const id = randomUUID();
     const row = await this.dataSource.transaction(async (manager) => {
       const earlier = await earlierRequest<RightsRow>(manager, SELECT, by, key, hash);
@@ -153,7 +170,8 @@ export class RightsService {
       ]);
       const [open] = (await manager.query(
         `${SELECT} WHERE client_id = $1 AND "right" = $2 AND answered_at IS NULL
-                     AND state <> 'duplicate' ORDER BY received_at LIMIT 1`,
+                     AND answer_by IS NOT NULL AND state <> 'duplicate'
+           ORDER BY received_at LIMIT 1`,
         [request.clientId, request.right],
       )) as RightsRow[];
       const state: RightsRequestState = open
@@ -165,8 +183,10 @@ export class RightsService {
         `INSERT INTO consent.rights_requests
            (id, client_id, "right", channel, requester, received_at, recorded_by, idempotency_key,
             request_hash, state, guardian_id, agent, reply_to, scope, verification_level,
-            confirm_by, answer_by, original_answer_by, extension_allowed, duplicate_of)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19)
+            confirm_by, answer_by, original_answer_by, extension_allowed, duplicate_of,
+            policy_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19,
+                 $20)
          RETURNING *`,
         [
           id,
@@ -190,14 +210,16 @@ export class RightsService {
               })
             : null,
           rules.verification,
-          (open?.confirm_by ?? confirmBy).toISOString(),
+          // A repeat is confirmed on its own; it is answered with the request it repeats.
+          confirmBy.toISOString(),
           (open?.answer_by ?? answerBy).toISOString(),
           rules.extendedDays > 0,
           open?.id ?? null,
+          policyVersion,
         ],
       )) as RightsRow[];
       // CCP-2: receipt is confirmed (the notice's delivery fills in confirmed_at).
-      await this.notify(manager, inserted, 'request-confirmation', confirmationText(inserted));
+      await this.notify(manager, inserted, 'request-confirmation', this.confirmationText(inserted));
       await this.changed(manager, inserted);
       return inserted;
     });
@@ -287,10 +309,19 @@ export class RightsService {
       });
     }
     if (problems.length) throw new ValidationFailedError(problems);
+    const [known] = (await this.dataSource.query(
+      'SELECT 1 FROM consent.subjects WHERE client_id = $1',
+      [request.clientId],
+    )) as unknown[];
+    if (!known) {
+      // A request about someone the spa's systems never described: the privacy office answers
+      // it outside the product (there is nothing here to report, erase or opt out of).
+      throw new DsgError(ErrorCodes.NOT_FOUND, 'No such subject: the spa has no client by this id');
+    }
     if (request.requester === 'guardian') {
       // KID-2: a parent or guardian acts for a minor, and only one linked to the subject.
       const [subject] = (await this.dataSource.query(
-        `SELECT s.date_of_birth,
+        `SELECT to_char(s.date_of_birth, 'YYYY-MM-DD') AS date_of_birth,
                 EXISTS (SELECT 1 FROM consent.guardianships g
                          WHERE g.minor_client_id = s.client_id AND g.guardian_client_id = $2) AS linked
            FROM consent.subjects s WHERE s.client_id = $1`,
@@ -312,9 +343,8 @@ export class RightsService {
     }
   }
 
-  private ageOn(dateOfBirth: string | Date, at: string): number {
-    const dob = typeof dateOfBirth === 'string' ? dateOfBirth : dateOfBirth.toISOString();
-    const [y, m, d] = dob.slice(0, 10).split('-').map(Number);
+  private ageOn(dateOfBirth: string, at: string): number {
+    const [y, m, d] = dateOfBirth.split('-').map(Number);
     const day = this.calendar.localDate(new Date(at));
     const [ty, tm, td] = day.split('-').map(Number);
     return ty - y - (tm < m || (tm === m && td < d) ? 1 : 0);
@@ -335,26 +365,44 @@ export class RightsService {
     const declaration =
       row.verification_level !== 'three-points-and-declaration' || request.signedDeclaration;
     const verified = matched.length >= needed && declaration;
+    // ACC-6: read before the transaction, so a register that does not answer changes nothing.
+    const fee = verified && row.right === 'accounting' ? await this.feeFor(row) : undefined;
     await this.dataSource.transaction(async (manager) => {
       const current = await this.lockOpen(manager, row.id);
       if (current.state !== 'awaiting-verification') return;
-      await manager.query(
-        `UPDATE consent.rights_requests SET matched_points = $2, verified_at = $3, state = $4
-          WHERE id = $1`,
+      const state = !verified
+        ? 'awaiting-verification'
+        : fee
+          ? 'awaiting-fee-acceptance'
+          : 'in-progress';
+      const [[updated]] = (await manager.query(
+        `UPDATE consent.rights_requests
+            SET matched_points = $2, verified_at = $3, state = $4, fee = $5
+          WHERE id = $1 RETURNING *`,
         [
           row.id,
           matched,
           verified ? new Date().toISOString() : null,
-          verified ? 'in-progress' : 'awaiting-verification',
+          state,
+          fee ? JSON.stringify(fee) : null,
         ],
-      );
-      if (verified) await this.changed(manager, { ...current, state: 'in-progress' });
+      )) as [RightsRow[], number];
+      if (fee) {
+        await this.notify(
+          manager,
+          updated,
+          'request-fee-quote',
+          `Your first accounting of disclosures in any 12 months is free. This one carries a ` +
+            `cost-based fee of $${(fee.amountCents / 100).toFixed(2)}. You may accept it, or ` +
+            `withdraw your request (and make a narrower one if you wish).`,
+        );
+      }
+      await this.changed(manager, updated);
     });
     this.logger.info(
       { context: 'Rights', requestId: row.id, matched: matched.length, needed, verified, by },
       'rights request verification attempted',
     );
-    if (verified && row.right === 'accounting') await this.quoteFee(row.id);
     return this.get(row.id);
   }
 
@@ -426,7 +474,7 @@ export class RightsService {
           },
         ]);
       }
-      const answerBy = this.calendar.addCalendarDays(row.received_at, rules.extendedDays);
+      const answerBy = this.extendedDeadline(row.received_at, rules.extendedDays);
       const [[updated]] = (await manager.query(
         `UPDATE consent.rights_requests
             SET extended_at = now(), extension_reasons = $2, answer_by = $3, overdue_noticed_at = NULL
@@ -450,40 +498,34 @@ export class RightsService {
     return this.get(request.requestId);
   }
 
+  private extendedDeadline(receivedAt: Date, days: number): Date {
+    try {
+      return this.calendar.addCalendarDays(receivedAt, days);
+    } catch (err) {
+      if (!(err instanceof CalendarNotCoveredError)) throw err;
+      throw new ValidationFailedError([
+        { field: 'requestId', constraint: 'holidayCalendar', message: err.message },
+      ]);
+    }
+  }
+
   // ---- fulfilment -------------------------------------------------------------------------
 
   /** ACC-6: the first accounting in 12 months is free; a later one is quoted before it is made. */
-  private async quoteFee(id: string): Promise<void> {
-    const row = await this.open(id);
+  private async feeFor(row: RightsRow): Promise<RightsRow['fee'] | undefined> {
+    if (this.config.accountingFeeCents === 0) return undefined;
     const { accountings } = await this.dsg.disclosureRegister.accountingsOfSubject({
       clientId: row.client_id,
     });
     const yearAgo = Date.now() - 365 * 86_400_000;
     const recent = accountings.filter((a) => Date.parse(a.producedAt) > yearAgo);
-    if (recent.length === 0 || this.config.accountingFeeCents === 0) return;
-    await this.dataSource.transaction(async (manager) => {
-      const current = await this.lockOpen(manager, id);
-      if (current.state !== 'in-progress' || current.fee) return;
-      const fee = {
-        amountCents: this.config.accountingFeeCents,
-        currency: 'USD',
-        quotedAt: new Date().toISOString(),
-        reason: `ACC-6: an accounting was provided on ${recent[0].producedAt.slice(0, 10)}, within 12 months`,
-      };
-      const [[updated]] = (await manager.query(
-        `UPDATE consent.rights_requests SET fee = $2, state = 'awaiting-fee-acceptance'
-          WHERE id = $1 RETURNING *`,
-        [id, JSON.stringify(fee)],
-      )) as [RightsRow[], number];
-      await this.notify(
-        manager,
-        updated,
-        'request-fee-quote',
-        `Your first accounting of disclosures in any 12 months is free. This one carries a cost-based fee of ` +
-          `$${(fee.amountCents / 100).toFixed(2)}. You may accept it, narrow your request, or withdraw it.`,
-      );
-      await this.changed(manager, updated);
-    });
+    if (recent.length === 0) return undefined;
+    return {
+      amountCents: this.config.accountingFeeCents,
+      currency: 'USD',
+      quotedAt: new Date().toISOString(),
+      reason: `ACC-6: an accounting was provided on ${this.calendar.localDate(new Date(recent[0].producedAt))}, within 12 months`,
+    };
   }
 
   async fulfil(request: FulfilRightsRequest, by: string): Promise<RightsRequestCase> {
@@ -547,7 +589,8 @@ export class RightsService {
    */
   private async optOut(id: string): Promise<void> {
     const row = await this.open(id);
-    const policy = await this.policy.get();
+    // The version in effect at receipt: a retry under a later version repeats the same entries.
+    const policy = await this.policy.get(row.policy_version ?? undefined);
     const purposes = (policy.bundle.purposes as { id: string; optOut?: boolean }[]) ?? [];
     const scopes =
       row.right === 'opt-out'
@@ -583,7 +626,7 @@ export class RightsService {
     }
     const { notices } = await this.dsg.disclosureRegister.noticesRecord({
       clientId: row.client_id,
-      notice: 'opt-out-request',
+      notice: row.right === 'opt-out' ? 'opt-out-request' : 'limit-request',
       rule: 'CCP-2',
       ref: row.id,
       since: row.received_at.toISOString(),
@@ -699,15 +742,21 @@ export class RightsService {
     await this.dataSource.transaction(async (manager) => {
       const current = await this.lockOpen(manager, row.id);
       if (current.fulfilment) return; // tasks issued already
-      for (const system of systems) {
-        await this.outbox.append(manager, CorrectionRequestedEvent, {
-          requestId: row.id,
-          clientId: row.client_id,
-          system,
-          categories: correction.categories,
-          description: correction.description,
-        });
-      }
+      // One task per system, on the system's own subject: only it can read it.
+      await this.outbox.appendMany(
+        manager,
+        systems.map((system) => ({
+          def: CorrectionRequestedEvent as OutboxItem['def'],
+          data: {
+            requestId: row.id,
+            clientId: row.client_id,
+            system,
+            categories: correction.categories,
+            description: correction.description,
+          },
+          subject: correctionSubject(system),
+        })),
+      );
       await manager.query('UPDATE consent.rights_requests SET fulfilment = $2 WHERE id = $1', [
         row.id,
         JSON.stringify({ correctionTasks: systems }),
@@ -729,12 +778,18 @@ export class RightsService {
    */
   private async restrict(row: RightsRow, agreed: boolean, by: string): Promise<void> {
     const scope = row.scope!.restriction!;
-    let restrictionId = row.fulfilment?.restrictionId as string | undefined;
-    let binding = scope.kind !== 'disclosure' || agreed;
+    // A retry finds the restriction its first attempt recorded (recorded by this request).
+    const recordedBy = `consent:rights:${row.id}`;
+    const [earlier] = (await this.dataSource.query(
+      'SELECT id, agreed FROM consent.restrictions WHERE requested_by = $1',
+      [recordedBy],
+    )) as { id: string; agreed: boolean }[];
+    let restrictionId = earlier?.id;
+    let binding = earlier?.agreed ?? false;
     if (!restrictionId) {
       const restriction = await this.restrictions.request(
         { clientId: row.client_id, ...scope, agreed },
-        `consent:rights:${by}`,
+        recordedBy,
       );
       restrictionId = restriction.restrictionId;
       binding = restriction.binding;
@@ -755,7 +810,14 @@ export class RightsService {
   // ---- answers ----------------------------------------------------------------------------
 
   async deny(request: DenyRightsRequest, by: string): Promise<RightsRequestCase> {
-    await this.open(request.requestId);
+    const row = await this.open(request.requestId);
+    if (row.erasure_id || row.fulfilment) {
+      // An erasure (or another fulfilment) is under way: its outcome answers the request.
+      throw new DsgError(
+        ErrorCodes.INVALID_STATE,
+        'Fulfilment of this request has started: it is answered from its outcome',
+      );
+    }
     await this.answer(request.requestId, 'denied', by, null, request.basis);
     return this.get(request.requestId);
   }
@@ -857,23 +919,28 @@ export class RightsService {
   // ---- the periodic check -----------------------------------------------------------------
 
   /**
-   * Deadlines passed are told to privacy officers once per deadline (an extension re-arms it);
-   * opt-outs and erasures whose fulfilment did not finish are carried on. One replica at a time.
+   * Deadlines passed are told to privacy officers, once per deadline (a confirmation late, an
+   * answer late; an extension re-arms the answer's), by one replica at a time. Then steps that did
+   * not finish (an opt-out whose register call failed, an erasure whose completion was missed)
+   * are carried on, each failing one waiting longer before its next try (up to a day).
    */
   async check(): Promise<void> {
-    const overdue = await this.dataSource.transaction(async (manager) => {
+    const told = await this.dataSource.transaction(async (manager) => {
       const [{ locked }] = (await manager.query(
         "SELECT pg_try_advisory_xact_lock(hashtext('consent:rights-check')) AS locked",
       )) as { locked: boolean }[];
       if (!locked) return -1;
       const rows = (await manager.query(
         `${SELECT}
-          WHERE answered_at IS NULL AND state <> 'duplicate' AND overdue_noticed_at IS NULL
-            AND (answer_by < now() OR (confirmed_at IS NULL AND confirm_by < now()))
+          WHERE answered_at IS NULL AND answer_by IS NOT NULL AND state <> 'duplicate'
+            AND ((answer_by < now() AND overdue_noticed_at IS NULL)
+              OR (confirmed_at IS NULL AND confirm_by < now() AND confirm_overdue_noticed_at IS NULL))
           ORDER BY answer_by LIMIT 100 FOR UPDATE SKIP LOCKED`,
       )) as RightsRow[];
       for (const row of rows) {
-        const late = row.answer_by! < new Date() ? 'its answer' : 'its confirmation of receipt';
+        const answerLate = row.answer_by! < new Date() && !row.overdue_noticed_at;
+        const deadline = answerLate ? row.answer_by! : row.confirm_by!;
+        const what = answerLate ? 'its answer' : 'its confirmation of receipt';
         await this.notices.enqueue(manager, [
           {
             type: 'request-overdue',
@@ -884,36 +951,78 @@ export class RightsService {
             subject: `Rights request overdue: ${row.right}`,
             body:
               `The ${row.right} request ${row.id}, received ${this.calendar.localDate(row.received_at)}, ` +
-              `is past the deadline for ${late} (answer by ${this.calendar.localDate(row.answer_by!)}).`,
-            dedupKey: `overdue:${row.id}:${row.answer_by!.toISOString()}`,
+              `is past the deadline for ${what} (${this.calendar.localDate(deadline)}).`,
+            dedupKey: `overdue:${answerLate ? 'answer' : 'confirmation'}:${row.id}:${deadline.toISOString()}`,
           },
         ]);
         await manager.query(
-          'UPDATE consent.rights_requests SET overdue_noticed_at = now() WHERE id = $1',
+          `UPDATE consent.rights_requests SET ${answerLate ? 'overdue_noticed_at' : 'confirm_overdue_noticed_at'} = now()
+            WHERE id = $1`,
           [row.id],
         );
       }
       return rows.length;
     });
-    if (overdue > 0) {
-      this.logger.warn({ context: 'Rights', overdue }, 'rights requests past a deadline');
+    if (told > 0) {
+      this.logger.warn({ context: 'Rights', overdue: told }, 'rights requests past a deadline');
       this.notices.kick();
     }
-    if (overdue < 0) return;
+    if (told < 0) return;
     const unfinished = (await this.dataSource.query(
-      `SELECT id, "right", erasure_id FROM consent.rights_requests
-        WHERE answered_at IS NULL AND state = 'in-progress'
+      `SELECT id FROM consent.rights_requests
+        WHERE answered_at IS NULL AND answer_by IS NOT NULL AND state = 'in-progress'
           AND ("right" IN ('opt-out', 'limit-sensitive') OR erasure_id IS NOT NULL)
-        ORDER BY received_at LIMIT 50`,
-    )) as { id: string; right: Right; erasure_id: string | null }[];
-    for (const r of unfinished) {
-      try {
-        if (r.erasure_id) await this.erase(await this.open(r.id), 'consent:rights');
-        else await this.optOut(r.id);
-      } catch (err) {
-        this.deferred(r.id, err);
-      }
+          AND (retry_after IS NULL OR retry_after <= now())
+        ORDER BY retry_after NULLS FIRST, received_at LIMIT 50`,
+    )) as { id: string }[];
+    for (const r of unfinished) await this.carryOn(r.id);
+  }
+
+  /**
+   * Carries an unfinished request on: an opt-out's remaining steps, or an erasure's outcome. A
+   * failure is logged (by code) and the request waits longer before the next try.
+   */
+  async carryOn(id: string): Promise<void> {
+    try {
+      const row = await this.open(id);
+      if (row.erasure_id) await this.erase(row, 'consent:rights');
+      else if (row.right === 'opt-out' || row.right === 'limit-sensitive') await this.optOut(id);
+    } catch (err) {
+      if (err instanceof DsgError && err.code === ErrorCodes.INVALID_STATE) return; // answered
+      this.deferred(id, err);
+      await this.dataSource.query(
+        `UPDATE consent.rights_requests
+            SET retries = retries + 1,
+                retry_after = now() + least(interval '1 day', $2 * interval '1 millisecond' * 2 ^ retries)
+          WHERE id = $1 AND answered_at IS NULL`,
+        [id, this.config.rightsCheckMs],
+      );
     }
+  }
+
+  /** The deadlines of a request received now; a date the holiday calendar misses is refused. */
+  private deadlines(right: Right, receivedAt: Date) {
+    try {
+      return deadlinesFor(right, receivedAt, this.calendar);
+    } catch (err) {
+      if (!(err instanceof CalendarNotCoveredError)) throw err;
+      throw new ValidationFailedError([
+        { field: 'receivedAt', constraint: 'holidayCalendar', message: err.message },
+      ]);
+    }
+  }
+
+  private confirmationText(row: RightsRow): string {
+    const day = (d: Date) => this.calendar.localDate(d);
+    return row.duplicate_of
+      ? `We received your ${row.right} request on ${day(row.received_at)}. It repeats one we are ` +
+          'already working on; we will answer both together.'
+      : `We received your ${row.right} request on ${day(row.received_at)}. ` +
+          `We will answer by ${day(row.answer_by!)}. ` +
+          (row.verification_level === 'none'
+            ? 'No verification is needed.'
+            : 'We will first verify your identity.') +
+          ` ${NON_DISCRIMINATION}`;
   }
 
   // ---- helpers ----------------------------------------------------------------------------
@@ -1039,17 +1148,6 @@ const NOTICE_SUBJECTS = {
   'request-fee-quote': 'Your request for an accounting of disclosures: a fee applies',
   'request-answer': 'Your privacy request has been answered',
 } as const;
-
-function confirmationText(row: RightsRow): string {
-  return row.duplicate_of
-    ? `We received your ${row.right} request. It repeats one we are already working on; we will answer both together.`
-    : `We received your ${row.right} request on ${row.received_at.toISOString().slice(0, 10)}. ` +
-        `We will answer by ${row.answer_by!.toISOString().slice(0, 10)}. ` +
-        (row.verification_level === 'none'
-          ? 'No verification is needed.'
-          : 'We will first verify your identity.') +
-        ` ${NON_DISCRIMINATION}`;
-}
 
 function answerText(row: RightsRow): string {
   switch (row.outcome) {

@@ -33,6 +33,7 @@ const RETENTION = 'retention';
 const NOTICE_CALLERS: Record<(typeof NOTICE_KINDS)[number], string> = {
   'deletion-request': 'retention',
   'opt-out-request': 'consent',
+  'limit-request': 'consent',
 };
 
 /**
@@ -191,6 +192,9 @@ function noticeText(kind: string): string {
   }
   if (kind === 'opt-out-request') {
     return 'Notice of a consumer opt-out of sale or sharing (11 CCR 7026(f)): do not sell or share the personal information received about the consumer after the request';
+  }
+  if (kind === 'limit-request') {
+    return 'Notice of a consumer request to limit the use of sensitive personal information (11 CCR 7027(g)): use the sensitive personal information received about the consumer after the request only for the services we engaged you for';
   }
   return kind;
 }

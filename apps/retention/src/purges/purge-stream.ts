@@ -5,8 +5,8 @@ import {
   qualifySubject,
   purgeSubject,
 } from '@dsg/contracts';
-import { ensureStream, isNotFound } from '@dsg/platform';
-import { AckPolicy, DeliverPolicy, type JetStreamManager, nanos, NatsError } from 'nats';
+import { ensureWorkQueue } from '@dsg/platform';
+import type { JetStreamManager } from 'nats';
 
 /** A command not taken within this long is dropped by JetStream (the item is issued again anyway). */
 const MAX_AGE_MS = 30 * 24 * 3600 * 1000;
@@ -19,37 +19,20 @@ export const COMMAND_ACK_WAIT_MS = 60_000;
  * (`purges-<system>`), which the system's NATS user may pull from and acknowledge on, and nothing
  * else. Created (or brought up to date) by every retention replica at boot.
  */
-export async function ensurePurgeStream(
+export function ensurePurgeStream(
   jsm: JetStreamManager,
   prefix: string,
   replicas: number,
 ): Promise<string> {
-  const name = await ensureStream(jsm, {
+  return ensureWorkQueue(jsm, {
     name: purgeStreamName(prefix),
     subjects: [qualifySubject(prefix, 'retention.purges.>')],
     replicas,
-    workQueue: true,
     maxAgeMs: MAX_AGE_MS,
+    ackWaitMs: COMMAND_ACK_WAIT_MS,
+    consumers: HOLDING_SYSTEMS.map((system) => ({
+      durable: purgeConsumerName(system),
+      filterSubject: qualifySubject(prefix, purgeSubject(system)),
+    })),
   });
-  for (const system of HOLDING_SYSTEMS) {
-    const durable = purgeConsumerName(system);
-    try {
-      await jsm.consumers.info(name, durable);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      try {
-        await jsm.consumers.add(name, {
-          durable_name: durable,
-          filter_subject: qualifySubject(prefix, purgeSubject(system)),
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          ack_wait: nanos(COMMAND_ACK_WAIT_MS),
-          max_ack_pending: 64,
-        });
-      } catch (addErr) {
-        if (!(addErr instanceof NatsError && /already/i.test(addErr.message))) throw addErr;
-      }
-    }
-  }
-  return name;
 }

@@ -25,6 +25,7 @@ export const NOTICE_TYPES = [
   'request-fee-quote',
   'request-answer',
   'opt-out-to-recipient',
+  'limit-to-recipient',
   'deletion-to-recipient',
   'request-overdue',
   'breach-deadline',

@@ -15,9 +15,10 @@ import { CLIENT_ID_PATTERN, TIMESTAMP_PATTERN } from '../consent/subjects.dto';
 /**
  * Notices the register records to the recipients of a subject's data: a deletion (CCP-4, asked by
  * the retention service) or an opt-out (CCP-2, 7026(f), asked by the consent service: only the
- * recipients that received data since the request).
+ * recipients that received data since the request), or a request to limit the use of sensitive
+ * personal information (CCP-1, 11 CCR 7027(g), asked by the consent service, the same recipients).
  */
-export const NOTICE_KINDS = ['deletion-request', 'opt-out-request'] as const;
+export const NOTICE_KINDS = ['deletion-request', 'opt-out-request', 'limit-request'] as const;
 
 /**
  * Record a notice to every recipient the register shows received the subject's data (allowed

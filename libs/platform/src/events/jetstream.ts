@@ -6,7 +6,15 @@ import {
   SPA_EVENTS_STREAM_SUBJECTS,
   spaEventsStreamName,
 } from '@dsg/contracts';
-import { type JetStreamManager, nanos, NatsError, RetentionPolicy, StorageType } from 'nats';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamManager,
+  nanos,
+  NatsError,
+  RetentionPolicy,
+  StorageType,
+} from 'nats';
 
 export interface StreamSpec {
   subjectPrefix: string;
@@ -79,6 +87,45 @@ export async function ensureStream(
     } catch (addErr) {
       // Another replica created it between our info and add.
       if (!(addErr instanceof NatsError && /already in use/i.test(addErr.message))) throw addErr;
+    }
+  }
+  return name;
+}
+
+/**
+ * A work queue of commands to parties (purge commands, correction tasks): the stream, and a
+ * durable pull consumer per party on its own subject, which the party's NATS user may pull from
+ * and acknowledge on, and nothing else. Created (or brought up to date) at every boot.
+ */
+export async function ensureWorkQueue(
+  jsm: JetStreamManager,
+  spec: {
+    name: string;
+    subjects: string[];
+    replicas: number;
+    maxAgeMs: number;
+    ackWaitMs: number;
+    consumers: { durable: string; filterSubject: string }[];
+  },
+): Promise<string> {
+  const name = await ensureStream(jsm, { ...spec, workQueue: true });
+  for (const { durable, filterSubject } of spec.consumers) {
+    try {
+      await jsm.consumers.info(name, durable);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      try {
+        await jsm.consumers.add(name, {
+          durable_name: durable,
+          filter_subject: filterSubject,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: nanos(spec.ackWaitMs),
+          max_ack_pending: 64,
+        });
+      } catch (addErr) {
+        if (!(addErr instanceof NatsError && /already/i.test(addErr.message))) throw addErr;
+      }
     }
   }
   return name;
