@@ -115,7 +115,7 @@ try {
     `[start] DSG is running. Gateway: http://localhost:${gatewayPort}  (stack health: GET /health)`,
   );
   console.error(
-    '[start] The reference holder (a demo booking system) takes purge commands as NATS user booking.',
+    '[start] The reference holder (a demo booking system, NATS user booking) takes purge commands and correction tasks, and answers as the client system.',
   );
   console.error('[start] Ctrl-C stops it.');
 } catch (err) {
