@@ -7,7 +7,7 @@ import {
 import { SMTPServer } from 'smtp-server';
 import type { BookingHolder } from '../apps/reference-holder/src/booking-holder';
 import { PrivateStack } from './support/private-stack';
-import { freePort } from './support/service-process';
+import { freePort, type ServiceProcess } from './support/service-process';
 import { refusal } from './support/refusal';
 import { waitUntil } from './support/wait';
 
@@ -26,6 +26,7 @@ describe('consent: rights requests', () => {
   let booking: DsgClient;
   let ops: DsgClient;
   let holder: BookingHolder;
+  const services: ServiceProcess[] = [];
   let smtp: SMTPServer;
   /** Mails the test's SMTP server took: recipients and subject line. */
   const mails: { to: string[]; text: string }[] = [];
@@ -101,14 +102,16 @@ describe('consent: rights requests', () => {
     });
     await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
     await stack.start('gateway');
-    await stack.start('consent', {
-      RIGHTS_CHECK_MS: '300',
-      NOTICE_POLL_MS: '100',
-      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-      PRIVACY_OFFICER_EMAIL: 'privacy-office@spa.example',
-    });
-    await stack.start('disclosure-register');
-    await stack.start('retention', { SWEEP_EVERY_MS: '0', PURGE_RETRY_CHECK_MS: '100' });
+    services.push(
+      await stack.start('consent', {
+        RIGHTS_CHECK_MS: '300',
+        NOTICE_POLL_MS: '100',
+        SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+        PRIVACY_OFFICER_EMAIL: 'privacy-office@spa.example',
+      }),
+      await stack.start('disclosure-register'),
+      await stack.start('retention', { SWEEP_EVERY_MS: '0', PURGE_RETRY_CHECK_MS: '100' }),
+    );
     booking = await stack.client('booking');
     ops = await stack.client('gateway');
     ({ holder } = await stack.referenceHolder(booking));
@@ -832,5 +835,22 @@ describe('consent: rights requests', () => {
     );
     const list = await ops.consent.rightsList({ overdue: true }, await auditor());
     expect(list.requests.map((r) => r.requestId)).toContain(overdue.requestId);
+  });
+
+  it('keeps personal data out of every log line: no address, name, phone, date of birth or verification point', async () => {
+    const lines = services.flatMap((p) => p.lines);
+    expect(lines.some((l) => l.includes('rights request received'))).toBe(true);
+    for (const needle of [
+      '@example.test',
+      '@reply.example',
+      'privacy-office@spa.example',
+      'Test Person',
+      '555-0199',
+      '1988-04-12',
+      '2012-06-01',
+      'surname is misspelt',
+    ]) {
+      expect(lines.filter((l) => l.includes(needle))).toEqual([]);
+    }
   });
 });
