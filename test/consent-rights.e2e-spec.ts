@@ -837,6 +837,42 @@ describe('consent: rights requests', () => {
     expect(list.requests.map((r) => r.requestId)).toContain(overdue.requestId);
   });
 
+  it("deletes an answered request's notices with its log entry when its 24 months have run (RET-3)", async () => {
+    const clientId = await subject('purge');
+    const r = await submit({
+      clientId,
+      right: 'know',
+      channel: 'email',
+      requester: 'subject',
+      replyTo: `${clientId}@reply.example`,
+    });
+    await ops.consent.rightsDeny({ requestId: r.requestId, basis: 'Withdrawn' }, await officer());
+    await waitUntil(async () => {
+      const n = await ops.consent.noticesList({ ref: r.requestId }, await auditor());
+      return n.notices.length === 2 && n.notices.every((x) => x.state === 'sent');
+    }, 10_000);
+    const retention = await stack.client('retention');
+    const purged = await retention.consent.requestPurge({
+      clientId,
+      through: new Date(Date.now() + 1000).toISOString(),
+      reason: 'RET-3: 24 months after the answer',
+    });
+    expect(purged.deletedEntries).toBe(1);
+    expect((await ops.consent.noticesList({ ref: r.requestId }, await auditor())).notices).toEqual(
+      [],
+    );
+    const { rows } = await stack.db.query(
+      'SELECT entries, notices FROM consent.request_log_purges WHERE client_id = $1',
+      [clientId],
+    );
+    expect(rows).toEqual([{ entries: 1, notices: 2 }]);
+    const left = await stack.db.query(
+      'SELECT count(*)::int AS n FROM consent.notices WHERE destination = $1',
+      [`${clientId}@reply.example`],
+    );
+    expect(left.rows[0].n).toBe(0);
+  });
+
   it('keeps personal data out of every log line: no address, name, phone, date of birth or verification point', async () => {
     const lines = services.flatMap((p) => p.lines);
     expect(lines.some((l) => l.includes('rights request received'))).toBe(true);

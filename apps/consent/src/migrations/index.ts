@@ -16,6 +16,7 @@ import { ConsentRecordsDeclared1766200000000 } from './1766200000000-records-dec
 import { ConsentRightsRequestLog1766800000000 } from './1766800000000-rights-request-log';
 import { ConsentNotices1766900000000 } from './1766900000000-notices';
 import { ConsentRightsRequests1767000000000 } from './1767000000000-rights-requests';
+import { ConsentRequestNoticesPurged1767100000000 } from './1767100000000-request-notices-purged';
 
 /** In order of application. A migration that has shipped is never edited; add a new one. */
 export const migrations: MigrationClass[] = [
@@ -36,4 +37,5 @@ export const migrations: MigrationClass[] = [
   ConsentRightsRequestLog1766800000000,
   ConsentNotices1766900000000,
   ConsentRightsRequests1767000000000,
+  ConsentRequestNoticesPurged1767100000000,
 ];
