@@ -68,10 +68,12 @@ describe('consent: rights requests', () => {
     );
   const answered = async (requestId: string) => {
     let current: RightsRequestCase | undefined;
-    await waitUntil(async () => {
-      current = await ops.consent.rightsGet({ requestId }, await auditor());
-      return current.answeredAt !== undefined;
-    }, 20_000);
+    expect(
+      await waitUntil(async () => {
+        current = await ops.consent.rightsGet({ requestId }, await auditor());
+        return current.answeredAt !== undefined;
+      }, 20_000),
+    ).toBe(true);
     return current!;
   };
 
@@ -271,10 +273,12 @@ describe('consent: rights requests', () => {
     });
     expect(r.confirmedAt).toBeUndefined();
     let confirmed: RightsRequestCase | undefined;
-    await waitUntil(async () => {
-      confirmed = await ops.consent.rightsGet({ requestId: r.requestId }, await auditor());
-      return confirmed.confirmedAt !== undefined;
-    }, 10_000);
+    expect(
+      await waitUntil(async () => {
+        confirmed = await ops.consent.rightsGet({ requestId: r.requestId }, await auditor());
+        return confirmed.confirmedAt !== undefined;
+      }, 10_000),
+    ).toBe(true);
     expect(Date.parse(confirmed!.confirmedAt!)).toBeLessThanOrEqual(
       Date.parse(r.deadlines.confirmBy),
     );
@@ -529,10 +533,12 @@ describe('consent: rights requests', () => {
       expect.objectContaining({ scopeType: 'sale-and-sharing', kind: 'opt-out' }),
     ]);
     // The recipient's notice is recorded by the register and delivered by the mechanism.
-    await waitUntil(async () => {
-      const n = await ops.consent.noticesList({ ref: r.requestId }, await auditor());
-      return n.notices.some((x) => x.type === 'opt-out-to-recipient');
-    }, 10_000);
+    expect(
+      await waitUntil(async () => {
+        const n = await ops.consent.noticesList({ ref: r.requestId }, await auditor());
+        return n.notices.some((x) => x.type === 'opt-out-to-recipient');
+      }, 10_000),
+    ).toBe(true);
     const notices = await ops.consent.noticesList({ ref: r.requestId }, await auditor());
     expect(notices.notices.map((n) => n.type).sort()).toEqual([
       'opt-out-to-recipient',
@@ -548,10 +554,12 @@ describe('consent: rights requests', () => {
       receivedAt,
     });
     expect((await answered(limit.requestId)).outcome).toBe('fulfilled');
-    await waitUntil(async () => {
-      const n = await ops.consent.noticesList({ ref: limit.requestId }, await auditor());
-      return n.notices.some((x) => x.type === 'limit-to-recipient' && x.recipientId === 'cherry');
-    }, 10_000);
+    expect(
+      await waitUntil(async () => {
+        const n = await ops.consent.noticesList({ ref: limit.requestId }, await auditor());
+        return n.notices.some((x) => x.type === 'limit-to-recipient' && x.recipientId === 'cherry');
+      }, 10_000),
+    ).toBe(true);
     const purposes = (await booking.consent.ledgerState({ clientId })).states
       .filter((st) => st.scopeType === 'purpose' && st.kind === 'opt-out')
       .map((st) => st.scope);
@@ -607,15 +615,17 @@ describe('consent: rights requests', () => {
     });
     // The booking system takes its task from its own consumer and lists it for the front desk.
     let tasks: { client_id: string; categories: string[]; description: string }[] = [];
-    await waitUntil(async () => {
-      tasks = (
-        await stack.db.query(
-          'SELECT client_id, categories, description FROM reference_holder.correction_tasks WHERE request_id = $1',
-          [r.requestId],
-        )
-      ).rows;
-      return tasks.length === 1;
-    }, 10_000);
+    expect(
+      await waitUntil(async () => {
+        tasks = (
+          await stack.db.query(
+            'SELECT client_id, categories, description FROM reference_holder.correction_tasks WHERE request_id = $1',
+            [r.requestId],
+          )
+        ).rows;
+        return tasks.length === 1;
+      }, 10_000),
+    ).toBe(true);
     expect(tasks).toEqual([
       {
         client_id: clientId,
@@ -797,13 +807,15 @@ describe('consent: rights requests', () => {
       { requestId: denied.requestId, basis: 'CCP-3: the requester could not be verified' },
       await officer(),
     );
-    await waitUntil(async () => {
-      const n = await ops.consent.noticesList(
-        { ref: overdue.requestId, type: 'request-overdue' },
-        await auditor(),
-      );
-      return n.notices.length === 1 && n.notices[0].state === 'sent';
-    }, 10_000);
+    expect(
+      await waitUntil(async () => {
+        const n = await ops.consent.noticesList(
+          { ref: overdue.requestId, type: 'request-overdue' },
+          await auditor(),
+        );
+        return n.notices.length === 1 && n.notices[0].state === 'sent';
+      }, 10_000),
+    ).toBe(true);
     expect(
       mails.some(
         (m) => m.to.includes('privacy-office@spa.example') && m.text.includes(overdue.requestId),
@@ -847,10 +859,12 @@ describe('consent: rights requests', () => {
       replyTo: `${clientId}@reply.example`,
     });
     await ops.consent.rightsDeny({ requestId: r.requestId, basis: 'Withdrawn' }, await officer());
-    await waitUntil(async () => {
-      const n = await ops.consent.noticesList({ ref: r.requestId }, await auditor());
-      return n.notices.length === 2 && n.notices.every((x) => x.state === 'sent');
-    }, 10_000);
+    expect(
+      await waitUntil(async () => {
+        const n = await ops.consent.noticesList({ ref: r.requestId }, await auditor());
+        return n.notices.length === 2 && n.notices.every((x) => x.state === 'sent');
+      }, 10_000),
+    ).toBe(true);
     const retention = await stack.client('retention');
     const purged = await retention.consent.requestPurge({
       clientId,

@@ -32,7 +32,7 @@ export class ConsentNotices1766900000000 implements MigrationInterface {
         id              uuid PRIMARY KEY,
         type            text NOT NULL CHECK (type IN ('policy-change', 'request-confirmation',
                           'request-extension', 'request-fee-quote', 'request-answer',
-                          'opt-out-to-recipient', 'deletion-to-recipient', 'request-overdue',
+                          'opt-out-to-recipient', 'limit-to-recipient', 'deletion-to-recipient', 'request-overdue',
                           'breach-deadline')),
         audience        text NOT NULL CHECK (audience IN ('subject', 'recipient', 'privacy-officer')),
         channel         text NOT NULL CHECK (channel IN ('email', 'webhook')),
