@@ -887,6 +887,21 @@ describe('consent: rights requests', () => {
     expect(left.rows[0].n).toBe(0);
   });
 
+  it('carries an opt-out on when the register was down at receipt: the periodic check finishes it (nothing is lost)', async () => {
+    const clientId = await subject('later');
+    const register = services[1];
+    await register.stop();
+    const r = await submit({ clientId, right: 'opt-out', channel: 'email', requester: 'subject' });
+    // The ledger entry is recorded; telling recipients waits for the register.
+    expect(r.state).toBe('in-progress');
+    expect((await booking.consent.ledgerState({ clientId })).states).toEqual([
+      expect.objectContaining({ scopeType: 'sale-and-sharing', kind: 'opt-out' }),
+    ]);
+    services.push(await stack.start('disclosure-register'));
+    const done = await answered(r.requestId);
+    expect(done).toMatchObject({ outcome: 'fulfilled', fulfilment: { recipientsTold: [] } });
+  });
+
   it('keeps personal data out of every log line: no address, name, phone, date of birth or verification point', async () => {
     const lines = services.flatMap((p) => p.lines);
     expect(lines.some((l) => l.includes('rights request received'))).toBe(true);

@@ -138,7 +138,8 @@ export class BookingHolder {
   /**
    * Takes its correction tasks (HIP-8, CCP-1) from the consent service's work queue: each goes to
    * the front desk's list (`correction_tasks`), where staff correct the record; a task delivered
-   * again is listed once. Acknowledged once it is listed.
+   * again is listed once. Acknowledged once it is listed; one it cannot read is terminated (not
+   * delivered again); one it cannot store now is delivered again a second later.
    */
   async takeCorrections(): Promise<void> {
     const consumer = await this.options.client.connection
@@ -151,8 +152,15 @@ export class BookingHolder {
     this.corrections = messages;
     this.correcting = (async () => {
       for await (const msg of messages) {
+        let data: CorrectionRequested;
         try {
-          const { data } = msg.json<EventEnvelope<CorrectionRequested>>();
+          data = msg.json<EventEnvelope<CorrectionRequested>>().data;
+          if (typeof data?.requestId !== 'string') throw new Error('not a correction task');
+        } catch {
+          msg.term(); // never readable: not delivered again
+          continue;
+        }
+        try {
           await this.options.pool.query(
             `INSERT INTO ${this.options.schema ?? 'reference_holder'}.correction_tasks
                (request_id, client_id, categories, description)

@@ -158,7 +158,8 @@ export class RightsService {
     const receivedAt = request.receivedAt ? new Date(request.receivedAt) : new Date();
     const rules = RIGHT_RULES[request.right];
     const { confirmBy, answerBy } = this.deadlines(request.right, receivedAt);
-    const { version: policyVersion } = await this.policy.get();
+    // Opt-outs are recorded under the version in effect now (a retry repeats the same entries).
+    const policyVersion = rules.verification === 'none' ? (await this.policy.get()).version : null;
     const id = randomUUID();
     const row = await this.dataSource.transaction(async (manager) => {
       const earlier = await earlierRequest<RightsRow>(manager, SELECT, by, key, hash);
@@ -660,6 +661,14 @@ export class RightsService {
 
   /** CCP-4: the retention service's erasure, its exceptions recorded (1798.105(d)). */
   private async erase(row: RightsRow, by: string): Promise<void> {
+    // Marked before the call: a call that times out may still start the erasure, so from here
+    // the request is not denied, and the periodic check asks again (the same key) until answered.
+    await this.dataSource.query(
+      `UPDATE consent.rights_requests
+          SET fulfilment = coalesce(fulfilment, '{}'::jsonb) || jsonb_build_object('erasureRequestedBy', $2::text)
+        WHERE id = $1 AND answered_at IS NULL AND NOT coalesce(fulfilment ? 'erasureRequestedBy', false)`,
+      [row.id, by],
+    );
     const erasure = await this.dsg.retention.erasureForRightsRequest(
       {
         clientId: row.client_id,
@@ -672,7 +681,11 @@ export class RightsService {
     await this.dataSource.query(
       `UPDATE consent.rights_requests SET erasure_id = $2, fulfilment = $3
         WHERE id = $1 AND answered_at IS NULL`,
-      [row.id, erasure.erasureId, JSON.stringify({ erasureId: erasure.erasureId, by })],
+      [
+        row.id,
+        erasure.erasureId,
+        JSON.stringify({ erasureId: erasure.erasureId, erasureRequestedBy: by }),
+      ],
     );
     await this.settleErasure(erasure, by);
   }
@@ -930,15 +943,18 @@ export class RightsService {
         "SELECT pg_try_advisory_xact_lock(hashtext('consent:rights-check')) AS locked",
       )) as { locked: boolean }[];
       if (!locked) return -1;
+      // Which deadline passed is decided by the database's clock, as the choice of rows is.
       const rows = (await manager.query(
-        `${SELECT}
-          WHERE answered_at IS NULL AND answer_by IS NOT NULL AND state <> 'duplicate'
-            AND ((answer_by < now() AND overdue_noticed_at IS NULL)
-              OR (confirmed_at IS NULL AND confirm_by < now() AND confirm_overdue_noticed_at IS NULL))
-          ORDER BY answer_by LIMIT 100 FOR UPDATE SKIP LOCKED`,
-      )) as RightsRow[];
+        `SELECT * FROM (
+           SELECT r.*, (answer_by < now() AND overdue_noticed_at IS NULL) AS answer_late
+             FROM consent.rights_requests r
+            WHERE answered_at IS NULL AND answer_by IS NOT NULL AND state <> 'duplicate'
+              AND ((answer_by < now() AND overdue_noticed_at IS NULL)
+                OR (confirmed_at IS NULL AND confirm_by < now() AND confirm_overdue_noticed_at IS NULL))
+            ORDER BY answer_by LIMIT 100 FOR UPDATE SKIP LOCKED) late`,
+      )) as (RightsRow & { answer_late: boolean })[];
       for (const row of rows) {
-        const answerLate = row.answer_by! < new Date() && !row.overdue_noticed_at;
+        const answerLate = row.answer_late;
         const deadline = answerLate ? row.answer_by! : row.confirm_by!;
         const what = answerLate ? 'its answer' : 'its confirmation of receipt';
         await this.notices.enqueue(manager, [
@@ -971,7 +987,8 @@ export class RightsService {
     const unfinished = (await this.dataSource.query(
       `SELECT id FROM consent.rights_requests
         WHERE answered_at IS NULL AND answer_by IS NOT NULL AND state = 'in-progress'
-          AND ("right" IN ('opt-out', 'limit-sensitive') OR erasure_id IS NOT NULL)
+          AND ("right" IN ('opt-out', 'limit-sensitive') OR erasure_id IS NOT NULL
+               OR ("right" = 'delete' AND fulfilment ? 'erasureRequestedBy'))
           AND (retry_after IS NULL OR retry_after <= now())
         ORDER BY retry_after NULLS FIRST, received_at LIMIT 50`,
     )) as { id: string }[];
@@ -985,18 +1002,24 @@ export class RightsService {
   async carryOn(id: string): Promise<void> {
     try {
       const row = await this.open(id);
-      if (row.erasure_id) await this.erase(row, 'consent:rights');
-      else if (row.right === 'opt-out' || row.right === 'limit-sensitive') await this.optOut(id);
+      const requestedBy = row.fulfilment?.erasureRequestedBy;
+      if (row.erasure_id || typeof requestedBy === 'string') {
+        await this.erase(row, typeof requestedBy === 'string' ? requestedBy : 'consent:rights');
+      } else if (row.right === 'opt-out' || row.right === 'limit-sensitive') await this.optOut(id);
     } catch (err) {
       if (err instanceof DsgError && err.code === ErrorCodes.INVALID_STATE) return; // answered
       this.deferred(id, err);
-      await this.dataSource.query(
-        `UPDATE consent.rights_requests
-            SET retries = retries + 1,
-                retry_after = now() + least(interval '1 day', $2 * interval '1 millisecond' * 2 ^ retries)
-          WHERE id = $1 AND answered_at IS NULL`,
-        [id, this.config.rightsCheckMs],
-      );
+      // The wait doubles per failure, at most a day (the exponent is capped before multiplying).
+      await this.dataSource
+        .query(
+          `UPDATE consent.rights_requests
+              SET retries = retries + 1,
+                  retry_after = now() + least(interval '1 day',
+                                              $2::bigint * interval '1 millisecond' * 2 ^ least(retries, 20))
+            WHERE id = $1 AND answered_at IS NULL`,
+          [id, this.config.rightsCheckMs],
+        )
+        .catch((e: unknown) => this.deferred(id, e));
     }
   }
 
