@@ -1,6 +1,7 @@
 import {
   type DsgClient,
   ErrorCodes,
+  type FulfilRightsRequest,
   type RightsRequestCase,
   type SubmitRightsRequest,
 } from '@dsg/contracts';
@@ -64,6 +65,12 @@ describe('consent: rights requests', () => {
         },
         signedDeclaration: true,
       },
+      await officer(),
+    );
+  /** Fulfils a request as the privacy officer (ACC-9: with the title). */
+  const fulfil = async (r: RightsRequestCase, change: Partial<FulfilRightsRequest> = {}) =>
+    ops.consent.rightsFulfil(
+      { requestId: r.requestId, staffTitle: 'Privacy Officer', ...change },
       await officer(),
     );
   const answered = async (requestId: string) => {
@@ -487,10 +494,7 @@ describe('consent: rights requests', () => {
     expect(noDeclaration.state).toBe('awaiting-verification');
     expect((await verifyAll(access)).state).toBe('in-progress');
     // Know and access answered with a report, as JSON and a PDF (CCP-1, HIP-8).
-    await ops.consent.rightsFulfil(
-      { requestId: access.requestId, staffTitle: 'Privacy Officer' },
-      await officer(),
-    );
+    await fulfil(access);
     const done = await answered(access.requestId);
     expect(done).toMatchObject({ outcome: 'fulfilled', verification: 'verified' });
     const json = await ops.consent.rightsReport({ requestId: access.requestId }, await auditor());
@@ -604,10 +608,7 @@ describe('consent: rights requests', () => {
       correction: { categories: ['identifiers.name'], description: 'The surname is misspelt' },
     });
     await verifyAll(r);
-    await ops.consent.rightsFulfil(
-      { requestId: r.requestId, staffTitle: 'Privacy Officer' },
-      await officer(),
-    );
+    await fulfil(r);
     const done = await answered(r.requestId);
     expect(done).toMatchObject({
       outcome: 'fulfilled',
@@ -645,10 +646,7 @@ describe('consent: rights requests', () => {
       restriction: { kind: 'confidential-channel', channel: 'e-mail only, no calls' },
     });
     await verifyAll(channel);
-    await ops.consent.rightsFulfil(
-      { requestId: channel.requestId, staffTitle: 'Privacy Officer' },
-      await officer(),
-    );
+    await fulfil(channel);
     const honoured = await answered(channel.requestId);
     expect(honoured).toMatchObject({ outcome: 'fulfilled', fulfilment: { agreed: true } });
     const disclosure = await submit({
@@ -659,10 +657,7 @@ describe('consent: rights requests', () => {
       restriction: { kind: 'disclosure', recipientKinds: ['financing-partner'] },
     });
     await verifyAll(disclosure);
-    await ops.consent.rightsFulfil(
-      { requestId: disclosure.requestId, staffTitle: 'Privacy Officer', restrictionAgreed: false },
-      await officer(),
-    );
+    await fulfil(disclosure, { restrictionAgreed: false });
     const declined = await answered(disclosure.requestId);
     expect(declined).toMatchObject({ outcome: 'denied' });
     expect(declined.denialBasis).toContain('HIP-7');
@@ -702,10 +697,7 @@ describe('consent: rights requests', () => {
     expect(repeat).toMatchObject({ state: 'duplicate', duplicateOf: first.requestId });
     expect((await refusal(verifyAll(repeat))).code).toBe(ErrorCodes.INVALID_STATE);
     await verifyAll(first);
-    await ops.consent.rightsFulfil(
-      { requestId: first.requestId, staffTitle: 'Privacy Officer' },
-      await officer(),
-    );
+    await fulfil(first);
     const done = await answered(first.requestId);
     expect(done.outcome).toBe('denied');
     expect(done.denialBasis).toContain('RET-6');
@@ -753,10 +745,7 @@ describe('consent: rights requests', () => {
       requester: 'subject',
     });
     expect((await verifyAll(first)).state).toBe('in-progress'); // free: no accounting in 12 months
-    await ops.consent.rightsFulfil(
-      { requestId: first.requestId, staffTitle: 'Privacy Officer' },
-      await officer(),
-    );
+    await fulfil(first);
     const done = await answered(first.requestId);
     expect(done.outcome).toBe('fulfilled');
     expect(done.fulfilment?.lines).toBe(0); // the suspended disclosure is not listed (ACC-8)
@@ -770,19 +759,11 @@ describe('consent: rights requests', () => {
     const quoted = await verifyAll(second);
     expect(quoted.state).toBe('awaiting-fee-acceptance');
     expect(quoted.fee).toMatchObject({ amountCents: 2500, currency: 'USD' });
-    const notAccepted = await refusal(
-      ops.consent.rightsFulfil(
-        { requestId: second.requestId, staffTitle: 'Privacy Officer' },
-        await officer(),
-      ),
-    );
+    const notAccepted = await refusal(fulfil(second));
     expect(notAccepted.fields).toEqual([
       expect.objectContaining({ field: 'feeAccepted', constraint: 'ACC-6' }),
     ]);
-    await ops.consent.rightsFulfil(
-      { requestId: second.requestId, staffTitle: 'Privacy Officer', feeAccepted: true },
-      await officer(),
-    );
+    await fulfil(second, { feeAccepted: true });
     expect((await answered(second.requestId)).outcome).toBe('fulfilled');
   });
 
