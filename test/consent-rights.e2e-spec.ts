@@ -661,10 +661,26 @@ describe('consent: rights requests', () => {
     const declined = await answered(disclosure.requestId);
     expect(declined).toMatchObject({ outcome: 'denied' });
     expect(declined.denialBasis).toContain('HIP-7');
+    // Two officers fulfilling one request at once record one restriction.
+    const twice = await submit({
+      clientId,
+      right: 'restriction',
+      channel: 'email',
+      requester: 'subject',
+      restriction: { kind: 'disclosure', recipientKinds: ['service-provider'] },
+    });
+    await verifyAll(twice);
+    const both = await Promise.allSettled([
+      fulfil(twice, { restrictionAgreed: true }),
+      fulfil(twice, { restrictionAgreed: true }),
+    ]);
+    expect(both.filter((b) => b.status === 'fulfilled').length).toBeGreaterThanOrEqual(1);
+    expect((await answered(twice.requestId)).outcome).toBe('fulfilled');
     const { restrictions } = await booking.consent.restrictionList({ clientId });
     expect(restrictions.map((x) => [x.kind, x.binding]).sort()).toEqual([
       ['confidential-channel', true],
       ['disclosure', false],
+      ['disclosure', true],
     ]);
   });
 

@@ -791,25 +791,37 @@ export class RightsService {
    */
   private async restrict(row: RightsRow, agreed: boolean, by: string): Promise<void> {
     const scope = row.scope!.restriction!;
-    // A retry finds the restriction its first attempt recorded (recorded by this request).
+    // One fulfilment of a request at a time (a session lock: the restrictions service commits in
+    // its own transaction); a retry finds the restriction its first attempt recorded.
     const recordedBy = `consent:rights:${row.id}`;
-    const [earlier] = (await this.dataSource.query(
-      'SELECT id, agreed FROM consent.restrictions WHERE requested_by = $1',
-      [recordedBy],
-    )) as { id: string; agreed: boolean }[];
-    let restrictionId = earlier?.id;
-    let binding = earlier?.agreed ?? false;
-    if (!restrictionId) {
-      const restriction = await this.restrictions.request(
-        { clientId: row.client_id, ...scope, agreed },
-        recordedBy,
-      );
-      restrictionId = restriction.restrictionId;
-      binding = restriction.binding;
-      await this.dataSource.query(
-        'UPDATE consent.rights_requests SET fulfilment = $2 WHERE id = $1 AND answered_at IS NULL',
-        [row.id, JSON.stringify({ restrictionId, agreed: binding })],
-      );
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    let restrictionId: string;
+    let binding: boolean;
+    try {
+      await runner.query('SELECT pg_advisory_lock(hashtext($1))', [recordedBy]);
+      const [earlier] = (await runner.query(
+        'SELECT id, agreed FROM consent.restrictions WHERE requested_by = $1',
+        [recordedBy],
+      )) as { id: string; agreed: boolean }[];
+      if (earlier) {
+        restrictionId = earlier.id;
+        binding = earlier.agreed;
+      } else {
+        const restriction = await this.restrictions.request(
+          { clientId: row.client_id, ...scope, agreed },
+          recordedBy,
+        );
+        restrictionId = restriction.restrictionId;
+        binding = restriction.binding;
+        await runner.query(
+          'UPDATE consent.rights_requests SET fulfilment = $2 WHERE id = $1 AND answered_at IS NULL',
+          [row.id, JSON.stringify({ restrictionId, agreed: binding })],
+        );
+      }
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock(hashtext($1))', [recordedBy]).catch(() => {});
+      await runner.release();
     }
     await this.answer(
       row.id,
