@@ -8,7 +8,6 @@ import {
   ErrorCodes,
   type FieldError,
   type ListRightsRequestsReply,
-  MAX_CLOCK_SKEW_MS,
   type PurgeRightsRequestsReply,
   type PurgeRightsRequestsRequest,
   type RecordRightsRequest,
@@ -22,6 +21,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { earlierRequest, requestHash } from './earlier-request';
+import { answerOf, notInTheFuture } from './log-entry';
 
 interface RequestRow {
   id: string;
@@ -305,12 +305,6 @@ const COLUMNS = `id, client_id, "right", channel, requester, received_at, answer
                  verification, denial_basis, request_hash`;
 const SELECT = `SELECT ${COLUMNS} FROM consent.rights_requests`;
 
-function notInTheFuture<T extends object>(value: T, field: keyof T & string): FieldError[] {
-  const v = value[field] as unknown;
-  if (typeof v !== 'string' || Date.parse(v) <= Date.now() + MAX_CLOCK_SKEW_MS) return [];
-  return [{ field, constraint: 'notInTheFuture', message: `${field} must not be in the future` }];
-}
-
 function toReply(row: RequestRow): RightsRequestReply {
   return {
     requestId: row.id,
@@ -319,13 +313,6 @@ function toReply(row: RequestRow): RightsRequestReply {
     channel: row.channel,
     requester: row.requester,
     receivedAt: row.received_at.toISOString(),
-    ...(row.answered_at
-      ? {
-          answeredAt: row.answered_at.toISOString(),
-          outcome: row.outcome ?? undefined,
-          verification: row.verification ?? undefined,
-        }
-      : {}),
-    ...(row.denial_basis ? { denialBasis: row.denial_basis } : {}),
+    ...answerOf(row),
   };
 }

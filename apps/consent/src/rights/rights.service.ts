@@ -15,7 +15,6 @@ import {
   type ListRightsCasesRequest,
   requireIdempotencyKey,
   type RestrictionScope,
-  MAX_CLOCK_SKEW_MS,
   RightsRequestChangedEvent,
   type RightsRequestCase,
   type RightsRequestState,
@@ -40,6 +39,7 @@ import { LedgerService } from '../ledger/ledger.service';
 import { NoticesService } from '../notices/notices.service';
 import { PolicyService } from '../policy/policy.service';
 import { earlierRequest, requestHash } from '../requests/earlier-request';
+import { answerOf, notInTheFuture } from '../requests/log-entry';
 import { RestrictionsService } from '../restrictions/restrictions.service';
 import { BusinessCalendar, CalendarNotCoveredError } from './business-days';
 import { ClientDirectory } from './client-directory';
@@ -237,17 +237,7 @@ export class RightsService {
   /** Who may ask (CCP-3, KID-2), and what each right's request must say. */
   private async checkSubmission(request: SubmitRightsRequest): Promise<void> {
     const problems: FieldError[] = unrealTimestamps(request, ['receivedAt']);
-    if (
-      request.receivedAt &&
-      !problems.length &&
-      Date.parse(request.receivedAt) > Date.now() + MAX_CLOCK_SKEW_MS
-    ) {
-      problems.push({
-        field: 'receivedAt',
-        constraint: 'notInTheFuture',
-        message: 'receivedAt must not be in the future',
-      });
-    }
+    if (!problems.length) problems.push(...notInTheFuture(request, 'receivedAt'));
     if (request.requester === 'authorised-agent') {
       if (!request.agentPermission || request.agentPermission.signed !== true) {
         problems.push({
@@ -1158,14 +1148,7 @@ export class RightsService {
       ...(row.duplicate_of ? { duplicateOf: row.duplicate_of } : {}),
       ...(row.fee ? { fee: row.fee } : {}),
       ...(row.fulfilment ? { fulfilment: row.fulfilment } : {}),
-      ...(row.answered_at
-        ? {
-            answeredAt: row.answered_at.toISOString(),
-            outcome: row.outcome ?? undefined,
-            verification: row.verification ?? undefined,
-          }
-        : {}),
-      ...(row.denial_basis ? { denialBasis: row.denial_basis } : {}),
+      ...answerOf(row),
     };
   }
 }
