@@ -13,3 +13,21 @@ const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
 mkdirSync(`${root}docs`, { recursive: true });
 writeFileSync(`${root}docs/asyncapi.yaml`, renderAsyncApiYaml(version));
 console.log('written docs/asyncapi.yaml');
+
+// The README's role matrix, from the gateway's route table (test/gateway-roles compares them).
+const { roleMatrixMarkdown, MATRIX_START, MATRIX_END } = require(
+  `${root}dist/apps/gateway/src/api/role-matrix.js`,
+);
+const readme = readFileSync(`${root}README.md`, 'utf8');
+const start = readme.indexOf(MATRIX_START);
+const end = readme.indexOf(MATRIX_END);
+if (start === -1 || end === -1) {
+  console.error('README.md has no role-matrix markers: the matrix was not written');
+  process.exit(1);
+}
+writeFileSync(
+  `${root}README.md`,
+  readme.slice(0, start) + roleMatrixMarkdown() + readme.slice(end + MATRIX_END.length),
+);
+await run('npx', ['prettier', '--write', 'README.md']);
+console.log('written the role matrix in README.md');

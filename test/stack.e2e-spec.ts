@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { connectAs, natsPassword } from './support/nats-users';
 import { e2eEnv } from './support/e2e-env';
 import { GrpcTestClient } from './support/grpc';
+import { TestIdp } from './support/gateway-stack';
 import { ServiceProcess } from './support/service-process';
 
 const { version: productVersion } = JSON.parse(
@@ -41,10 +42,21 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
   const processes = new Map<ServiceName, ServiceProcess>();
   let client: DsgClient;
   let nc: NatsConnection;
+  let idp: TestIdp;
+  /** An operator's Authorization header (the ping route is theirs). */
+  let operator: Record<string, string>;
 
   beforeAll(async () => {
+    idp = await TestIdp.start();
+    operator = { authorization: `Bearer ${await idp.token('operator')}` };
     for (const service of SERVICE_NAMES) {
-      processes.set(service, await ServiceProcess.start(service, { LOG_LEVEL: 'trace' }));
+      processes.set(
+        service,
+        await ServiceProcess.start(service, {
+          LOG_LEVEL: 'trace',
+          ...(service === 'gateway' ? idp.gatewayEnv : {}),
+        }),
+      );
     }
     await Promise.all([...processes.values()].map((p) => p.waitReady()));
     client = await DsgClient.connect({
@@ -61,6 +73,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
     await client?.close();
     await nc?.drain();
     await Promise.all([...processes.values()].map((p) => p.stop('SIGKILL')));
+    await idp?.close();
   });
 
   const each = (name: string, fn: (service: ServiceName) => Promise<void>) =>
@@ -257,7 +270,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
       const gateway = processes.get('gateway')!;
       const res = await fetch(gateway.url('/v1/services/consent/ping'), {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...operator },
         body: JSON.stringify({ delayMs: -1, email: CANARY.email }),
       });
       expect(res.status).toBe(400);
@@ -278,7 +291,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
 
       const unparsable = await fetch(gateway.url('/v1/services/consent/ping'), {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...operator },
         body: `{"name": "${CANARY.name}"`,
       });
       expect(unparsable.status).toBe(400);
@@ -288,7 +301,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
         gateway.url(`/v1/services/${encodeURIComponent(CANARY.email)}/ping`),
         {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...operator },
           body: '{}',
         },
       );
@@ -299,7 +312,7 @@ describe('the stack: four services as separate processes on real PostgreSQL and 
 
       const ok = await fetch(gateway.url('/v1/services/retention/ping'), {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...operator },
         body: JSON.stringify({ payload: CANARY.dateOfBirth }),
       });
       expect(ok.status).toBe(200);

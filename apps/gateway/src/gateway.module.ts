@@ -1,16 +1,18 @@
 import { Module } from '@nestjs/common';
-import { PersonAuthGuard } from './auth/person-auth.guard';
+import { AccessLogService } from './access-log/access-log.service';
+import { ApiController } from './api/api.controller';
+import { Authenticator } from './auth/authenticator';
 import { GATEWAY_CONFIG, loadGatewayConfig } from './config/gateway.config';
-import { DiagnosticsController } from './diagnostics/diagnostics.controller';
 import { StackHealthController } from './health/stack-health.controller';
 import { StackHealthService } from './health/stack-health.service';
 import { SigningKeysController } from './keys/signing-keys.controller';
 
 @Module({
-  controllers: [StackHealthController, DiagnosticsController, SigningKeysController],
+  controllers: [StackHealthController, SigningKeysController, ApiController],
   providers: [
     StackHealthService,
-    PersonAuthGuard,
+    Authenticator,
+    AccessLogService,
     { provide: GATEWAY_CONFIG, useFactory: () => loadGatewayConfig() },
   ],
 })

@@ -3,11 +3,11 @@ import 'reflect-metadata';
 import { runService } from '@dsg/platform';
 import { GatewayModule } from './gateway.module';
 import { migrations } from './migrations';
-import { setupOpenApi } from './openapi';
+import { configureGatewayHttp } from './openapi';
 
 void runService({
   service: 'gateway',
   module: GatewayModule,
   migrations,
-  configureHttp: setupOpenApi,
+  configureHttp: configureGatewayHttp,
 });

@@ -17,6 +17,8 @@ export const ErrorCodes = {
   UNSUPPORTED: 'REQUEST.UNSUPPORTED',
   /** Too many requests; retry later. */
   RATE_LIMITED: 'REQUEST.RATE_LIMITED',
+  /** The request (its body, or its headers) is larger than the gateway takes. */
+  TOO_LARGE: 'REQUEST.TOO_LARGE',
   /** A linked identifier (e-mail, phone, device) already belongs to another subject. */
   IDENTIFIER_IN_USE: 'CONSENT.IDENTIFIER_IN_USE',
   /**
@@ -105,6 +107,12 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = {
     httpStatus: 429,
     grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
     retryable: true,
+  },
+  'REQUEST.TOO_LARGE': {
+    title: 'The request is too large',
+    httpStatus: 413,
+    grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED,
+    retryable: false,
   },
   'CONSENT.IDENTIFIER_IN_USE': {
     title: 'The identifier is linked to another subject',

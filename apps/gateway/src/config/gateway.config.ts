@@ -2,7 +2,7 @@ import { ConfigError } from '@dsg/platform';
 import { plainToInstance, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUrl, Max, Min, validateSync } from 'class-validator';
 
-/** Variables only the gateway reads: the people's identity provider and the assertions. */
+/** Variables only the gateway reads: the people's identity provider, assertions, hardening. */
 class GatewayEnv {
   @IsOptional()
   @IsUrl(
@@ -32,12 +32,41 @@ class GatewayEnv {
   @Min(10, { message: 'ASSERTION_TTL_SECONDS must be an integer from 10 to 300' })
   @Max(300, { message: 'ASSERTION_TTL_SECONDS must be an integer from 10 to 300' })
   ASSERTION_TTL_SECONDS?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'RATE_LIMIT_PER_MINUTE must be an integer from 1 to 100000' })
+  @Min(1, { message: 'RATE_LIMIT_PER_MINUTE must be an integer from 1 to 100000' })
+  @Max(100_000, { message: 'RATE_LIMIT_PER_MINUTE must be an integer from 1 to 100000' })
+  RATE_LIMIT_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'RATE_LIMIT_ADDRESS_PER_MINUTE must be an integer from 1 to 1000000' })
+  @Min(1, { message: 'RATE_LIMIT_ADDRESS_PER_MINUTE must be an integer from 1 to 1000000' })
+  @Max(1_000_000, {
+    message: 'RATE_LIMIT_ADDRESS_PER_MINUTE must be an integer from 1 to 1000000',
+  })
+  RATE_LIMIT_ADDRESS_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'MAX_BODY_BYTES must be an integer from 1024 to 10485760' })
+  @Min(1024, { message: 'MAX_BODY_BYTES must be an integer from 1024 to 10485760' })
+  @Max(10_485_760, { message: 'MAX_BODY_BYTES must be an integer from 1024 to 10485760' })
+  MAX_BODY_BYTES?: number;
 }
 
 export interface GatewayConfig {
   /** Absent: no identity provider, so every person-facing action answers 401. */
   oidc?: { issuer: string; audience: string; jwksUrl: string; rolesClaim: string };
   assertionTtlSeconds: number;
+  /** Requests a minute per person (token bucket per replica). */
+  rateLimitPerMinute: number;
+  /** Requests a minute per client address, before authentication. */
+  rateLimitAddressPerMinute: number;
+  /** The largest JSON body taken (413 beyond). */
+  maxBodyBytes: number;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
@@ -77,5 +106,8 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
         }
       : undefined,
     assertionTtlSeconds: parsed.ASSERTION_TTL_SECONDS ?? 60,
+    rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE ?? 600,
+    rateLimitAddressPerMinute: parsed.RATE_LIMIT_ADDRESS_PER_MINUTE ?? 3000,
+    maxBodyBytes: parsed.MAX_BODY_BYTES ?? 65_536,
   };
 }

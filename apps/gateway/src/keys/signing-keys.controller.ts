@@ -1,28 +1,8 @@
-import {
-  DsgClient,
-  type PublicSigningKey,
-  type RotateSigningKeyReply,
-  SERVICE_NAMES,
-  type ServiceName,
-} from '@dsg/contracts';
-import { KeyRing, signAssertion, SystemService } from '@dsg/platform';
-import {
-  Controller,
-  Get,
-  Header,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
+import { DsgClient, type PublicSigningKey, SERVICE_NAMES, type ServiceName } from '@dsg/contracts';
+import { SystemService } from '@dsg/platform';
+import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { ApiBearerAuth, ApiOkResponse, ApiParam } from '@nestjs/swagger';
-import { IsIn } from 'class-validator';
-import { type AuthenticatedRequest, PersonAuthGuard } from '../auth/person-auth.guard';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { ApiOkResponse } from '@nestjs/swagger';
 
 interface SigningKeySet {
   keys: PublicSigningKey[];
@@ -30,18 +10,15 @@ interface SigningKeySet {
   unavailable?: ServiceName[];
 }
 
-class KeyOwner {
-  @IsIn(SERVICE_NAMES)
-  service!: ServiceName;
-}
-
+/**
+ * GET /.well-known/signing-keys, public. Rotating a key is a privacy officer's action in the
+ * people's API (route keys.rotate).
+ */
 @Controller()
 export class SigningKeysController {
   constructor(
     private readonly client: DsgClient,
     private readonly system: SystemService,
-    private readonly keyRing: KeyRing,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
   /**
@@ -73,28 +50,5 @@ export class SigningKeysController {
     // Incomplete is said out loud (503), never passed off as the whole set.
     if (unavailable.length > 0) res.status(503);
     return { keys, ...(unavailable.length > 0 ? { unavailable } : {}) };
-  }
-
-  /**
-   * POST /v1/services/{service}/signing-keys/rotate: for a privacy officer. The gateway only
-   * authenticates the person; the service itself checks the role in the assertion.
-   */
-  @Post('v1/services/:service/signing-keys/rotate')
-  @HttpCode(200)
-  @UseGuards(PersonAuthGuard)
-  @ApiBearerAuth()
-  @ApiParam({ name: 'service', enum: SERVICE_NAMES })
-  @ApiOkResponse({ schema: { $ref: '#/components/schemas/RotateSigningKeyReply' } })
-  rotate(
-    @Param() owner: KeyOwner,
-    @Req() request: AuthenticatedRequest,
-  ): Promise<RotateSigningKeyReply> {
-    const assertion = signAssertion(
-      this.keyRing,
-      request.principal,
-      owner.service,
-      this.config.assertionTtlSeconds,
-    );
-    return this.client.system(owner.service).rotateSigningKey({}, { assertion, retries: 0 });
   }
 }

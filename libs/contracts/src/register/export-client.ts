@@ -5,7 +5,14 @@ import { DsgError, ErrorCodes, UnavailableError } from '../errors';
 import { Headers } from '../wire';
 import type { ExportManifest, ExportManifestRequest, ExportPageRequest } from './exports.dto';
 
-export interface ExportOptions extends Pick<CallOptions, 'assertion' | 'timeoutMs'> {
+export interface ExportOptions extends Pick<CallOptions, 'timeoutMs'> {
+  /**
+   * The gateway's assertion for the register, or a function minting one per call (an export
+   * longer than an assertion's lifetime needs fresh ones).
+   */
+  assertion?: string | (() => string);
+  /** The export's manifest, already fetched (with the request's terms): not asked for again. */
+  manifest?: ExportManifest;
   /** Pages asked for at once in a contiguous export (default 6); filtered pages go one by one. */
   parallel?: number;
   /** Entries a page (default: the register's, 1000). */
@@ -30,8 +37,15 @@ export async function exportRegister(
   write: (chunk: Uint8Array) => Promise<void> | void,
   options: ExportOptions = {},
 ): Promise<ExportManifest> {
-  const call = { assertion: options.assertion, timeoutMs: options.timeoutMs, retries: 2 };
-  const manifest = await dsg.disclosureRegister.exportManifest(request, call);
+  const assertion = () =>
+    typeof options.assertion === 'function' ? options.assertion() : options.assertion;
+  const call = (): CallOptions => ({
+    assertion: assertion(),
+    timeoutMs: options.timeoutMs,
+    retries: 2,
+  });
+  const manifest =
+    options.manifest ?? (await dsg.disclosureRegister.exportManifest(request, call()));
   if (manifest.format === 'csv') await write(Buffer.from(`${manifest.columns.join(',')}\n`));
   const terms: ExportPageRequest = {
     format: manifest.format,
@@ -47,7 +61,7 @@ export async function exportRegister(
     for (let at: number | undefined = from; at !== undefined && at < to;) {
       const page = await dsg.disclosureRegister.exportPage(
         { ...terms, from: at, toPosition: to },
-        call,
+        call(),
       );
       bodies.push(page.body ?? new Uint8Array());
       at = page.next;
@@ -59,13 +73,14 @@ export async function exportRegister(
     return manifest;
   }
   if (options.linesUrl) {
-    if (!options.assertion) {
+    const lineAssertion = assertion();
+    if (!lineAssertion) {
       throw new DsgError(ErrorCodes.UNAUTHENTICATED, 'An export over HTTP needs an assertion');
     }
     await streamLines(
       options.linesUrl,
       terms,
-      options.assertion,
+      lineAssertion,
       write,
       manifest.entries,
       options.timeoutMs ?? 60_000,

@@ -19,7 +19,7 @@ const HTTP_EXCEPTION_CODES: Record<number, [code: string, message: string]> = {
   403: [ErrorCodes.FORBIDDEN, 'Not permitted'],
   404: [ErrorCodes.NOT_FOUND, 'No such resource'],
   405: [ErrorCodes.UNSUPPORTED, 'Method not supported by this route'],
-  413: [ErrorCodes.MALFORMED, 'Request body too large'],
+  413: [ErrorCodes.TOO_LARGE, 'The request body is larger than this service takes'],
   415: [ErrorCodes.UNSUPPORTED, 'Media type not supported'],
   429: [ErrorCodes.RATE_LIMITED, 'Too many requests'],
 };

@@ -1,0 +1,57 @@
+import { DsgError, ErrorCodes } from '@dsg/contracts';
+import type { RouteDef } from './route-table';
+
+interface CompiledRoute {
+  route: RouteDef;
+  pattern: RegExp;
+  params: string[];
+}
+
+/** Path parameters are identifiers: a segment of printable characters other than `/`. */
+const SEGMENT = "([A-Za-z0-9._~:@!$&'()*+,;=%-]{1,200})";
+
+/**
+ * Finds the route of a method and path in the table: 404 when no route has the path, 405 when
+ * routes have it but not for this method. Parameters are percent-decoded.
+ */
+export class RouteMatcher {
+  private readonly compiled: CompiledRoute[];
+
+  constructor(routes: readonly RouteDef[]) {
+    this.compiled = routes.map((route) => {
+      const params: string[] = [];
+      const source = route.path
+        .split('/')
+        .map((part) => {
+          if (!part.startsWith(':')) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+          params.push(part.slice(1));
+          return SEGMENT;
+        })
+        .join('/');
+      return { route, pattern: new RegExp(`^${source}/?$`), params };
+    });
+  }
+
+  match(method: string, path: string): { route: RouteDef; params: Record<string, string> } {
+    let pathKnown = false;
+    for (const { route, pattern, params } of this.compiled) {
+      const found = pattern.exec(path);
+      if (!found) continue;
+      pathKnown = true;
+      if (route.method !== method) continue;
+      const values: Record<string, string> = {};
+      params.forEach((name, i) => {
+        try {
+          values[name] = decodeURIComponent(found[i + 1]);
+        } catch {
+          throw new DsgError(ErrorCodes.MALFORMED, `The path parameter ${name} is not valid`);
+        }
+      });
+      return { route, params: values };
+    }
+    if (pathKnown) {
+      throw new DsgError(ErrorCodes.UNSUPPORTED, `${method} is not supported on this path`);
+    }
+    throw new DsgError(ErrorCodes.NOT_FOUND, 'No such resource');
+  }
+}
