@@ -110,11 +110,24 @@ export class Gateway {
   }
 
   async fetch(url, init) {
+    let failure;
     try {
       return await fetch(url, init);
     } catch (err) {
-      throw this.unreachable(err, String(url).split('?')[0]) ?? err;
+      failure = err;
     }
+    // A kept-alive connection the server closed just as it was reused: a read is asked once
+    // more on a new one (a command is not: the caller decides, with its Idempotency-Key).
+    const code = failure?.cause?.code;
+    const reused = code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
+    if (reused && (init.method ?? 'GET') === 'GET' && !init.signal?.aborted) {
+      try {
+        return await fetch(url, init);
+      } catch (again) {
+        failure = again;
+      }
+    }
+    throw this.unreachable(failure, String(url).split('?')[0]) ?? failure;
   }
 
   /** A reply's body read by `parse` when it is a success; else the failure it says. */
