@@ -264,6 +264,43 @@ describe('dsg: the command line of the gateway', () => {
       });
     });
 
+    it('exports a contiguous range under a given tree head, and it verifies', async () => {
+      const whole = JSON.parse(
+        readFileSync(join(dir, 'register.csv.manifest.json'), 'utf8'),
+      ) as ExportManifest;
+      const treeSize = whole.treeHead.treeSize;
+      const file = join(dir, 'range.csv');
+      const exported = await asAuditor(
+        'export',
+        '--format',
+        'csv',
+        '--tree-size',
+        String(treeSize),
+        '--from-position',
+        '2',
+        '--to-position',
+        '6',
+        '--out',
+        file,
+      );
+      expectClean(exported);
+      expect(exported.code).toBe(0);
+      expect(JSON.parse(readFileSync(`${file}.manifest.json`, 'utf8'))).toMatchObject({
+        kind: 'range',
+        fromPosition: 2,
+        toPosition: 6,
+        entries: 4,
+        treeHead: { treeSize },
+      });
+      expect(lines(file)).toHaveLength(5);
+      expect(lines(file)[1]).toMatch(/^2,/);
+      const verified = await dsg(['verify-export', file]);
+      expect(verified.code).toBe(0);
+      expect(verified.stdout).toContain(
+        `valid: 4 entries (range, tree head of ${treeSize} entries)`,
+      );
+    });
+
     it('will not overwrite an export without --force (exit 2)', async () => {
       const file = join(dir, 'register.csv');
       const before = readFileSync(file);
