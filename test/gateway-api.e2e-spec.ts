@@ -349,6 +349,58 @@ describe('gateway: the people-facing API', () => {
       expect(last('access-log.list')).toMatchObject({ outcome: 'served' });
     });
 
+    it('a privacy officer takes a know request through to its report; each read of the report is logged (CCP-1, POL-7)', async () => {
+      const clientId = `gw-know-${run}`;
+      await stack.booking.consent.subjectUpsert({
+        clientId,
+        dateOfBirth: '1986-07-08',
+        identifiers: [{ kind: 'email', value: `${clientId}@example.test` }],
+      });
+      const submitted = await stack.http('POST', '/v1/rights-requests', {
+        token: officer,
+        body: { clientId, right: 'know', channel: 'email', requester: 'subject' },
+        headers: { 'Idempotency-Key': randomUUID() },
+      });
+      expect(submitted.status).toBe(200);
+      const requestId = submitted.body.requestId as string;
+      const awaiting = await stack.http('GET', `/v1/rights-requests?clientId=${clientId}`, {
+        token: officer,
+      });
+      expect(awaiting.body.requests.map((r: { requestId: string }) => r.requestId)).toEqual([
+        requestId,
+      ]);
+      const verified = await stack.http('POST', `/v1/rights-requests/${requestId}/verification`, {
+        token: officer,
+        body: { points: { email: `${clientId}@example.test`, dateOfBirth: '1986-07-08' } },
+      });
+      expect(verified.status).toBe(200);
+      const fulfilled = await stack.http('POST', `/v1/rights-requests/${requestId}/fulfilment`, {
+        token: officer,
+        body: { staffTitle: 'Privacy Officer' },
+      });
+      expect(fulfilled.status).toBe(200);
+      let report: Awaited<ReturnType<GatewayStack['http']>> | undefined;
+      expect(
+        await waitUntil(async () => {
+          report = await stack.http('GET', `/v1/rights-requests/${requestId}/report`, {
+            token: auditor,
+          });
+          return report.status === 200;
+        }, 15_000),
+      ).toBe(true);
+      expect(report!.body).toMatchObject({ requestId, format: 'json' });
+      const pdf = await stack.http('GET', `/v1/rights-requests/${requestId}/report?format=pdf`, {
+        token: auditor,
+      });
+      expect(pdf.headers.get('content-type')).toBe('application/pdf');
+      expect(pdf.raw.subarray(0, 5).toString()).toBe('%PDF-');
+      expect(pdf.headers.get('dsg-content-hash')).toBe(report!.body.contentHash);
+      const reads = (await accessLog(`actor=auditor-${run}&action=rights.report`)).filter(
+        (e) => e.filter.requestId === requestId && e.outcome === 'served',
+      );
+      expect(reads.map((e) => e.filter.format ?? 'json')).toEqual(['json', 'pdf']);
+    });
+
     it('logs refused and failed accesses too, and only auditors read the log', async () => {
       const refused = await stack.http('GET', '/v1/register/entries', { token: operator });
       expect(refused.status).toBe(403);
