@@ -312,7 +312,7 @@ describe('dsg: the command line of the gateway', () => {
 
     describe('a download cut short leaves no file (exit 3)', () => {
       let fake: Server;
-      let mode: 'short' | 'cut' = 'short';
+      let mode: 'short' | 'cut' | 'busy' = 'short';
 
       beforeAll(async () => {
         // A gateway that promises the real export and sends only its first lines.
@@ -324,6 +324,14 @@ describe('dsg: the command line of the gateway', () => {
         fake = createServer((req, res) => {
           if (req.url === '/.well-known/signing-keys') {
             res.writeHead(200, { 'content-type': 'application/json' }).end(keys);
+            return;
+          }
+          if (mode === 'busy') {
+            res
+              .writeHead(429, { 'content-type': 'application/problem+json', 'retry-after': '7' })
+              .end(
+                JSON.stringify({ status: 429, code: 'REQUEST.RATE_LIMITED', detail: 'Slow down' }),
+              );
             return;
           }
           res.writeHead(200, {
@@ -359,6 +367,19 @@ describe('dsg: the command line of the gateway', () => {
           readdirSync(dir).filter((f) => f.startsWith(`${how}.csv`) || f.includes('.part')),
         ).toEqual([]);
       });
+
+      it('a busy gateway (429): exit 3, when to retry', async () => {
+        mode = 'busy';
+        const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+        const result = await dsg(['export', '--out', join(dir, 'busy.csv'), '--url', url], {
+          DSG_TOKEN: auditor,
+        });
+        expectClean(result);
+        expect(result.code).toBe(3);
+        expect(result.stderr).toContain('(HTTP 429 REQUEST.RATE_LIMITED): Slow down');
+        expect(result.stderr).toContain('retry after 7 s');
+        expect(existsSync(join(dir, 'busy.csv'))).toBe(false);
+      });
     });
   });
 
@@ -382,6 +403,15 @@ describe('dsg: the command line of the gateway', () => {
       expect(result.stderr).not.toContain(forged);
       expect(result.stdout).toBe('');
       expectClean(result);
+
+      // The same through --token and --token-file.
+      const flag = await dsg(['verify', '--token', forged]);
+      expect(flag.code).toBe(4);
+      expect(flag.stderr).not.toContain(forged);
+      writeFileSync(join(dir, 'token'), `${forged}\n`);
+      expect((await dsg(['verify', '--token-file', join(dir, 'token')])).code).toBe(4);
+      writeFileSync(join(dir, 'token'), `${auditor}\n`);
+      expect((await dsg(['verify', '--token-file', join(dir, 'token')])).code).toBe(0);
 
       const none = await dsg(['holds', 'list']);
       expect(none.code).toBe(4);
@@ -442,6 +472,7 @@ describe('dsg: the command line of the gateway', () => {
       // (CMI-3), so it waits for a privacy officer's review.
       const intake = await stack.http('POST', '/v1/legal-requests', {
         token: officer,
+        headers: { 'Idempotency-Key': randomUUID() },
         body: {
           requesterKind: 'law-enforcement',
           agency: 'Los Angeles Police Department',
