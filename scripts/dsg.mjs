@@ -371,17 +371,44 @@ function timeoutOf(values) {
   return Math.round(seconds * 1000);
 }
 
+/**
+ * Options of every command may come before it (`dsg --url U holds list`): they are moved after
+ * the command (and its subcommand), where parseArgs reads them with the command's own.
+ */
+function commandFirst(argv) {
+  const leading = [];
+  let i = 0;
+  while (
+    i < argv.length &&
+    argv[i].startsWith('-') &&
+    !['--help', '-h', '--version'].includes(argv[i])
+  ) {
+    const name = argv[i].replace(/^--/, '').split('=')[0];
+    if (!(name in GLOBAL_OPTIONS)) break;
+    const takesValue = GLOBAL_OPTIONS[name].type === 'string' && !argv[i].includes('=');
+    leading.push(...argv.slice(i, i + (takesValue ? 2 : 1)));
+    i += takesValue ? 2 : 1;
+  }
+  if (leading.length === 0) return argv;
+  const rest = argv.slice(i);
+  const words = COMMANDS[rest[0]]?.subcommands && rest[1] && !rest[1].startsWith('-') ? 2 : 1;
+  return [...rest.slice(0, words), ...leading, ...rest.slice(words)];
+}
+
 /** Finds the command of argv and parses its options; answers what to run, or a help text. */
 function parse(argv) {
-  const [first, ...rest] = argv;
+  const [first, ...rest] = commandFirst(argv);
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     const topic = first === 'help' ? rest.filter((a) => !a.startsWith('-')) : [];
     if (topic.length === 0) return { help: mainHelp() };
     return parse([...topic, '--help']);
   }
   if (first === '--version') return { help: 'dsg 0.1.0\n' };
-  if (first.startsWith('-'))
-    throw usageError(`a command comes first, then its options: dsg COMMAND ${first} ...`);
+  if (first.startsWith('-')) {
+    throw usageError(`no command: dsg COMMAND [options], not ${first}`, [
+      'dsg --help lists the commands',
+    ]);
+  }
   const group = COMMANDS[first];
   if (!group) throw usageError(`no command "${first}"`, ['dsg --help lists them']);
   let name = first;
@@ -450,6 +477,12 @@ function report(err, asJson) {
   process.stderr.write(`dsg: ${err.message}\n`);
   for (const line of err.details) process.stderr.write(`  ${line}\n`);
 }
+
+// `dsg ... | head`: a reader that stops early is not an error of the command.
+process.stdout.on('error', (err) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.OK);
+  throw err;
+});
 
 async function main(argv) {
   const asJson = argv.includes('--json');
