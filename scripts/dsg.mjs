@@ -323,7 +323,7 @@ An auditor's walk (development stack, npm start):
 `;
 }
 
-function commandHelp(name, c) {
+function commandHelp(c) {
   return `Usage: ${c.usage}
 
 ${c.help}
@@ -446,7 +446,7 @@ function parse(argv) {
     const message = String(err.message).split('. To specify')[0].split('\n')[0];
     throw usageError(`${message}`, [`usage: ${command.usage}`, `dsg ${name} --help for more`]);
   }
-  if (parsed.values.help) return { help: commandHelp(name, command) };
+  if (parsed.values.help) return { help: commandHelp(command) };
   const [min, max] = command.positionals;
   const count = parsed.positionals.length;
   if (count < min || count > max) {

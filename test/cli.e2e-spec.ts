@@ -435,6 +435,10 @@ describe('dsg: the command line of the gateway', () => {
       });
       expect(exported.code).toBe(3);
       expect(existsSync(join(dir, 'nowhere.jsonl'))).toBe(false);
+      // Options before the command, and the failure as JSON for a script.
+      const json = await dsg(['--json', '--url', url, 'rights', 'list'], { DSG_TOKEN: auditor });
+      expect(json.code).toBe(3);
+      expect(JSON.parse(json.stderr)).toMatchObject({ error: { exitCode: 3 } });
     });
 
     it('a bad command line: exit 2 with the usage; --help on every command: exit 0', async () => {
