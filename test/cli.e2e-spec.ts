@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -110,6 +111,7 @@ describe('dsg: the command line of the gateway', () => {
 
   afterAll(async () => {
     await stack?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   describe('register exports', () => {
