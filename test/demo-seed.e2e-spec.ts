@@ -123,7 +123,13 @@ describe('demo data of npm start', () => {
   });
 
   it('makes the demo clients consent subjects, with their consents in the ledger', async () => {
-    expect(first.added).toMatchObject({ clients: 3, consents: 4 });
+    expect(first.added).toEqual({
+      clients: 3,
+      consents: 4,
+      disclosures: 4,
+      legalRequests: 1,
+      rightsRequests: 1,
+    });
     for (const clientId of DEMO_CLIENTS) {
       const subject = await ops.consent.subjectGet({ clientId });
       expect(subject.ageBand).not.toBe('unknown');
@@ -191,8 +197,8 @@ describe('demo data of npm start', () => {
     expect(res.status).toBe(200);
     // The financing and CRM disclosures are payment and operations, which an accounting leaves
     // out (ACC-2); the one to law enforcement is in it.
-    const accounting = (await res.json()) as { disclosures: { purpose: string }[] };
-    expect(accounting.disclosures.map((d) => d.purpose)).toEqual(['law-enforcement']);
+    const accounting = (await res.json()) as { disclosures: { recipient: { id: string } }[] };
+    expect(accounting.disclosures.map((d) => d.recipient.id)).toEqual(['law-enforcement']);
   });
 
   it('adds nothing when run again on the same database', async () => {

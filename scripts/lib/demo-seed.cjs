@@ -301,7 +301,9 @@ async function seedDisclosures(clients) {
     const receipt = await clients[caller].disclosureRegister.disclose(request, {
       idempotencyKey: keyOf(`disclosure.${key}`),
     });
-    if (Date.parse(receipt.recordedAt) >= startedAt - 1000) result.added++;
+    // A repeat answers the first receipt, recorded before this call (the register runs on this
+    // host's clock in the demo stack); the count only tells the user what this run did.
+    if (Date.parse(receipt.recordedAt) >= startedAt) result.added++;
     if (receipt.decision === 'ALLOW') result.allowed++;
     else result.denied++;
   }
