@@ -131,7 +131,10 @@ export class GatewayStack {
     });
     const raw = Buffer.from(await res.arrayBuffer());
     const type = res.headers.get('content-type') ?? '';
-    const body = /json/.test(type) && raw.length > 0 ? JSON.parse(raw.toString('utf8')) : undefined;
+    const body =
+      /^application\/(problem\+)?json/.test(type) && raw.length > 0
+        ? JSON.parse(raw.toString('utf8'))
+        : undefined;
     return { status: res.status, headers: res.headers, body, raw };
   }
 

@@ -195,8 +195,9 @@ export const ROUTES: readonly RouteDef[] = [
     path: '/v1/legal-requests',
     roles: [PRIVACY_OFFICER],
     summary:
-      'Records a subpoena, warrant, court order or regulator request and validates it (HIP-6, CMI-3).',
+      'Records a subpoena, warrant, court order or regulator request and validates it (HIP-6, CMI-3). Needs Idempotency-Key.',
     rpc: { service: 'disclosure-register', op: register.legalRequestIntake },
+    idempotent: true,
   },
   {
     id: 'legal-requests.get',

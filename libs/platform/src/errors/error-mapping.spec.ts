@@ -27,6 +27,27 @@ class Order {
 const stubLogger = () => ({ error: jest.fn() }) as unknown as Logger & { error: jest.Mock };
 
 describe(toErrorBody.name, () => {
+  it("maps the body parser's own refusals by status: too large 413, unparsable 400; logs nothing", () => {
+    const logger = stubLogger();
+    const parserError = (status: number, type: string) =>
+      Object.assign(new Error('raw-body says no'), { expose: true, status, type });
+    expect(toErrorBody(parserError(413, 'entity.too.large'), logger, 'http')).toMatchObject({
+      code: ErrorCodes.TOO_LARGE,
+    });
+    expect(toErrorBody(parserError(400, 'entity.parse.failed'), logger, 'http')).toMatchObject({
+      code: ErrorCodes.MALFORMED,
+    });
+    expect(toErrorBody(parserError(415, 'charset.unsupported'), logger, 'http')).toMatchObject({
+      code: ErrorCodes.UNSUPPORTED,
+    });
+    expect(logger.error).not.toHaveBeenCalled();
+    // An error that merely has a status is not the parser's: internal, logged.
+    expect(
+      toErrorBody(Object.assign(new Error('x'), { status: 413 }), logger, 'http'),
+    ).toMatchObject({ code: ErrorCodes.INTERNAL });
+    expect(logger.error).toHaveBeenCalledTimes(1);
+  });
+
   it('passes expected domain errors through unchanged and logs nothing', () => {
     const logger = stubLogger();
     const body = toErrorBody(

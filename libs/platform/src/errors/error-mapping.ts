@@ -31,6 +31,13 @@ const HTTP_EXCEPTION_CODES: Record<number, [code: string, message: string]> = {
  */
 export function toErrorBody(exception: unknown, logger: Logger, transport: string): ErrorBody {
   if (exception instanceof DsgError) return exception.toBody();
+  // Express's body parser refuses with an error of its own (http-errors) carrying the status.
+  const parserStatus = bodyParserStatus(exception);
+  if (parserStatus !== undefined) {
+    const mapped = HTTP_EXCEPTION_CODES[parserStatus];
+    if (mapped) return new DsgError(mapped[0], mapped[1]).toBody();
+    return new MalformedRequestError('The request was refused').toBody();
+  }
   if (exception instanceof HttpException) {
     const mapped = HTTP_EXCEPTION_CODES[exception.getStatus()];
     if (mapped) return new DsgError(mapped[0], mapped[1]).toBody();
@@ -54,6 +61,20 @@ export function toErrorBody(exception: unknown, logger: Logger, transport: strin
     [],
     correlationId,
   ).toBody();
+}
+
+/** The 4xx status of a body-parser refusal (too large, unparsable, bad charset), if it is one. */
+function bodyParserStatus(exception: unknown): number | undefined {
+  const e = exception as { expose?: unknown; status?: unknown; type?: unknown } | null;
+  if (!e || e.expose !== true || typeof e.status !== 'number') return undefined;
+  if (
+    typeof e.type !== 'string' ||
+    (!e.type.startsWith('entity.') &&
+      !e.type.startsWith('charset.') &&
+      !e.type.startsWith('encoding.'))
+  )
+    return undefined;
+  return e.status >= 400 && e.status < 500 ? e.status : undefined;
 }
 
 /** Flattens class-validator's tree into dot-path field errors. Values are never included. */
