@@ -211,10 +211,12 @@ async function seedDemo(options) {
       name: `demo-seed-${caller}`,
       timeoutMs: 10_000,
     });
-  const clients = { booking: await connect('booking'), billing: await connect('billing') };
   const added = { clients: 0, consents: 0, disclosures: 0, legalRequests: 0, rightsRequests: 0 };
   const summary = { added, disclosures: { allowed: 0, denied: 0 }, skipped: [] };
+  const clients = {};
   try {
+    clients.booking = await connect('booking');
+    clients.billing = await connect('billing');
     const { booking } = clients;
     await checkRecipients(booking);
     added.clients = await seedClients(booking);
