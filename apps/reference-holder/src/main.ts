@@ -57,12 +57,15 @@ async function main(): Promise<void> {
     JSON.stringify({ level: 'info', context: 'ReferenceHolder', msg: 'booking holder ready' }) +
       '\n',
   );
-  const stop = async () => {
-    await holder.stop();
-    await client.close();
-    await pool.end();
-    process.exit(0);
-  };
+  // Ctrl-C reaches it twice (the terminal's SIGINT, then npm start's SIGTERM): stop once.
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await holder.stop();
+      await client.close();
+      await pool.end();
+      process.exit(0);
+    })());
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
 }

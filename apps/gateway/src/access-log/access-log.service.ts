@@ -17,18 +17,12 @@ export interface AccessRecord {
   requestId?: string;
 }
 
-export interface AccessLogEntry {
+/** An entry as auditors read it: the record, with the person as written and when. */
+export interface AccessLogEntry extends Omit<AccessRecord, 'principal'> {
   id: number;
   at: string;
   actor: string;
   roles: string[];
-  action: string;
-  filter: Record<string, unknown>;
-  entries: number;
-  outcome: AccessOutcome;
-  status: number;
-  errorCode?: string;
-  requestId?: string;
 }
 
 export interface AccessLogQuery {
