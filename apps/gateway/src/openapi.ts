@@ -114,16 +114,6 @@ function operation(route: RouteDef, pathParams: string[], input: RequestInput) {
   for (const name of route.filterParams ?? []) {
     parameters.push({ name, in: 'query', schema: { type: 'string' } });
   }
-  if (route.id === 'register.export') {
-    parameters.push(
-      { name: 'format', in: 'query', required: true, schema: { enum: ['csv', 'jsonl'] } },
-      ...['treeSize', 'fromPosition', 'toPosition'].map((name) => ({
-        name,
-        in: 'query',
-        schema: { type: 'integer' },
-      })),
-    );
-  }
   if (route.idempotent) {
     parameters.push({
       name: 'Idempotency-Key',

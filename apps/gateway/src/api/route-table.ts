@@ -80,6 +80,9 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary:
       'The register (or the entries matching a filter) as CSV or JSON Lines, streamed. The signed manifest comes in the Dsg-Export-Manifest header (base64url JSON); Dsg-Export-Entries says how many lines follow. Verify offline with `dsg verify-export`.',
+    // The manifest's request types the query (format, treeSize, fromPosition, toPosition);
+    // the lines are streamed by the dispatcher itself.
+    rpc: { service: 'disclosure-register', op: register.exportManifest },
     filterParams: REGISTER_FILTER,
     audited: { count: (manifest) => (manifest as { entries: number }).entries },
   },
