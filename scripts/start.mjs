@@ -229,7 +229,7 @@ async function demoData(gatewayUrl, idp) {
       `Demo data: 3 clients (demo-ana, demo-ben, demo-kid) with consents; disclosures to Cherry, CareCredit and the CRM vendor (${allowed} allowed, ${denied} denied)`,
       summary.skipped.length
         ? `; the demo ${summary.skipped.join(' and ')} are seeded only with the local issuer (they need a privacy officer's token)`
-        : '; a subpoena answered with one disclosure; an accounting request from demo-ana',
+        : '; a subpoena answered with one disclosure; an administrative request in review; an accounting request from demo-ana',
       added ? ` (${added} added now).` : ' (already there: nothing added).',
       ' DSG_DEMO_DATA=off skips it.',
     ].join('');

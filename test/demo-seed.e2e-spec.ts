@@ -28,11 +28,12 @@ interface SeedSummary {
   disclosures: { allowed: number; denied: number };
   skipped: string[];
 }
-const { DEMO_CLIENTS, DEMO_OFFICER, DEMO_SUBPOENA_REFERENCE, seedDemo } =
+const { DEMO_CLIENTS, DEMO_OFFICER, DEMO_SUBPOENA_REFERENCE, DEMO_REVIEW_REFERENCE, seedDemo } =
   require('../scripts/lib/demo-seed.cjs') as {
     DEMO_CLIENTS: string[];
     DEMO_OFFICER: string;
     DEMO_SUBPOENA_REFERENCE: string;
+    DEMO_REVIEW_REFERENCE: string;
     seedDemo(options: object): Promise<SeedSummary>;
   };
 
@@ -127,7 +128,7 @@ describe('demo data of npm start', () => {
       clients: 3,
       consents: 4,
       disclosures: 4,
-      legalRequests: 1,
+      legalRequests: 2,
       rightsRequests: 1,
     });
     for (const clientId of DEMO_CLIENTS) {
@@ -158,7 +159,7 @@ describe('demo data of npm start', () => {
     expect(first.disclosures).toEqual({ allowed: 3, denied: 1 });
   });
 
-  it('takes in a subpoena and answers it with a disclosure to law enforcement', async () => {
+  it('takes in a subpoena and answers it with a disclosure to law enforcement, and leaves an administrative request in review (HIP-6, CMI-3)', async () => {
     const { requests } = await get<{
       requests: { reference: string; state: string; instrument: string; disclosures: unknown[] }[];
     }>('/v1/legal-requests');
@@ -167,6 +168,11 @@ describe('demo data of npm start', () => {
         reference: DEMO_SUBPOENA_REFERENCE,
         instrument: 'judicial-subpoena',
         state: 'fulfilled',
+      }),
+      expect.objectContaining({
+        reference: DEMO_REVIEW_REFERENCE,
+        instrument: 'administrative-request',
+        state: 'in-review',
       }),
     ]);
     expect(requests[0].disclosures).toHaveLength(1);

@@ -1,7 +1,8 @@
 // The demo data `npm start` puts in a fresh stack, so the first register query, export and
 // accounting show something real: the reference holder's three demo clients as consent subjects,
 // a few consents, disclosures to the financing partners (Cherry, CareCredit) and to the CRM
-// vendor, a subpoena answered with one disclosure, and an accounting request from a client.
+// vendor, a subpoena answered with one disclosure, an administrative request waiting in review,
+// and an accounting request from a client.
 //
 // Run once per database, however often the stack starts: everything is looked up before it is
 // written, and every write carries a fixed Idempotency-Key, so a second run adds nothing (and a
@@ -163,6 +164,25 @@ const SUBPOENA = {
   scope: { subjects: ['demo-ana'], categories: ['identifiers.name', 'health.history'] },
 };
 
+/**
+ * An administrative request for Ben's records: HIPAA allows it with its three attestations, CMIA
+ * has no such path (CMI-3), so it waits in review for the privacy officer's decision.
+ */
+const ADMINISTRATIVE_REQUEST = {
+  requesterKind: 'law-enforcement',
+  agency: 'Demo City Police (fictional)',
+  official: { name: 'Sgt. Demo Sample', title: 'Sergeant' },
+  instrument: 'administrative-request',
+  attestations: {
+    relevantAndMaterial: true,
+    specificAndLimited: true,
+    deidentifiedInsufficient: true,
+  },
+  reference: 'DEMO-ADMIN-2026-0007',
+  recipientId: 'law-enforcement',
+  scope: { subjects: ['demo-ben'], categories: ['identifiers', 'health'] },
+};
+
 const SUBPOENA_FULFILMENT = [
   {
     clientId: 'demo-ana',
@@ -312,7 +332,10 @@ async function seedDisclosures(clients) {
   return result;
 }
 
-/** The subpoena, found by its reference or taken in, then fulfilled once. */
+/**
+ * The subpoena, found by its reference or taken in, then fulfilled once; and the administrative
+ * request, left in review for the privacy officer.
+ */
 async function seedSubpoena(gateway) {
   let added = 0;
   const { requests } = await gateway.get('/v1/legal-requests');
@@ -327,6 +350,14 @@ async function seedSubpoena(gateway) {
       { disclosures: SUBPOENA_FULFILMENT },
       keyOf('legal-request.subpoena.fulfilment'),
     );
+  }
+  if (!requests.some((r) => r.reference === ADMINISTRATIVE_REQUEST.reference)) {
+    await gateway.post(
+      '/v1/legal-requests',
+      ADMINISTRATIVE_REQUEST,
+      keyOf('legal-request.administrative'),
+    );
+    added++;
   }
   return added;
 }
@@ -377,6 +408,13 @@ function gatewayClient(baseUrl, token) {
 
 const DEMO_CLIENTS = CLIENTS.map((c) => c.clientId);
 const DEMO_SUBPOENA_REFERENCE = SUBPOENA.reference;
+const DEMO_REVIEW_REFERENCE = ADMINISTRATIVE_REQUEST.reference;
 
 // Shorthand only: ESM importers (start.mjs) see named exports of this form.
-module.exports = { DEMO_OFFICER, DEMO_CLIENTS, DEMO_SUBPOENA_REFERENCE, seedDemo };
+module.exports = {
+  DEMO_OFFICER,
+  DEMO_CLIENTS,
+  DEMO_SUBPOENA_REFERENCE,
+  DEMO_REVIEW_REFERENCE,
+  seedDemo,
+};
