@@ -135,9 +135,11 @@ try {
       `[start] Tokens come from the local issuer on ${idp.issuer} (development only), one role or more: auditor, privacy_officer, operator. A first call:`,
     );
     console.error('');
-    console.error(`  TOKEN=$(${idp.tokenEnv}npm run --silent token -- auditor)`);
-    console.error(`  curl -H "Authorization: Bearer $TOKEN" ${gatewayUrl}/v1/register/entries`);
-    console.error('  npx dsg export --out register.jsonl');
+    console.error(`  export DSG_TOKEN=$(${idp.tokenEnv}npm run --silent token -- auditor)`);
+    console.error(`  curl -H "Authorization: Bearer $DSG_TOKEN" ${gatewayUrl}/v1/register/entries`);
+    console.error(
+      `  npx dsg export --out register.jsonl${Number(gatewayPort) === 3000 ? '' : ` --url ${gatewayUrl}`}   # then: npx dsg verify-export register.jsonl`,
+    );
     console.error('');
     console.error(
       '[start] An accounting of disclosures for a demo client, as the privacy officer:',
