@@ -1,5 +1,5 @@
 import type { DsgClient, Role } from '@dsg/contracts';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectClient } from './clients';
@@ -72,8 +72,9 @@ export class TestIdp {
     });
   }
 
-  close(): Promise<void> {
-    return this.server.close();
+  async close(): Promise<void> {
+    await this.server.close();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
