@@ -132,6 +132,7 @@ first entry that does not match (auditor or privacy officer). Exit 0 valid, 1 in
       from: string,
       to: string,
       'rights-request': string,
+      'idempotency-key': string,
       pdf: string,
     },
     help: `Prints the newest accounting of disclosures of a subject (auditor or privacy officer), or
@@ -144,6 +145,8 @@ produces and records a new one (privacy officer, ACC-9: with your title).
     --requested-at T    when the individual asked (default now)
     --from T, --to T    a shorter period the individual asked for
     --rights-request R  the rights request it answers
+    --idempotency-key K the key of this command (default: a new UUID); the same key again
+                        answers the accounting already produced instead of a second one
   --pdf FILE            also save it as a PDF`,
     run: accountingCommand,
   },

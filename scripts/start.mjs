@@ -145,9 +145,9 @@ try {
       '[start] An accounting of disclosures for a demo client, as the privacy officer:',
     );
     console.error('');
-    console.error(`  TOKEN=$(${idp.tokenEnv}npm run --silent token -- privacy_officer)`);
+    console.error(`  export DSG_TOKEN=$(${idp.tokenEnv}npm run --silent token -- privacy_officer)`);
     console.error(
-      `  curl -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"staffTitle":"Privacy Officer"}' ${gatewayUrl}/v1/subjects/demo-ana/accountings`,
+      `  npx dsg accounting demo-ana --produce --staff-title "Privacy Officer"${Number(gatewayPort) === 3000 ? '' : ` --url ${gatewayUrl}`}`,
     );
   } else {
     console.error(
@@ -202,10 +202,16 @@ async function identityProvider() {
  * Seeds the demo data (once per database: a later start finds it and adds nothing) and answers
  * a line saying what there is. A failure is reported, not fatal: the stack is up without it.
  * The legal and rights requests need a privacy officer's token, so only the local issuer's stack
- * gets them.
+ * gets them; with the people's own identity provider nothing is seeded unless DSG_DEMO_DATA=on.
  */
 async function demoData(gatewayUrl, idp) {
-  if (/^(off|false|0|no)$/i.test(process.env.DSG_DEMO_DATA ?? '')) return undefined;
+  const asked = (process.env.DSG_DEMO_DATA ?? '').toLowerCase();
+  if (/^(off|false|0|no)$/.test(asked)) return undefined;
+  // Fictional subjects in a signed, append-only register cannot be taken out again: with the
+  // people's own identity provider (a real deployment, likely), only when asked for.
+  if (!idp.local && !/^(on|true|1|yes)$/.test(asked)) {
+    return 'No demo data: OIDC_ISSUER names your identity provider (DSG_DEMO_DATA=on seeds it anyway).';
+  }
   try {
     const summary = await seedDemo({
       natsUrl: env.NATS_URL,

@@ -197,6 +197,7 @@ describe('demo data of npm start', () => {
       headers: {
         authorization: `Bearer ${await token(['privacy_officer'])}`,
         'content-type': 'application/json',
+        'idempotency-key': `demo-accounting-${Date.now()}`,
       },
       body: JSON.stringify({ staffTitle: 'Privacy Officer' }),
     });

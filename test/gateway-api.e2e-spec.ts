@@ -295,11 +295,17 @@ describe('gateway: the people-facing API', () => {
       expect(entries.status).toBe(200);
       expect(entries.body.entries).toHaveLength(2);
 
-      const produced = await stack.http('POST', `/v1/subjects/${subjects[0]}/accountings`, {
-        token: officer,
-        body: { staffTitle: 'Privacy Officer' },
-      });
+      const produce = (key: string) =>
+        stack.http('POST', `/v1/subjects/${subjects[0]}/accountings`, {
+          token: officer,
+          body: { staffTitle: 'Privacy Officer' },
+          headers: { 'Idempotency-Key': key },
+        });
+      const key = randomUUID();
+      const produced = await produce(key);
       expect(produced.status).toBe(200);
+      // A retry with the same key answers the same accounting (ACC-9: one recorded, not two).
+      expect((await produce(key)).body.accountingId).toBe(produced.body.accountingId);
       const accountingId = produced.body.accountingId as string;
       const lines = produced.body.disclosures.length as number;
       const listed = await stack.http('GET', `/v1/subjects/${subjects[0]}/accountings`, {
@@ -401,7 +407,38 @@ describe('gateway: the people-facing API', () => {
       expect(reads.map((e) => e.filter.format ?? 'json')).toEqual(['json', 'pdf']);
     });
 
-    it('logs refused and failed accesses too, and only auditors read the log', async () => {
+    it('an export the client leaves early ends there: the access log says so, and the next export completes', async () => {
+      const leaver = await stack.token('auditor', { subject: `leaver-${run}` });
+      for (let i = 0; i < 5; i++) {
+        const abort = new AbortController();
+        const pending = fetch(stack.gateway.url('/v1/register/export?format=jsonl'), {
+          headers: { authorization: `Bearer ${leaver}` },
+          signal: abort.signal,
+        }).then((res) => res.body?.cancel());
+        setTimeout(() => abort.abort(), 2);
+        await pending.catch(() => undefined);
+      }
+      // An export left before its lines is logged as failed, wherever it was when the client
+      // went (one that had already been written out whole is served: the small register here
+      // may leave in one piece). Before the fix, an export left while its manifest was fetched
+      // hung for good, logged as served.
+      expect(
+        await waitUntil(
+          async () =>
+            (await accessLog(`actor=leaver-${run}&action=register.export`)).some(
+              (e) => e.outcome === 'failed' && e.errorCode === 'PLATFORM.UNAVAILABLE',
+            ),
+          10_000,
+        ),
+      ).toBe(true);
+      const whole = await stack.http('GET', '/v1/register/export?format=jsonl', { token: leaver });
+      expect(whole.status).toBe(200);
+      await expect(verify(whole.raw, manifestOf(whole.headers))).resolves.toMatchObject({
+        valid: true,
+      });
+    });
+
+    it('logs refused and failed accesses too; auditors and privacy officers read the log, operators do not', async () => {
       const refused = await stack.http('GET', '/v1/register/entries', { token: operator });
       expect(refused.status).toBe(403);
       const failed = await stack.http('GET', `/v1/accountings/${randomUUID()}`, {
@@ -424,9 +461,8 @@ describe('gateway: the people-facing API', () => {
           errorCode: 'REQUEST.NOT_FOUND',
         },
       );
-      for (const token of [officer, operator]) {
-        expect((await stack.http('GET', '/v1/access-log', { token })).status).toBe(403);
-      }
+      expect((await stack.http('GET', '/v1/access-log', { token: operator })).status).toBe(403);
+      expect((await stack.http('GET', '/v1/access-log', { token: officer })).status).toBe(200);
       const bad = await stack.http('GET', '/v1/access-log?since=yesterday&limit=0', {
         token: auditor,
       });
@@ -442,6 +478,14 @@ describe('gateway: the people-facing API', () => {
         '42501',
       );
       expect(await sqlErrorCode(gatewayDb, 'DELETE FROM gateway.access_log')).toBe('42501');
+      // Nor backdate one: the time is the database's.
+      expect(
+        await sqlErrorCode(
+          gatewayDb,
+          `INSERT INTO gateway.access_log (at, actor, roles, action, entries, outcome, status)
+           VALUES ('2020-01-01', 'someone', '{auditor}', 'register.export', 0, 'served', 200)`,
+        ),
+      ).toBe('42501');
       const asOwner = async (sql: string) =>
         owner.query(sql).then(
           () => 'no error',
@@ -499,6 +543,9 @@ describe('gateway: the people-facing API', () => {
       expect(big.status).toBe(413);
       expect(big.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(big.body).toMatchObject({ code: 'REQUEST.TOO_LARGE', status: 413 });
+      // The parser's refusal carries the security headers like any answer.
+      expect(big.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(big.headers.get('cache-control')).toBe('no-store');
       const broken = await stack.http('POST', '/v1/holds', {
         token: officer,
         body: '{"reason": "unterminated',
@@ -518,6 +565,28 @@ describe('gateway: the people-facing API', () => {
       }
     });
 
+    it('refuses NUL in a member by field, a method the path does not take (405, Allow), and a body that is not JSON (415)', async () => {
+      const nul = await stack.http('GET', '/v1/register/entries?purpose=a%00b', { token: auditor });
+      expect(nul.status).toBe(400);
+      expect(nul.body.errors).toEqual([expect.objectContaining({ field: 'purpose' })]);
+      const method = await stack.http('DELETE', '/v1/holds', { token: officer });
+      expect(method.status).toBe(405);
+      expect(method.headers.get('allow')).toBe('GET, POST');
+      expect(method.body.code).toBe('REQUEST.METHOD_NOT_ALLOWED');
+      const form = await stack.http('POST', '/v1/holds', {
+        token: officer,
+        body: 'reason=because',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'Idempotency-Key': randomUUID(),
+        },
+      });
+      expect(form.status).toBe(415);
+      expect(form.body.code).toBe('REQUEST.UNSUPPORTED');
+      const prototype = await stack.http('GET', '/v1/holds?__proto__=x', { token: auditor });
+      expect(prototype.status).toBe(400);
+    });
+
     it('limits the rate per person: 429 with Retry-After, as problem+json', async () => {
       const limited = await ServiceProcess.start('gateway', {
         ...stack.idp.gatewayEnv,
@@ -526,7 +595,9 @@ describe('gateway: the people-facing API', () => {
       try {
         await limited.waitReady();
         const call = () =>
-          fetch(limited.url('/v1/holds'), { headers: { authorization: `Bearer ${operator}` } });
+          fetch(limited.url('/v1/operations/sweeps'), {
+            headers: { authorization: `Bearer ${operator}` },
+          });
         const statuses: number[] = [];
         let last: Response | undefined;
         for (let i = 0; i < 5; i++) {
@@ -538,7 +609,7 @@ describe('gateway: the people-facing API', () => {
         expect(last!.headers.get('content-type')).toMatch(/^application\/problem\+json/);
         expect(await last!.json()).toMatchObject({ code: 'REQUEST.RATE_LIMITED', status: 429 });
         // Another person is not held back by the first.
-        const other = await fetch(limited.url('/v1/holds'), {
+        const other = await fetch(limited.url('/v1/operations/sweeps'), {
           headers: { authorization: `Bearer ${auditor}` },
         });
         expect(other.status).toBe(200);

@@ -18,8 +18,12 @@ describe('gateway: the role matrix (POL-7)', () => {
   const tokens = new Map<Person, string>();
   const people: Person[] = [...ROLES, 'nobody'];
 
-  /** A path with every parameter filled by a value that names nothing. */
-  const probePath = (path: string) => path.replace(/:[A-Za-z]+/g, 'matrix-probe');
+  /**
+   * A path with every parameter filled by a value that names nothing, but a real service where
+   * the path names one: the probe then reaches that service's own role check (key rotation).
+   */
+  const probePath = (path: string) =>
+    path.replace(':service', 'retention').replace(/:[A-Za-z]+/g, 'matrix-probe');
 
   beforeAll(async () => {
     stack = await GatewayStack.start();
@@ -75,14 +79,15 @@ describe('gateway: the role matrix (POL-7)', () => {
     expect(new Set(seen.map((s) => s.split(':')[0])).size).toBe(ROUTES.length);
   }, 120_000);
 
-  it('answers a path outside the table 404 and a method it does not list 415, as problem+json', async () => {
+  it('answers a path outside the table 404 and a method it does not list 405, as problem+json', async () => {
     const token = tokens.get('auditor');
     const missing = await stack.http('GET', '/v1/nothing-here', { token });
     expect(missing.status).toBe(404);
     expect(missing.body.code).toBe('REQUEST.NOT_FOUND');
     const method = await stack.http('DELETE', '/v1/register/entries', { token });
-    expect(method.status).toBe(415);
-    expect(method.body.code).toBe('REQUEST.UNSUPPORTED');
+    expect(method.status).toBe(405);
+    expect(method.body.code).toBe('REQUEST.METHOD_NOT_ALLOWED');
+    expect(method.headers.get('allow')).toBe('GET');
   });
 
   it('the README shows the matrix the gateway enforces (npm run docs writes it)', () => {

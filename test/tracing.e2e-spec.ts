@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { connectClient } from './support/clients';
 import { GrpcTestClient } from './support/grpc';
 import { ServiceProcess } from './support/service-process';
+import { waitUntil } from './support/wait';
 
 interface ReceivedSpan {
   service: string;
@@ -141,6 +142,26 @@ describe('tracing across NATS, gRPC, HTTP and PostgreSQL', () => {
       ),
     ).toBe(true);
   }, 30_000);
+
+  it("a gateway span names the route's template, never a subject's id from the path or query", async () => {
+    const gateway = processes.find((p) => p.service === 'gateway')!;
+    const canary = `trace-canary-${Date.now()}`;
+    const res = await fetch(gateway.url(`/v1/subjects/${canary}/accountings?clientId=${canary}`));
+    expect(res.status).toBe(401);
+    let span: ReceivedSpan | undefined;
+    expect(
+      await waitUntil(async () => {
+        span = receiver.spans.find(
+          (s) =>
+            s.service === 'gateway' &&
+            s.attributes['url.path'] === '/v1/subjects/:clientId/accountings',
+        );
+        return span !== undefined;
+      }, 10_000),
+    ).toBe(true);
+    expect(span!.attributes['http.route']).toBe('/v1/subjects/:clientId/accountings');
+    expect(JSON.stringify(receiver.spans)).not.toContain(canary);
+  });
 
   it('HTTP and gRPC calls to the gateway start traces that the NATS hops join', async () => {
     const gateway = processes.find((p) => p.service === 'gateway')!;

@@ -15,6 +15,8 @@ export const ErrorCodes = {
   FORBIDDEN: 'REQUEST.FORBIDDEN',
   /** The HTTP method or media type is not supported by this route. */
   UNSUPPORTED: 'REQUEST.UNSUPPORTED',
+  /** The path exists but does not take this HTTP method (the Allow header lists those it takes). */
+  METHOD_NOT_ALLOWED: 'REQUEST.METHOD_NOT_ALLOWED',
   /** Too many requests; retry later. */
   RATE_LIMITED: 'REQUEST.RATE_LIMITED',
   /** The request (its body, or its headers) is larger than the gateway takes. */
@@ -99,6 +101,12 @@ export const ERROR_CATALOG: Readonly<Record<ErrorCode, ErrorCatalogEntry>> = {
   'REQUEST.UNSUPPORTED': {
     title: 'Method or media type not supported',
     httpStatus: 415,
+    grpcStatus: GrpcStatus.UNIMPLEMENTED,
+    retryable: false,
+  },
+  'REQUEST.METHOD_NOT_ALLOWED': {
+    title: 'Method not allowed on this path',
+    httpStatus: 405,
     grpcStatus: GrpcStatus.UNIMPLEMENTED,
     retryable: false,
   },

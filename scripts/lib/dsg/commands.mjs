@@ -211,17 +211,28 @@ export async function accountingCommand({ values, positionals, gateway, asJson }
   let accounting;
   if (values.produce) {
     if (values.id) throw usageError('--produce makes a new accounting: it takes no --id');
-    accounting = await gw.json('POST', path('/v1/subjects/', clientId, '/accountings'), {
-      body: {
-        staffTitle: required(values['staff-title'], '--staff-title', 'accounting --produce'),
-        ...(values['requested-at'] ? { requestedAt: values['requested-at'] } : {}),
-        ...(values.from ? { from: values.from } : {}),
-        ...(values.to ? { to: values.to } : {}),
-        ...(values['rights-request'] ? { rightsRequestRef: values['rights-request'] } : {}),
-      },
-    });
+    const staffTitle = required(values['staff-title'], '--staff-title', 'accounting --produce');
+    accounting = await withKey(idempotencyKey(values), (key) =>
+      gw.json('POST', path('/v1/subjects/', clientId, '/accountings'), {
+        body: {
+          staffTitle,
+          ...(values['requested-at'] ? { requestedAt: values['requested-at'] } : {}),
+          ...(values.from ? { from: values.from } : {}),
+          ...(values.to ? { to: values.to } : {}),
+          ...(values['rights-request'] ? { rightsRequestRef: values['rights-request'] } : {}),
+        },
+        idempotencyKey: key,
+      }),
+    );
   } else {
-    for (const option of ['staff-title', 'requested-at', 'from', 'to', 'rights-request']) {
+    for (const option of [
+      'staff-title',
+      'requested-at',
+      'from',
+      'to',
+      'rights-request',
+      'idempotency-key',
+    ]) {
       if (values[option] !== undefined) throw usageError(`--${option} goes with --produce`);
     }
     let id = values.id;

@@ -1,5 +1,7 @@
 import { DsgError, ErrorCodes, type Principal } from '@dsg/contracts';
-import { Injectable } from '@nestjs/common';
+import { type Logger, PLATFORM_LOGGER } from '@dsg/platform';
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 
 export type AccessOutcome = 'served' | 'refused' | 'failed';
@@ -37,6 +39,7 @@ export interface AccessLogQuery {
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const MAX_PAGE = 1000;
+const QUERY_MEMBERS = new Set(['since', 'until', 'actor', 'action', 'after', 'limit']);
 
 /**
  * The gateway's access log (POL-7), in its own schema, append-only (migration 1767200000000).
@@ -45,7 +48,10 @@ const MAX_PAGE = 1000;
  */
 @Injectable()
 export class AccessLogService {
-  constructor(private readonly db: DataSource) {}
+  constructor(
+    private readonly db: DataSource,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
+  ) {}
 
   async record(entry: AccessRecord): Promise<void> {
     try {
@@ -65,10 +71,20 @@ export class AccessLogService {
           entry.requestId ?? null,
         ],
       );
-    } catch {
+    } catch (err) {
+      // The operator's line: what PostgreSQL said (its code), never the values written.
+      const correlationId = randomUUID();
+      const sqlState = (err as { code?: string; driverError?: { code?: string } }).driverError
+        ?.code;
+      this.logger.error(
+        { correlationId, sqlState, action: entry.action },
+        'the access log could not be written; the access was refused',
+      );
       throw new DsgError(
         ErrorCodes.UNAVAILABLE,
         'The access could not be logged (POL-7), so nothing was served; try again',
+        [],
+        correlationId,
       );
     }
   }
@@ -76,9 +92,18 @@ export class AccessLogService {
   /** Entries oldest first, a page at a time (keyset on id). Refuses bad input by field. */
   async list(query: AccessLogQuery): Promise<{ entries: AccessLogEntry[]; nextAfter?: number }> {
     const fields: { field: string; constraint: string; message: string }[] = [];
+    for (const name of Object.keys(query)) {
+      if (!QUERY_MEMBERS.has(name)) {
+        fields.push({
+          field: name,
+          constraint: 'whitelistValidation',
+          message: `${name} is not a member of the access-log query`,
+        });
+      }
+    }
     for (const name of ['since', 'until'] as const) {
       const value = query[name];
-      if (value !== undefined && !TIMESTAMP.test(value)) {
+      if (value !== undefined && (!TIMESTAMP.test(value) || Number.isNaN(Date.parse(value)))) {
         fields.push({
           field: name,
           constraint: 'timestamp',

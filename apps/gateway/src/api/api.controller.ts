@@ -13,8 +13,9 @@ import {
   type ServiceName,
   type VersionReply,
 } from '@dsg/contracts';
-import { KeyRing, signAssertion, SystemService } from '@dsg/platform';
+import { KeyRing, type Logger, PLATFORM_LOGGER, signAssertion, SystemService } from '@dsg/platform';
 import { All, Controller, Inject, Req, Res } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
 import { ApiExcludeEndpoint } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -40,6 +41,8 @@ interface Call {
   requestId: string;
   req: Request;
   res: Response;
+  /** Aborted when the client's connection closes, whenever that happens. */
+  gone: AbortSignal;
 }
 
 /**
@@ -64,6 +67,7 @@ export class ApiController {
     private readonly accessLog: AccessLogService,
     private readonly health: StackHealthService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    @Inject(PLATFORM_LOGGER) private readonly logger: Logger,
   ) {
     this.limiter = new RateLimiter(config.rateLimitPerMinute);
   }
@@ -71,8 +75,25 @@ export class ApiController {
   @All(['v1', 'v1/*path'])
   @ApiExcludeEndpoint()
   async dispatch(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const { route, params } = this.matcher.match(req.method, req.path);
-    const principal = await this.auth.authenticate(req);
+    // Registered first: a client may leave during any await below.
+    const gone = new AbortController();
+    res.once('close', () => gone.abort());
+    const { route, params } = this.matcher.match(req.method, req.path, res);
+    // Traces name the route, never the path: a path may carry a subject's id.
+    trace.getActiveSpan()?.setAttribute('http.route', route.path);
+    let principal: Principal;
+    try {
+      principal = await this.auth.authenticate(req);
+    } catch (err) {
+      // POL-7: an attempt without a valid token is traced in the log (the route, never a token).
+      if (err instanceof DsgError && err.code === ErrorCodes.UNAUTHENTICATED) {
+        this.logger.info(
+          { route: route.id, reason: err.message },
+          'unauthenticated request refused',
+        );
+      }
+      throw err;
+    }
     try {
       this.limiter.take(principal.subject);
     } catch (err) {
@@ -88,7 +109,10 @@ export class ApiController {
       requestId: requestIdOf(req),
       req,
       res,
+      gone: gone.signal,
     };
+    // Bad text is refused by field before it reaches a service or the access log.
+    refuseUnreadableMembers(call.filter);
     // POL-7: the role matrix, in one place.
     if (!route.roles.some((role) => principal.roles.includes(role))) {
       const refusal = new DsgError(
@@ -99,9 +123,10 @@ export class ApiController {
       throw refusal;
     }
     try {
-      call.input = this.input.of(route, params, query, req.body);
+      call.input = this.input.of(route, params, query, req.body, req);
       await this.serve(call);
-    } catch (err) {
+    } catch (thrown) {
+      const err = this.asPersonFacing(thrown);
       if (route.audited && !res.headersSent) await this.log(call, 'failed', 0, err);
       if (res.headersSent) {
         // A stream already under way cannot turn into a problem: cut it, so the client sees an
@@ -111,6 +136,21 @@ export class ApiController {
       }
       throw err;
     }
+  }
+
+  /**
+   * A service refusing the gateway's own assertion is the stack's problem, not the person's
+   * (their token was verified here): 503, retryable, and an operator sees it in the log.
+   */
+  private asPersonFacing(err: unknown): unknown {
+    if (err instanceof DsgError && err.code === ErrorCodes.UNAUTHENTICATED) {
+      this.logger.warn({ reason: err.message }, "a service refused the gateway's assertion");
+      return new DsgError(
+        ErrorCodes.UNAVAILABLE,
+        "A service could not verify the gateway's signature on this call; try again",
+      );
+    }
+    return err;
   }
 
   private async serve(call: Call): Promise<void> {
@@ -136,7 +176,9 @@ export class ApiController {
     }
     if (!route.rpc) throw new Error(`route ${route.id} has no handler`);
     const { service, op } = route.rpc;
-    const idempotencyKey = route.idempotent ? this.idempotencyKey(call.req) : undefined;
+    // Required where the route says so; forwarded from any command that carries one.
+    const idempotencyKey =
+      op.kind === 'command' ? this.idempotencyKey(call.req, route.idempotent === true) : undefined;
     const reply = (await this.client.call(op, call.input, {
       assertion: this.assertion(call.principal, service),
       requestId: call.requestId,
@@ -198,7 +240,7 @@ export class ApiController {
    * number of entries before the first byte leaves.
    */
   private async export(call: Call): Promise<void> {
-    const { res } = call;
+    const { res, gone } = call;
     const request = call.input as unknown as ExportManifestRequest;
     const assertion = () => this.assertion(call.principal, 'disclosure-register');
     const manifest: ExportManifest = await this.client.disclosureRegister.exportManifest(request, {
@@ -206,6 +248,7 @@ export class ApiController {
       requestId: call.requestId,
       retries: 2,
     });
+    if (gone.aborted) throw new DsgError(ErrorCodes.UNAVAILABLE, 'The client went away');
     await this.log(call, 'served', manifest.entries);
     const extension = manifest.format === 'csv' ? 'csv' : 'jsonl';
     res
@@ -218,17 +261,44 @@ export class ApiController {
         `attachment; filename="register-${manifest.treeHead.treeSize}.${extension}"`,
       );
     res.flushHeaders();
-    let gone = false;
-    res.once('close', () => (gone = true));
-    await exportRegister(
-      this.client,
-      request,
-      async (chunk) => {
-        if (gone) throw new Error('the client went away');
-        if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-      },
-      { assertion, manifest, timeoutMs: 30_000 },
-    );
+    let lines = 0;
+    try {
+      await exportRegister(
+        this.client,
+        request,
+        async (chunk) => {
+          if (gone.aborted || res.destroyed) throw new Error('the client went away');
+          for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) lines++;
+          // `once` with the signal removes its listeners either way: none pile up on `res`.
+          if (!res.write(chunk)) await once(res, 'drain', { signal: gone });
+        },
+        { assertion, manifest, timeoutMs: 30_000 },
+      );
+    } catch (err) {
+      // POL-7: the log says the export did not complete, and how far it went.
+      const code = err instanceof DsgError ? err.code : ErrorCodes.UNAVAILABLE;
+      this.logger.warn(
+        {
+          route: call.route.id,
+          requestId: call.requestId,
+          lines,
+          expected: manifest.entries,
+          code,
+        },
+        'export cut short',
+      );
+      await this.accessLog.record({
+        principal: call.principal,
+        action: call.route.id,
+        filter: call.filter,
+        entries: Math.max(0, lines - (manifest.format === 'csv' ? 1 : 0)),
+        outcome: 'failed',
+        status: 200,
+        errorCode: code,
+        requestId: call.requestId,
+      });
+      throw err;
+    }
     res.end();
   }
 
@@ -280,8 +350,9 @@ export class ApiController {
     return value as ServiceName;
   }
 
-  private idempotencyKey(req: Request): string {
+  private idempotencyKey(req: Request, required: boolean): string | undefined {
     const key = req.get(Headers.IDEMPOTENCY_KEY);
+    if (key === undefined && !required) return undefined;
     if (!key || !IDEMPOTENCY_KEY.test(key)) {
       throw new DsgError(ErrorCodes.VALIDATION_FAILED, 'This command needs an Idempotency-Key', [
         {
@@ -302,6 +373,24 @@ export class ApiController {
 function requestIdOf(req: Request): string {
   const given = req.get(Headers.REQUEST_ID);
   return given && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/** Text a database or a log cannot hold (NUL) is refused by field, before anything is written. */
+function refuseUnreadableMembers(members: Record<string, unknown>): void {
+  const fields = Object.entries(members)
+    .filter(([, value]) =>
+      (Array.isArray(value) ? value : [value]).some(
+        (v) => typeof v === 'string' && v.includes('\u0000'),
+      ),
+    )
+    .map(([field]) => ({
+      field,
+      constraint: 'text',
+      message: `${field} must not contain a NUL character`,
+    }));
+  if (fields.length > 0) {
+    throw new DsgError(ErrorCodes.VALIDATION_FAILED, 'The request is not valid', fields);
+  }
 }
 
 function numberOr(value: unknown): number | undefined {

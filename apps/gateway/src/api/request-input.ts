@@ -1,5 +1,9 @@
 import { contractSchemas, DsgError, ErrorCodes, type RpcDef } from '@dsg/contracts';
+import type { Request } from 'express';
 import type { RouteDef } from './route-table';
+
+/** Names that would reach an object's prototype instead of a member. */
+const UNSAFE_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 type JsonType = 'integer' | 'number' | 'boolean' | 'array' | 'string' | 'object' | undefined;
 
@@ -33,8 +37,16 @@ export class RequestInput {
     params: Record<string, string>,
     query: Record<string, unknown>,
     body: unknown,
+    req?: Pick<Request, 'headers' | 'is'>,
   ): Record<string, unknown> {
     if (route.method === 'GET') return { ...this.fromQuery(route, query), ...params };
+    const sent =
+      req !== undefined &&
+      (req.headers['transfer-encoding'] !== undefined ||
+        Number(req.headers['content-length'] ?? 0) > 0);
+    if (sent && !req.is('application/json')) {
+      throw new DsgError(ErrorCodes.UNSUPPORTED, 'The body must be application/json');
+    }
     if (body === undefined || body === null || (typeof body === 'object' && isEmpty(body))) {
       return { ...params };
     }
@@ -58,6 +70,11 @@ export class RequestInput {
     const out: Record<string, unknown> = {};
     const filter: Record<string, unknown> = {};
     for (const [name, raw] of Object.entries(query)) {
+      if (UNSAFE_NAMES.has(name)) {
+        throw new DsgError(ErrorCodes.VALIDATION_FAILED, 'The query is not valid', [
+          { field: name, constraint: 'whitelistValidation', message: `${name} is not a member` },
+        ]);
+      }
       if (route.filterParams?.includes(name)) {
         filter[name] = raw;
         continue;

@@ -11,8 +11,8 @@ interface CompiledRoute {
 const SEGMENT = "([A-Za-z0-9._~:@!$&'()*+,;=%-]{1,200})";
 
 /**
- * Finds the route of a method and path in the table: 404 when no route has the path, 405 when
- * routes have it but not for this method. Parameters are percent-decoded.
+ * Finds the route of a method and path in the table: 404 when no route has the path, 405 (with
+ * the Allow header) when routes have it but not for this method. Parameters are percent-decoded.
  */
 export class RouteMatcher {
   private readonly compiled: CompiledRoute[];
@@ -32,12 +32,16 @@ export class RouteMatcher {
     });
   }
 
-  match(method: string, path: string): { route: RouteDef; params: Record<string, string> } {
-    let pathKnown = false;
+  match(
+    method: string,
+    path: string,
+    res?: { setHeader(name: string, value: string): unknown },
+  ): { route: RouteDef; params: Record<string, string> } {
+    const allowed: string[] = [];
     for (const { route, pattern, params } of this.compiled) {
       const found = pattern.exec(path);
       if (!found) continue;
-      pathKnown = true;
+      allowed.push(route.method);
       if (route.method !== method) continue;
       const values: Record<string, string> = {};
       params.forEach((name, i) => {
@@ -49,8 +53,12 @@ export class RouteMatcher {
       });
       return { route, params: values };
     }
-    if (pathKnown) {
-      throw new DsgError(ErrorCodes.UNSUPPORTED, `${method} is not supported on this path`);
+    if (allowed.length > 0) {
+      res?.setHeader('Allow', allowed.join(', '));
+      throw new DsgError(
+        ErrorCodes.METHOD_NOT_ALLOWED,
+        `This path takes ${allowed.join(' or ')}, not ${method}`,
+      );
     }
     throw new DsgError(ErrorCodes.NOT_FOUND, 'No such resource');
   }

@@ -23,6 +23,11 @@ export interface RouteDef {
    * which filter, when and how many entries, before the answer leaves the gateway.
    */
   readonly audited?: { count: (reply: unknown) => number };
+  /**
+   * Why a read is not in the access log: it returns nothing of any subject (hashes, counts,
+   * businesses, the stack's state). Every other GET route is audited (route-table.spec checks).
+   */
+  readonly unaudited?: string;
   /** Query parameters that are members of the request's `filter` (register filters). */
   readonly filterParams?: readonly string[];
   /** A command that needs (and forwards) the caller's Idempotency-Key header. */
@@ -54,6 +59,8 @@ const lengthOf =
     return Array.isArray(value) ? value.length : 0;
   };
 const one = (): number => 1;
+/** Nothing of any entry is returned (a manifest: counts, hashes and the filter itself). */
+const none = (): number => 0;
 const linesOf = (reply: unknown): number =>
   ((reply as { disclosures?: unknown[] }).disclosures ?? []).length;
 
@@ -95,6 +102,7 @@ export const ROUTES: readonly RouteDef[] = [
       'Only the signed manifest of an export (what it would hold and prove), without its lines.',
     rpc: { service: 'disclosure-register', op: register.exportManifest },
     filterParams: REGISTER_FILTER,
+    audited: { count: none },
   },
   {
     id: 'register.tree-head',
@@ -103,6 +111,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: "The newest signed tree head of the register's Merkle log.",
     rpc: { service: 'disclosure-register', op: register.treeHead },
+    unaudited: 'a signed tree head: sizes and hashes',
   },
   {
     id: 'register.inclusion-proof',
@@ -111,6 +120,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: "An entry's audit path to a signed tree head (entryId, treeSize).",
     rpc: { service: 'disclosure-register', op: register.inclusionProof },
+    unaudited: 'an audit path: hashes',
   },
   {
     id: 'register.consistency-proof',
@@ -119,6 +129,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'Proof that an earlier tree head is a prefix of a later one (fromSize, toSize).',
     rpc: { service: 'disclosure-register', op: register.consistencyProof },
+    unaudited: 'a consistency proof: hashes',
   },
   {
     id: 'register.verify',
@@ -128,6 +139,7 @@ export const ROUTES: readonly RouteDef[] = [
     summary:
       'Verifies the live register: every leaf and every sealed tree head recomputed; names the first entry that does not match.',
     rpc: { service: 'disclosure-register', op: register.verify },
+    unaudited: 'a verdict: counts and, on a mismatch, a position',
   },
   // ---- Accountings of disclosures (ACC-1 … ACC-9) ----
   {
@@ -138,6 +150,7 @@ export const ROUTES: readonly RouteDef[] = [
     summary: 'Produces and records an accounting of disclosures for a subject (ACC-1, ACC-9).',
     rpc: { service: 'disclosure-register', op: register.accountingProduce },
     audited: { count: linesOf },
+    idempotent: true,
   },
   {
     id: 'accountings.list',
@@ -174,6 +187,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'Accounting suspensions (ACC-8), optionally only those in force (activeOnly).',
     rpc: { service: 'disclosure-register', op: register.suspensionList },
+    audited: { count: lengthOf('suspensions') },
   },
   {
     id: 'accountings.suspend',
@@ -182,6 +196,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: [PRIVACY_OFFICER],
     summary: "Records an agency's statement suspending accountings (ACC-8).",
     rpc: { service: 'disclosure-register', op: register.suspensionRecord },
+    idempotent: true,
   },
   // ---- Legal requests: the privacy officer's review queue (HIP-6, CMI-3) ----
   {
@@ -191,6 +206,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'Legal requests, oldest first; state=in-review is the review queue.',
     rpc: { service: 'disclosure-register', op: register.legalRequestList },
+    audited: { count: lengthOf('requests') },
   },
   {
     id: 'legal-requests.intake',
@@ -209,6 +225,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'One legal request with its validation, history and fulfilling entries.',
     rpc: { service: 'disclosure-register', op: register.legalRequestGet },
+    audited: { count: one },
   },
   {
     id: 'legal-requests.decide',
@@ -235,6 +252,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'Breach assessments, oldest first, optionally in one state, with deadlines.',
     rpc: { service: 'disclosure-register', op: register.breachList },
+    audited: { count: lengthOf('assessments') },
   },
   {
     id: 'breaches.get',
@@ -243,6 +261,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'One breach assessment with its history.',
     rpc: { service: 'disclosure-register', op: register.breachGet },
+    audited: { count: one },
   },
   {
     id: 'breaches.review',
@@ -267,6 +286,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: [PRIVACY_OFFICER],
     summary: 'Records a notification sent for a notifiable breach.',
     rpc: { service: 'disclosure-register', op: register.breachNotify },
+    idempotent: true,
   },
   {
     id: 'breaches.close',
@@ -284,6 +304,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'Every recipient (current versions): kind, legal role, BAA, allowed purposes.',
     rpc: { service: 'disclosure-register', op: register.recipientList },
+    unaudited: 'businesses and their agreements',
   },
   {
     id: 'recipients.get',
@@ -292,6 +313,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'A recipient: its current version, or the version asked for.',
     rpc: { service: 'disclosure-register', op: register.recipientGet },
+    unaudited: 'a business and its agreement',
   },
   {
     id: 'recipients.upsert',
@@ -301,6 +323,7 @@ export const ROUTES: readonly RouteDef[] = [
     summary:
       'A new version of a recipient and its agreement (BAA, allowed purposes and categories), with the reason; versions are never overwritten.',
     rpc: { service: 'disclosure-register', op: register.recipientUpsert },
+    idempotent: true,
   },
   // ---- Rights requests and the request log (CCP-1 … CCP-7, HIP-8) ----
   {
@@ -311,6 +334,7 @@ export const ROUTES: readonly RouteDef[] = [
     summary:
       'Rights requests by subject (clientId), state or overdue=true, oldest deadline first: what awaits action.',
     rpc: { service: 'consent', op: consent.rightsList },
+    audited: { count: lengthOf('requests') },
   },
   {
     id: 'rights.submit',
@@ -328,6 +352,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'A rights request with its state, deadlines, verification and fulfilment.',
     rpc: { service: 'consent', op: consent.rightsGet },
+    audited: { count: one },
   },
   {
     id: 'rights.verify',
@@ -386,6 +411,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'Figures of a period (from, to): requests by right, met, denied, median days.',
     rpc: { service: 'consent', op: consent.requestLogFigures },
+    unaudited: 'counts per period',
   },
   {
     id: 'notices.list',
@@ -394,15 +420,17 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'Outbound notices and their delivery state, with every attempt.',
     rpc: { service: 'consent', op: consent.noticesList },
+    audited: { count: lengthOf('notices') },
   },
   // ---- Retention: legal holds (RET-6), erasures ----
   {
     id: 'holds.list',
     method: 'GET',
     path: '/v1/holds',
-    roles: EVERYONE,
+    roles: READERS,
     summary: 'Legal holds, oldest first (activeOnly=true: those in force).',
     rpc: { service: 'retention', op: retention.holdList },
+    audited: { count: lengthOf('holds') },
   },
   {
     id: 'holds.place',
@@ -418,9 +446,10 @@ export const ROUTES: readonly RouteDef[] = [
     id: 'holds.get',
     method: 'GET',
     path: '/v1/holds/:holdId',
-    roles: EVERYONE,
+    roles: READERS,
     summary: 'One legal hold with its history.',
     rpc: { service: 'retention', op: retention.holdGet },
+    audited: { count: one },
   },
   {
     id: 'holds.release',
@@ -446,14 +475,16 @@ export const ROUTES: readonly RouteDef[] = [
     roles: READERS,
     summary: 'An erasure with its decisions, notices and, once complete, its certificate.',
     rpc: { service: 'retention', op: retention.erasureGet },
+    audited: { count: one },
   },
   {
     id: 'holdings.due',
     method: 'GET',
     path: '/v1/holdings/due',
-    roles: EVERYONE,
+    roles: READERS,
     summary: 'Holdings due by a date, soonest first, each with the holds that stop it.',
     rpc: { service: 'retention', op: retention.holdingsDue },
+    audited: { count: lengthOf('holdings') },
   },
   // ---- Operations ----
   {
@@ -463,6 +494,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: [OPERATOR],
     summary:
       "Aggregate health: every service's state, its PostgreSQL and NATS checks, and the version each runs (503 when any is not ready).",
+    unaudited: "the stack's state and versions",
   },
   {
     id: 'operations.purges',
@@ -472,6 +504,7 @@ export const ROUTES: readonly RouteDef[] = [
     summary:
       'Purge items by state (state=dead-lettered: what operators must look at), a page at a time.',
     rpc: { service: 'retention', op: retention.purgeList },
+    audited: { count: lengthOf('items') },
   },
   {
     id: 'operations.sweeps',
@@ -480,6 +513,7 @@ export const ROUTES: readonly RouteDef[] = [
     roles: EVERYONE,
     summary: 'Recent retention sweeps, newest first.',
     rpc: { service: 'retention', op: retention.sweepList },
+    unaudited: 'sweeps: counts and times',
   },
   {
     id: 'operations.sweep',
@@ -509,7 +543,7 @@ export const ROUTES: readonly RouteDef[] = [
     id: 'access-log.list',
     method: 'GET',
     path: '/v1/access-log',
-    roles: [AUDITOR],
+    roles: READERS,
     summary:
       'Who accessed register data, reports or exports: when, what, which filter, how many entries (since, until, actor, action; a page at a time).',
     audited: { count: lengthOf('entries') },

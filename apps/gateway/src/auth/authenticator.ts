@@ -60,8 +60,15 @@ export class Authenticator {
       throw new DsgError(ErrorCodes.UNAUTHENTICATED, `The token is not valid: ${reason(err)}`);
     }
     if (!payload.sub) throw new DsgError(ErrorCodes.UNAUTHENTICATED, 'The token has no subject');
+    // The subject is written to the access log as the person: an id, not a document.
+    if (payload.sub.length > 256) {
+      throw new DsgError(ErrorCodes.UNAUTHENTICATED, 'The token subject is longer than 256');
+    }
     const claimed = claimAt(payload, this.config.oidc.rolesClaim);
-    const roles = (Array.isArray(claimed) ? claimed : []).filter((r): r is Role =>
+    // Some providers send a single role as a string, or several space-separated.
+    const listed =
+      typeof claimed === 'string' ? claimed.split(' ') : Array.isArray(claimed) ? claimed : [];
+    const roles = listed.filter((r): r is Role =>
       (ROLES as readonly string[]).includes(r as string),
     );
     return { subject: payload.sub, roles };

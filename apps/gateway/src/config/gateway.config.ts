@@ -1,6 +1,15 @@
 import { ConfigError } from '@dsg/platform';
 import { plainToInstance, Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, IsUrl, Max, Min, validateSync } from 'class-validator';
+import {
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+} from 'class-validator';
 
 /** Variables only the gateway reads: the people's identity provider, assertions, hardening. */
 class GatewayEnv {
@@ -55,6 +64,13 @@ class GatewayEnv {
   @Min(1024, { message: 'MAX_BODY_BYTES must be an integer from 1024 to 10485760' })
   @Max(10_485_760, { message: 'MAX_BODY_BYTES must be an integer from 1024 to 10485760' })
   MAX_BODY_BYTES?: number;
+
+  @IsOptional()
+  @Matches(/^(\d{1,2}|loopback|linklocal|uniquelocal|[0-9a-fA-F.:/]+(,\s*[0-9a-fA-F.:/]+)*)$/, {
+    message:
+      'TRUST_PROXY must be a number of proxy hops, loopback, linklocal, uniquelocal or a list of addresses/CIDRs',
+  })
+  TRUST_PROXY?: string;
 }
 
 export interface GatewayConfig {
@@ -67,6 +83,8 @@ export interface GatewayConfig {
   rateLimitAddressPerMinute: number;
   /** The largest JSON body taken (413 beyond). */
   maxBodyBytes: number;
+  /** Express's `trust proxy`: which proxies may name the client's address (absent: none). */
+  trustProxy?: number | string;
 }
 
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
@@ -109,5 +127,12 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     rateLimitPerMinute: parsed.RATE_LIMIT_PER_MINUTE ?? 600,
     rateLimitAddressPerMinute: parsed.RATE_LIMIT_ADDRESS_PER_MINUTE ?? 3000,
     maxBodyBytes: parsed.MAX_BODY_BYTES ?? 65_536,
+    ...(parsed.TRUST_PROXY
+      ? {
+          trustProxy: /^\d+$/.test(parsed.TRUST_PROXY)
+            ? Number(parsed.TRUST_PROXY)
+            : parsed.TRUST_PROXY,
+        }
+      : {}),
   };
 }

@@ -21,9 +21,13 @@ const DOCS_POLICY =
 export function hardenHttp(app: INestApplication, config: GatewayConfig, logger: Logger): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
-  express.useBodyParser('json', { limit: config.maxBodyBytes });
+  // Behind a load balancer the client's address is in X-Forwarded-For, and only the proxies
+  // named here may say so (TRUST_PROXY; none by default: the socket's address is the client's).
+  if (config.trustProxy !== undefined) express.set('trust proxy', config.trustProxy);
   const byAddress = new RateLimiter(config.rateLimitAddressPerMinute);
   const problems = new HttpProblemFilter(logger);
+  // Headers and the address limit come first: parsers' own refusals carry the headers too, and a
+  // flood is refused before its bodies are read.
   express.use((req: Request, res: Response, next: NextFunction) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('X-Frame-Options', 'DENY');
@@ -39,7 +43,7 @@ export function hardenHttp(app: INestApplication, config: GatewayConfig, logger:
     // Probes and scrapes are not limited: an operator's monitoring must not lock itself out.
     if (req.path.startsWith('/health') || req.path === '/metrics') return next();
     try {
-      byAddress.take(req.socket.remoteAddress ?? 'unknown');
+      byAddress.take(addressKey(req.ip ?? req.socket.remoteAddress ?? 'unknown'));
     } catch (err) {
       if (err instanceof RateLimitedError) res.setHeader('Retry-After', err.retryAfterSeconds);
       return problems.catch(err, {
@@ -48,4 +52,30 @@ export function hardenHttp(app: INestApplication, config: GatewayConfig, logger:
     }
     next();
   });
+  // Registered here, so Nest does not add its defaults: JSON within the limit, and forms only so
+  // that they are refused (415) by the dispatcher rather than read in full.
+  express.useBodyParser('json', { limit: config.maxBodyBytes });
+  express.useBodyParser('urlencoded', { limit: config.maxBodyBytes, extended: false });
+}
+
+/** An IPv6 client is counted by its /64: one host owns the whole prefix. */
+export function addressKey(address: string): string {
+  const v4 = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (v4) return v4[1];
+  if (!address.includes(':')) return address;
+  const [head, tail] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups =
+    tail === undefined
+      ? left
+      : [
+          ...left,
+          ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'),
+          ...right,
+        ];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -10,7 +10,11 @@ export class RateLimiter {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private lastSweep = Date.now();
 
-  constructor(private readonly perMinute: number) {}
+  constructor(
+    private readonly perMinute: number,
+    /** Buckets kept at most: beyond, the longest idle are forgotten (they are full again). */
+    private readonly maxKeys = 100_000,
+  ) {}
 
   /** Takes one token, or throws REQUEST.RATE_LIMITED with the seconds until the next one. */
   take(key: string, now: number = Date.now()): void {
@@ -18,8 +22,14 @@ export class RateLimiter {
     const bucket = this.buckets.get(key) ?? { tokens: this.perMinute, at: now };
     bucket.tokens = Math.min(this.perMinute, bucket.tokens + (now - bucket.at) * refill);
     bucket.at = now;
+    // Re-inserted: the map's order is least recently used first.
+    this.buckets.delete(key);
     this.buckets.set(key, bucket);
     if (now - this.lastSweep > 60_000) this.sweep(now);
+    for (const oldest of this.buckets.keys()) {
+      if (this.buckets.size <= this.maxKeys) break;
+      this.buckets.delete(oldest);
+    }
     if (bucket.tokens < 1) {
       throw new RateLimitedError(Math.max(1, Math.ceil((1 - bucket.tokens) / refill / 1000)));
     }

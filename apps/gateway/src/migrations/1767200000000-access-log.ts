@@ -6,7 +6,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * which filter (path and query members, never a request body), when, how many entries, and how
  * it ended. Append-only: the runtime role may INSERT and SELECT only, and a trigger refuses any
  * UPDATE, DELETE or TRUNCATE by anyone, the owner included, so an entry once written stays as
- * written.
+ * written (the owner could still disable the trigger: that needs the migrating role, which the
+ * running gateway does not hold). Its time comes from the database, never from the gateway.
  */
 export class GatewayAccessLog1767200000000 implements MigrationInterface {
   name = 'GatewayAccessLog1767200000000';
@@ -47,7 +48,12 @@ export class GatewayAccessLog1767200000000 implements MigrationInterface {
       CREATE TRIGGER access_log_no_truncate
         BEFORE TRUNCATE ON gateway.access_log
         FOR EACH STATEMENT EXECUTE FUNCTION gateway.access_log_is_append_only()`);
-    await queryRunner.query('GRANT SELECT, INSERT ON gateway.access_log TO gateway_runtime');
+    // The time is the database's: the runtime role may not write `at` (nor the id), so a
+    // compromised gateway cannot backdate an entry.
+    await queryRunner.query('GRANT SELECT ON gateway.access_log TO gateway_runtime');
+    await queryRunner.query(
+      'GRANT INSERT (actor, roles, action, filter, entries, outcome, status, error_code, request_id) ON gateway.access_log TO gateway_runtime',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

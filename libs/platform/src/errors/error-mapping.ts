@@ -18,7 +18,7 @@ const HTTP_EXCEPTION_CODES: Record<number, [code: string, message: string]> = {
   401: [ErrorCodes.UNAUTHENTICATED, 'Authentication required'],
   403: [ErrorCodes.FORBIDDEN, 'Not permitted'],
   404: [ErrorCodes.NOT_FOUND, 'No such resource'],
-  405: [ErrorCodes.UNSUPPORTED, 'Method not supported by this route'],
+  405: [ErrorCodes.METHOD_NOT_ALLOWED, 'Method not allowed on this path'],
   413: [ErrorCodes.TOO_LARGE, 'The request body is larger than this service takes'],
   415: [ErrorCodes.UNSUPPORTED, 'Media type not supported'],
   429: [ErrorCodes.RATE_LIMITED, 'Too many requests'],

@@ -47,6 +47,7 @@ export function signAssertion(
 export class AssertionVerifier {
   private keys = new Map<string, KeyObject>();
   private lastFetch = 0;
+  private fetching?: Promise<void>;
   /** Assertions HTTP routes took (jti → exp, epoch seconds), until they expire. */
   private readonly used = new Map<string, number>();
 
@@ -133,19 +134,30 @@ export class AssertionVerifier {
   }
 
   private async key(kid: string): Promise<KeyObject | undefined> {
-    if (!this.keys.has(kid) && Date.now() - this.lastFetch > REFETCH_INTERVAL_MS) {
-      this.lastFetch = Date.now();
-      const published = await this.fetchKeys();
-      this.keys = new Map(
-        published
-          .filter((k) => k.service === 'gateway')
-          .map((k) => [
-            k.kid,
-            createPublicKey({ key: { kty: k.kty, crv: k.crv, x: k.x }, format: 'jwk' }),
-          ]),
-      );
+    if (!this.keys.has(kid)) {
+      // Calls that meet an unknown key at once (the first burst, a rotation) share one fetch:
+      // the ones that came second wait for it instead of failing while it is under way.
+      if (this.fetching) {
+        await this.fetching;
+      } else if (Date.now() - this.lastFetch > REFETCH_INTERVAL_MS) {
+        this.lastFetch = Date.now();
+        this.fetching = this.refetch().finally(() => (this.fetching = undefined));
+        await this.fetching;
+      }
     }
     return this.keys.get(kid);
+  }
+
+  private async refetch(): Promise<void> {
+    const published = await this.fetchKeys();
+    this.keys = new Map(
+      published
+        .filter((k) => k.service === 'gateway')
+        .map((k) => [
+          k.kid,
+          createPublicKey({ key: { kty: k.kty, crv: k.crv, x: k.x }, format: 'jwk' }),
+        ]),
+    );
   }
 }
 

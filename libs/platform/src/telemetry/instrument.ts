@@ -74,6 +74,31 @@ const PERSONAL_SPAN_ATTRIBUTES = [
   'http.user_agent',
 ];
 
+/** URL attributes: a query string or a path may carry a subject's id (`/v1/subjects/<id>/...`). */
+const URL_ATTRIBUTES = ['url.full', 'http.url', 'http.target', 'url.path'];
+
+/**
+ * A URL's query is dropped, and where the handler named its route (`http.route`, the gateway's
+ * route template such as `/v1/subjects/:clientId/accountings`), the path is the template.
+ */
+export function withoutPersonalUrl(attributes: Record<string, unknown>): void {
+  delete attributes['url.query'];
+  const route = typeof attributes['http.route'] === 'string' ? attributes['http.route'] : undefined;
+  for (const key of URL_ATTRIBUTES) {
+    const value = attributes[key];
+    if (typeof value !== 'string') continue;
+    const withoutQuery = value.split('?')[0];
+    if (!route) {
+      attributes[key] = withoutQuery;
+    } else if (key === 'url.full' || key === 'http.url') {
+      const origin = /^[a-z]+:\/\/[^/]+/i.exec(withoutQuery)?.[0] ?? '';
+      attributes[key] = `${origin}${route}`;
+    } else {
+      attributes[key] = route;
+    }
+  }
+}
+
 class PersonalDataSpanProcessor implements SpanProcessor {
   constructor(private readonly next: SpanProcessor) {}
   onStart(span: Span, parentContext: Context): void {
@@ -82,6 +107,7 @@ class PersonalDataSpanProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     const attributes = span.attributes as Record<string, unknown>;
     for (const key of PERSONAL_SPAN_ATTRIBUTES) delete attributes[key];
+    withoutPersonalUrl(attributes);
     this.next.onEnd(span);
   }
   forceFlush(): Promise<void> {
