@@ -39,6 +39,16 @@ const PROBLEM_SCHEMA = {
   },
 };
 
+/** The access log's query (the gateway's own route: no contract class). */
+const ACCESS_LOG_QUERY: [string, string, string][] = [
+  ['since', 'string', 'entries at or after this RFC 3339 time'],
+  ['until', 'string', 'entries before this RFC 3339 time'],
+  ['actor', 'string', "the person's subject at the identity provider"],
+  ['action', 'string', 'a route id of the role matrix (register.export, accountings.get, ...)'],
+  ['after', 'integer', "the previous page's nextAfter"],
+  ['limit', 'integer', '1 to 1000 (default 100)'],
+];
+
 const PROBLEM = {
   'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
 };
@@ -106,9 +116,14 @@ function operation(route: RouteDef, pathParams: string[], input: RequestInput) {
     schema: { type: 'string' },
   }));
   if (route.method === 'GET' && route.rpc) {
-    for (const [name, type] of Object.entries(input.membersOf(route.rpc.op))) {
+    for (const { name, schema, required } of input.membersOf(route.rpc.op)) {
       if (pathParams.includes(name) || name === 'filter') continue;
-      parameters.push({ name, in: 'query', schema: { type: type ?? 'string' } });
+      parameters.push({ name, in: 'query', required, schema });
+    }
+  }
+  if (route.id === 'access-log.list') {
+    for (const [name, type, description] of ACCESS_LOG_QUERY) {
+      parameters.push({ name, in: 'query', description, schema: { type } });
     }
   }
   for (const name of route.filterParams ?? []) {
@@ -125,26 +140,38 @@ function operation(route: RouteDef, pathParams: string[], input: RequestInput) {
   const reply = route.rpc?.op.reply.name;
   const ok = route.binary
     ? { content: { [route.binary]: { schema: { type: 'string', format: 'binary' } } } }
-    : route.id === 'register.export'
+    : route.id === 'rights.report'
       ? {
-          headers: {
-            'Dsg-Export-Manifest': {
-              description: 'The signed manifest, base64url JSON',
-              schema: { type: 'string' },
-            },
-            'Dsg-Export-Entries': {
-              description: 'Lines of entries that follow',
-              schema: { type: 'integer' },
-            },
-          },
+          description: 'JSON, or with format=pdf the PDF itself (Dsg-Content-Hash: its hash)',
           content: {
-            'text/csv': { schema: { type: 'string' } },
-            'application/x-ndjson': { schema: { type: 'string' } },
+            'application/json': { schema: { $ref: `#/components/schemas/${reply}` } },
+            'application/pdf': { schema: { type: 'string', format: 'binary' } },
           },
         }
-      : reply
-        ? { content: { 'application/json': { schema: { $ref: `#/components/schemas/${reply}` } } } }
-        : { content: { 'application/json': { schema: { type: 'object' } } } };
+      : route.id === 'register.export'
+        ? {
+            headers: {
+              'Dsg-Export-Manifest': {
+                description: 'The signed manifest, base64url JSON',
+                schema: { type: 'string' },
+              },
+              'Dsg-Export-Entries': {
+                description: 'Lines of entries that follow',
+                schema: { type: 'integer' },
+              },
+            },
+            content: {
+              'text/csv': { schema: { type: 'string' } },
+              'application/x-ndjson': { schema: { type: 'string' } },
+            },
+          }
+        : reply
+          ? {
+              content: {
+                'application/json': { schema: { $ref: `#/components/schemas/${reply}` } },
+              },
+            }
+          : { content: { 'application/json': { schema: { type: 'object' } } } };
   return {
     operationId: route.id,
     summary: route.summary,

@@ -16,10 +16,16 @@ type JsonType = 'integer' | 'number' | 'boolean' | 'array' | 'string' | 'object'
 export class RequestInput {
   /** Member types of every request class the routes name, from the contracts' JSON schemas. */
   private readonly types = new Map<string, Record<string, JsonType>>();
+  /** The request classes' schemas as the contracts give them, for the OpenAPI document. */
+  private readonly schemas: Record<
+    string,
+    { properties?: Record<string, object>; required?: string[] }
+  >;
 
   constructor(routes: readonly RouteDef[]) {
     const classes = routes.flatMap((r) => (r.rpc ? [r.rpc.op.request] : []));
-    const schemas = contractSchemas(classes as (new () => unknown)[], '#/');
+    const schemas = contractSchemas(classes as (new () => unknown)[], '#/components/schemas/');
+    this.schemas = schemas as typeof this.schemas;
     for (const cls of classes) {
       const properties = (schemas[cls.name]?.properties ?? {}) as Record<
         string,
@@ -85,9 +91,14 @@ export class RequestInput {
     return out;
   }
 
-  /** The request members an operation takes, for the OpenAPI document. */
-  membersOf(op: RpcDef<unknown, unknown>): Record<string, JsonType> {
-    return this.types.get(op.request.name) ?? {};
+  /** The request members an operation takes, with their schemas, for the OpenAPI document. */
+  membersOf(op: RpcDef<unknown, unknown>): { name: string; schema: object; required: boolean }[] {
+    const schema = this.schemas[op.request.name] ?? {};
+    return Object.entries(schema.properties ?? {}).map(([name, member]) => ({
+      name,
+      schema: member,
+      required: schema.required?.includes(name) ?? false,
+    }));
   }
 }
 
