@@ -14,9 +14,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { discloseMixed } from './support/disclosures';
 import { GatewayStack } from './support/gateway-stack';
 import { freePort } from './support/service-process';
-import { waitUntil } from './support/wait';
 
 const root = join(__dirname, '..');
 
@@ -82,31 +82,7 @@ describe('dsg: the command line of the gateway', () => {
     for (const clientId of subjects) {
       await booking.consent.subjectUpsert({ clientId, dateOfBirth: '1984-05-06' });
     }
-    let last = 0;
-    for (let i = 0; i < 9; i++) {
-      const receipt = await booking.disclosureRegister.disclose(
-        {
-          clientId: subjects[i % 2],
-          recipientId: i % 3 === 0 ? 'crm-vendor' : 'cherry',
-          purpose: i % 3 === 0 ? 'appointment-reminders' : 'payments-and-memberships',
-          legalBasis: i % 3 === 0 ? 'health-care-operations' : 'payment',
-          categories:
-            i % 3 === 0 ? ['identifiers.name'] : ['identifiers.name', 'payment.financing'],
-          description: `CLI test ${i}: "quoted", comma, and ünïcode`,
-        },
-        { idempotencyKey: `cli-${run}-${i}`, retries: 0 },
-      );
-      last = receipt.position;
-    }
-    // The export is fixed to a sealed tree head: wait until one holds every entry above.
-    expect(
-      await waitUntil(
-        async () =>
-          (await booking.disclosureRegister.treeHead().catch(() => ({ treeSize: 0 }))).treeSize >
-          last,
-        15_000,
-      ),
-    ).toBe(true);
+    await discloseMixed(booking, subjects, 9, 'CLI test');
   }, 120_000);
 
   afterAll(async () => {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { e2eEnv, runtimeDataSource, sqlErrorCode } from './support/e2e-env';
+import { discloseMixed } from './support/disclosures';
 import { GatewayStack, TestIdp } from './support/gateway-stack';
 import { ServiceProcess } from './support/service-process';
 import { waitUntil } from './support/wait';
@@ -59,29 +60,7 @@ describe('gateway: the people-facing API', () => {
     for (const clientId of subjects) {
       await stack.booking.consent.subjectUpsert({ clientId, dateOfBirth: '1984-05-06' });
     }
-    for (let i = 0; i < 6; i++) {
-      const receipt = await stack.booking.disclosureRegister.disclose(
-        {
-          clientId: subjects[i % 2],
-          recipientId: i % 3 === 0 ? 'crm-vendor' : 'cherry',
-          purpose: i % 3 === 0 ? 'appointment-reminders' : 'payments-and-memberships',
-          legalBasis: i % 3 === 0 ? 'health-care-operations' : 'payment',
-          categories:
-            i % 3 === 0 ? ['identifiers.name'] : ['identifiers.name', 'payment.financing'],
-          description: `Gateway test ${i}`,
-        },
-        { idempotencyKey: `gw-${run}-${i}`, retries: 0 },
-      );
-      lastPosition = receipt.position;
-    }
-    expect(
-      await waitUntil(
-        async () =>
-          (await stack.booking.disclosureRegister.treeHead().catch(() => ({ treeSize: 0 })))
-            .treeSize > lastPosition,
-        15_000,
-      ),
-    ).toBe(true);
+    lastPosition = await discloseMixed(stack.booking, subjects, 6, 'Gateway test');
   }, 120_000);
 
   afterAll(async () => {

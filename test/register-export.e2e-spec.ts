@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { refusal } from './support/refusal';
+import { discloseMixed } from './support/disclosures';
 import { RegisterStack } from './support/register-stack';
-import { waitUntil } from './support/wait';
 
 /**
  * Auditor exports of the register, through its public NATS API as the gateway carries people's
@@ -70,28 +70,7 @@ describe('disclosure register: exports that verify offline', () => {
       await booking.consent.subjectUpsert({ clientId, dateOfBirth: '1981-02-03' });
     }
     // Allowed and denied entries, to two recipients, with details that need escaping.
-    for (let i = 0; i < 12; i++) {
-      const receipt = await booking.disclosureRegister.disclose(
-        {
-          clientId: subjects[i % 2],
-          recipientId: i % 3 === 0 ? 'crm-vendor' : 'cherry',
-          purpose: i % 3 === 0 ? 'appointment-reminders' : 'payments-and-memberships',
-          legalBasis: i % 3 === 0 ? 'health-care-operations' : 'payment',
-          categories:
-            i % 3 === 0 ? ['identifiers.name'] : ['identifiers.name', 'payment.financing'],
-          description: `Export test ${i}: "quoted", comma, and ünïcode`,
-        },
-        { idempotencyKey: `exp-${run}-${i}`, retries: 0 },
-      );
-      lastPosition = receipt.position;
-    }
-    await waitUntil(
-      async () =>
-        // NOT_FOUND until the first head is sealed.
-        (await booking.disclosureRegister.treeHead().catch(() => ({ treeSize: 0 }))).treeSize >
-        lastPosition,
-      15_000,
-    );
+    lastPosition = await discloseMixed(booking, subjects, 12, 'Export test');
     keys = (await booking.disclosureRegister.signingKeys()).keys;
   }, 120_000);
 
