@@ -110,6 +110,34 @@ describe('gateway: the people-facing API', () => {
       await refused(await stack.token('auditor', { audience: 'another-api' }), /another audience/);
     });
 
+    it('reads the roles from the claim OIDC_ROLES_CLAIM names, a list or a single string', async () => {
+      const custom = await ServiceProcess.start('gateway', {
+        ...stack.idp.gatewayEnv,
+        OIDC_ROLES_CLAIM: 'dsg_roles',
+      });
+      try {
+        await custom.waitReady();
+        const status = async (token: string) =>
+          (
+            await fetch(custom.url('/v1/register/tree-head'), {
+              headers: { authorization: `Bearer ${token}` },
+            })
+          ).status;
+        expect(await status(await stack.idp.token('auditor', { rolesClaim: 'dsg_roles' }))).toBe(
+          200,
+        );
+        expect(
+          await status(
+            await stack.idp.token('auditor', { rolesClaim: 'dsg_roles', asString: true }),
+          ),
+        ).toBe(200);
+        // The same role in the default claim is not this gateway's claim: no role at all.
+        expect(await status(await stack.idp.token('auditor'))).toBe(403);
+      } finally {
+        await custom.stop();
+      }
+    });
+
     it('refuses a missing or malformed Authorization header', async () => {
       await refused(undefined, /Bearer token is required/);
       await refused(undefined, /Bearer token is required/, 'Basic YXVkaXRvcjpzZWNyZXQ=');

@@ -44,6 +44,7 @@ async function mintToken({
   subject,
   audience = LOCAL_AUDIENCE,
   rolesClaim = 'roles',
+  rolesAsString = false,
   ttlSeconds = 3600,
 }) {
   for (const role of roles) {
@@ -52,7 +53,8 @@ async function mintToken({
     }
   }
   const key = await loadKey(dir);
-  return new SignJWT({ [rolesClaim]: roles })
+  // Some providers send the roles as one space-separated string: the gateway reads both.
+  return new SignJWT({ [rolesClaim]: rolesAsString ? roles.join(' ') : roles })
     .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
     .setIssuer(issuer)
     .setAudience(audience)

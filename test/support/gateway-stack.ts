@@ -17,6 +17,7 @@ const localIdp = require('../../scripts/lib/local-idp.cjs') as {
     subject?: string;
     audience?: string;
     rolesClaim?: string;
+    rolesAsString?: boolean;
     ttlSeconds?: number;
   }): Promise<string>;
 };
@@ -36,6 +37,10 @@ interface TokenOptions {
   ttlSeconds?: number;
   issuer?: string;
   audience?: string;
+  /** The claim carrying the roles (default `roles`). */
+  rolesClaim?: string;
+  /** The roles as one space-separated string instead of a list. */
+  asString?: boolean;
 }
 
 /** The local OIDC issuer `npm start` runs, on a free port, and tokens it signs. */
@@ -69,6 +74,8 @@ export class TestIdp {
       subject: options.subject ?? `person-${roles.join('-') || 'nobody'}`,
       ...(options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {}),
       ...(options.audience ? { audience: options.audience } : {}),
+      ...(options.rolesClaim ? { rolesClaim: options.rolesClaim } : {}),
+      ...(options.asString ? { rolesAsString: true } : {}),
     });
   }
 
