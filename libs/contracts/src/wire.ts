@@ -19,6 +19,12 @@ export const Headers = {
 } as const;
 
 /**
+ * What an Idempotency-Key a person's client sends the gateway may be (a UUID will do). The
+ * `dsg` CLI checks the same pattern before it sends one (scripts/lib/dsg/commands.mjs).
+ */
+export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/**
  * A handler's answer with raw bytes besides its JSON data (Headers.BODY): the typed client sets
  * them as the reply's `body`.
  */

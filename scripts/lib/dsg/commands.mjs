@@ -11,6 +11,8 @@ import { CliError, EXIT, usageError } from './errors.mjs';
 import { besideExport, downloadExport, lineExcerpt, verifyExportFile } from './exports.mjs';
 import { bytes, fields, json, plural, table } from './print.mjs';
 
+// The gateway's IDEMPOTENCY_KEY_PATTERN (libs/contracts/src/wire.ts): checked here too, so a bad
+// key is a usage error before anything is sent. The CLI needs no build for its network commands.
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
 
 const when = (t) => (typeof t === 'string' ? t.replace(/\.\d+(Z|[+-]\d\d:\d\d)$/, '$1') : t);

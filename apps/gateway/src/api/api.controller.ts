@@ -7,6 +7,7 @@ import {
   type ExportManifestRequest,
   exportRegister,
   Headers,
+  IDEMPOTENCY_KEY_PATTERN,
   type PingRequest,
   type Principal,
   SERVICE_NAMES,
@@ -28,8 +29,6 @@ import { RateLimitedError, RateLimiter } from '../http/rate-limiter';
 import { RequestInput } from './request-input';
 import { RouteMatcher } from './route-matcher';
 import { type RouteDef, ROUTES } from './route-table';
-
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /** What one call needs as it goes through the dispatcher. */
 interface Call {
@@ -353,7 +352,7 @@ export class ApiController {
   private idempotencyKey(req: Request, required: boolean): string | undefined {
     const key = req.get(Headers.IDEMPOTENCY_KEY);
     if (key === undefined && !required) return undefined;
-    if (!key || !IDEMPOTENCY_KEY.test(key)) {
+    if (!key || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
       throw new DsgError(ErrorCodes.VALIDATION_FAILED, 'This command needs an Idempotency-Key', [
         {
           field: Headers.IDEMPOTENCY_KEY,
