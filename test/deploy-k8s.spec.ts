@@ -270,9 +270,9 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
     ...(o.spec!.template!.spec.initContainers ?? []),
   ];
 
-  it('renders every overlay, and each with its migrations beside it', () => {
+  it('renders every overlay: per environment its database, its migrations and its services', () => {
     expect(Object.keys(rendered.overlays).sort()).toEqual(
-      ENVIRONMENTS.flatMap((e) => [e, `${e}/migrations`]).sort(),
+      ENVIRONMENTS.flatMap((e) => [e, `${e}/database`, `${e}/migrations`]).sort(),
     );
   });
 
@@ -323,6 +323,7 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
     const expected = EXPECTED[environment];
     const objects = () => objectsOf(environment);
     const migrations = () => objectsOf(`${environment}/migrations`);
+    const database = () => objectsOf(`${environment}/database`);
 
     it('has, per service, a Deployment, Service, ServiceAccount, PodDisruptionBudget and NetworkPolicy, and a migration Job', () => {
       for (const name of SERVICE_NAMES) {
@@ -362,7 +363,7 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
           name,
         ]);
       }
-      for (const o of [...objects(), ...migrations()]) {
+      for (const o of [...objects(), ...migrations(), ...database()]) {
         expect(`${o.kind}/${o.metadata.name} in ${o.metadata.namespace}`).toBe(
           `${o.kind}/${o.metadata.name} in ${expected.namespace}`,
         );
@@ -644,9 +645,10 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
     });
 
     it(`runs PostgreSQL as a CloudNativePG cluster of ${expected.postgresInstances} with backups`, () => {
-      const cluster = named(objects(), 'Cluster', 'dsg-postgres');
+      const cluster = named(database(), 'Cluster', 'dsg-postgres');
       expect(cluster.spec!.instances).toBe(expected.postgresInstances);
-      expect(kindOf(objects(), 'ScheduledBackup').length).toBeGreaterThan(0);
+      expect(kindOf(database(), 'ScheduledBackup').length).toBeGreaterThan(0);
+      expect(kindOf(database(), 'Secret')).toEqual([]);
     });
 
     it(
