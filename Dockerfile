@@ -18,6 +18,13 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/libs/contracts/proto ./libs/contracts/proto
 # the policy bundle the consent service publishes at boot (POLICY_BUNDLE_PATH overrides it)
 COPY --from=build --chown=node:node /app/apps/consent/policy ./apps/consent/policy
+# `npm run migrate -- --service <name>` (the migration Jobs): the script and exactly the modules it
+# imports (pg is a production dependency). With no tsconfig.build.json here it never builds.
+COPY --chown=node:node scripts/migrate.mjs ./scripts/migrate.mjs
+COPY --chown=node:node scripts/lib/database.mjs scripts/lib/services.mjs ./scripts/lib/
+# npm writes its cache and logs under HOME, which a read-only root filesystem does not let it:
+# point them at /tmp (a writable emptyDir in Kubernetes) and skip the registry check.
+ENV npm_config_cache=/tmp/.npm npm_config_update_notifier=false
 USER node
 ENV SERVICE=gateway
 # --max-semi-space-size: the same flags as SERVICE_NODE_ARGS in scripts/lib/services.mjs

@@ -1,7 +1,7 @@
 import { SERVICE_NAMES, SERVICES } from '@dsg/contracts';
 import { loadConfig } from '@dsg/platform';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { parse } from 'yaml';
 
 /**
@@ -128,6 +128,26 @@ describe('docker-compose.yml', () => {
   });
 });
 
+/**
+ * The files a script loads, itself included (relative imports, followed), and the packages it
+ * imports by name (node: built-ins aside).
+ */
+function importsOf(entry: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (files.has(file)) return;
+    files.add(file);
+    const source = readFileSync(join(root, file), 'utf8');
+    for (const [, specifier] of source.matchAll(/^import .* from '([^']+)';$/gm)) {
+      if (specifier.startsWith('.')) visit(posix.join(posix.dirname(file), specifier));
+      else if (!specifier.startsWith('node:')) packages.add(specifier);
+    }
+  };
+  visit(entry);
+  return { files, packages };
+}
+
 describe('Dockerfile', () => {
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   const stages = dockerfile.split(/^FROM /m).slice(1);
@@ -147,6 +167,20 @@ describe('Dockerfile', () => {
     expect(runtime).toContain('package.json');
     expect(runtime).toMatch(/NODE_ENV=production/);
     expect(runtime).toMatch(/dist\/apps\/\$\{SERVICE\}\/src\/main\.js/);
+  });
+
+  it('ships npm run migrate with exactly the modules it imports, runnable without a HOME', () => {
+    const runtime = stages[stages.length - 1];
+    const fromContext = [...runtime.matchAll(/^COPY (?!--from)(?:--\S+ )*(.+) \S+$/gm)];
+    const shipped = fromContext.flatMap((m) => m[1].split(' '));
+    const { files, packages } = importsOf('scripts/migrate.mjs');
+    expect(shipped.sort()).toEqual([...files].sort());
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(pkg.scripts.migrate).toBe('node scripts/migrate.mjs');
+    for (const name of packages) expect(Object.keys(pkg.dependencies)).toContain(name);
+    // npm keeps its cache and logs under HOME otherwise, which a read-only filesystem refuses.
+    expect(runtime).toMatch(/npm_config_cache=\/tmp\//);
+    expect(runtime).toMatch(/npm_config_update_notifier=false/);
   });
 
   it('runs node with the flags npm start and the benchmark give every service', () => {

@@ -6,9 +6,10 @@ import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'no
 import net from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
+import { DEFAULT_DATABASE_URL, ensureDatabase } from './database.mjs';
 import { NATS_CONFIG, natsPasswordEnv } from './nats-users.cjs';
 
-export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/dsg';
+export { DEFAULT_DATABASE_URL, dropDatabase, ensureDatabase } from './database.mjs';
 export const DEFAULT_NATS_URL = 'nats://127.0.0.1:4222';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
@@ -176,34 +177,6 @@ function stopChild(child) {
     child.kill('SIGTERM');
     setTimeout(() => child.kill('SIGKILL'), 15000).unref();
   });
-}
-
-/** Runs `fn(client, databaseName)` on the server's maintenance database `postgres`. */
-async function onMaintenanceDb(databaseUrl, fn) {
-  const name = decodeURIComponent(new URL(databaseUrl).pathname.slice(1)) || 'postgres';
-  const admin = new URL(databaseUrl);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    return await fn(client, `"${name.replace(/"/g, '""')}"`, name);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Creates the database named in the URL if it does not exist yet. */
-export function ensureDatabase(databaseUrl) {
-  return onMaintenanceDb(databaseUrl, async (client, quoted, name) => {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${quoted}`);
-  });
-}
-
-export function dropDatabase(databaseUrl) {
-  return onMaintenanceDb(databaseUrl, (client, quoted) =>
-    client.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`),
-  );
 }
 
 /**

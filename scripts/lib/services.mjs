@@ -39,9 +39,17 @@ export function run(command, args, options = {}) {
   });
 }
 
-/** Applies every service's migrations, one service after another, as the owner role. */
-export async function migrateAll(env) {
-  for (const { name } of descriptors()) {
+/** Applies the named services' migrations, one service after another, as the owner role. */
+export async function migrateServices(env, names) {
+  for (const name of names) {
     await run(process.execPath, [mainOf(name), 'migrate'], { env });
   }
+}
+
+/** Applies every service's migrations, one service after another, as the owner role. */
+export function migrateAll(env) {
+  return migrateServices(
+    env,
+    descriptors().map(({ name }) => name),
+  );
 }
