@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run check-deploy: renders every kustomize overlay under deploy/k8s/overlays with
-// `kubectl kustomize` and validates every object offline against its schema (kubernetes-models,
-// and the CloudNativePG, Prometheus Operator and External Secrets models for their kinds).
+// `kubectl kustomize` and validates every object offline against its schema and its model's
+// fields (scripts/lib/k8s-validate.mjs).
 // Nothing reaches a cluster. `--json` prints the rendered objects and the problems found (the test
 // suite reads it); otherwise a summary, and exit code 1 when any object is invalid.
 // Exit code 3 (and a message) when kubectl is not installed. `--overlays DIR` checks the overlays
@@ -10,18 +10,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { validate } from './lib/k8s-validate.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const at = process.argv.indexOf('--overlays');
 const overlaysRoot =
   at > 0 ? resolve(process.argv[at + 1]) : join(root, 'deploy', 'k8s', 'overlays');
-
-/** The model packages of the custom resources the manifests use, by API group. */
-const CRD_MODELS = {
-  'postgresql.cnpg.io': '@kubernetes-models/cloudnative-pg',
-  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
-  'external-secrets.io': '@kubernetes-models/external-secrets',
-};
 
 function kubectlVersion() {
   const probe = spawnSync('kubectl', ['version', '--client', '--output=json'], {
@@ -47,29 +41,6 @@ function render(dir) {
     if (doc.errors.length) throw new Error(`${dir}: ${doc.errors[0].message}`);
     return doc.toJS();
   });
-}
-
-async function modelOf(apiVersion, kind) {
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  const pkg = CRD_MODELS[group] ?? 'kubernetes-models';
-  const path = group ? `${pkg}/${group}/${version}` : `${pkg}/${version}`;
-  try {
-    return (await import(path))[kind];
-  } catch {
-    return undefined;
-  }
-}
-
-/** Problems of one object: no schema for its kind counts as one (nothing goes unchecked). */
-async function validate(object) {
-  const Model = await modelOf(object.apiVersion, object.kind);
-  if (!Model) return [`no schema for ${object.apiVersion} ${object.kind}`];
-  try {
-    new Model(object).validate();
-    return [];
-  } catch (err) {
-    return [err.message];
-  }
 }
 
 async function main() {

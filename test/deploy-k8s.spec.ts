@@ -286,7 +286,7 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
     }
   });
 
-  it('reports an invalid object and a kind without a schema (the check can fail)', () => {
+  it('reports an invalid object, a misspelt field and a kind without a schema (the check can fail)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dsg-overlays-'));
     try {
       writeFileSync(join(dir, 'kustomization.yaml'), 'resources: [bad.yaml]\n');
@@ -303,6 +303,7 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
           '    spec:',
           '      containers:',
           "        - { name: c, image: 'i:1', resources: { limits: { cpu: 'one' } } }",
+          '      securityContext: { readOnlyRootFilesytem: true }',
           '---',
           'apiVersion: example.com/v1',
           'kind: Widget',
@@ -314,6 +315,10 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
       expect(run.status).toBe(1);
       expect(run.stdout).toMatch(/Deployment\/bad: .*cpu/);
       expect(run.stdout).toContain('Widget/w: no schema for example.com/v1 Widget');
+      // A misspelt field passes the schemas (they allow unknown keys) but not the models' fields.
+      expect(run.stdout).toContain(
+        'Deployment.spec.template.spec.securityContext.readOnlyRootFilesytem is not a field of the model',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -486,8 +491,18 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
         for (const v of ['DATABASE_HOST', 'DATABASE_PORT', 'DATABASE_NAME'])
           expect(refs[v]?.name).toBe('dsg-postgres-app');
         const [job] = containersOf(named(migrations(), 'Job', `migrate-${name}`));
-        const owner = (job.env ?? []).find((v) => v.name === 'DATABASE_OWNER_URI');
-        expect(owner?.valueFrom?.secretKeyRef).toEqual({ name: 'dsg-postgres-app', key: 'uri' });
+        const jobRefs = Object.fromEntries(
+          (job.env ?? [])
+            .filter((v) => v.valueFrom?.secretKeyRef)
+            .map((v) => [v.name, v.valueFrom!.secretKeyRef!]),
+        );
+        expect(jobRefs.DATABASE_MIGRATOR_PASSWORD).toEqual({
+          name: 'dsg-postgres-migrator',
+          key: 'password',
+        });
+        expect(jobRefs.DATABASE_RUNTIME_PASSWORD).toEqual({ name: 'dsg-db-runtime', key: name });
+        // The migrating role's Secret is the Jobs' alone.
+        expect(Object.values(refs).map((r) => r.name)).not.toContain('dsg-postgres-migrator');
       }
     });
 
@@ -518,7 +533,11 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
         const [job] = containersOf(named(migrations(), 'Job', `migrate-${name}`));
         const jobConfig = loadConfig(SERVICES[name], environmentOf(migrations(), job));
         const admin = new URL(jobConfig.database.adminUrl);
-        expect([admin.hostname, admin.username]).toEqual(['dsg-postgres-rw.dsg', 'dsg']);
+        // The role deploy/k8s/postgres declares for migrations (managed.roles, TLS only).
+        const cluster = named(database(), 'Cluster', 'dsg-postgres');
+        const managed = (cluster.spec!.managed as { roles: { name: string }[] }).roles;
+        expect(managed.map((r) => r.name)).toContain(admin.username);
+        expect([admin.hostname, admin.username]).toEqual(['dsg-postgres-rw', 'dsg_migrator']);
         expect(admin.searchParams.get('sslmode')).toBe('verify-full');
         expect(jobConfig.database.runtimePassword).toBeDefined();
       }
@@ -679,20 +698,40 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
     );
   });
 
-  it('takes the Secrets from the secret manager in production only (External Secrets)', () => {
-    const wanted = ['dsg-db-runtime', 'dsg-nats', 'dsg-secrets'];
-    const names = (env: string) =>
-      kindOf(objectsOf(env), 'ExternalSecret')
+  it('takes the Secrets from the secret manager in production, before anything reads them (External Secrets)', () => {
+    const wanted = [
+      'dsg-backup-s3',
+      'dsg-db-runtime',
+      'dsg-nats',
+      'dsg-postgres-migrator',
+      'dsg-secrets',
+    ];
+    const names = (overlay: string) =>
+      kindOf(objectsOf(overlay), 'ExternalSecret')
         .map((o) => o.metadata.name)
         .sort();
-    expect(names('prod')).toEqual(wanted);
-    expect(names('staging')).toEqual([]);
-    // Every secret key the pods read from these Secrets is one the ExternalSecret fills.
+    // In the database overlay, the first applied.
+    expect(names('prod/database')).toEqual(wanted);
+    for (const overlay of Object.keys(rendered.overlays).filter((o) => o !== 'prod/database'))
+      expect({ overlay, externalSecrets: names(overlay) }).toEqual({
+        overlay,
+        externalSecrets: [],
+      });
     const filled = new Set(
-      kindOf(objectsOf('prod'), 'ExternalSecret').flatMap((o) =>
+      kindOf(objectsOf('prod/database'), 'ExternalSecret').flatMap((o) =>
         (o.spec!.data as { secretKey: string }[]).map((d) => `${o.metadata.name}/${d.secretKey}`),
       ),
     );
+    // The database's own references: the migrating role's password and the backup store's keys.
+    const databaseRefs = JSON.stringify(objectsOf('prod/database')).match(
+      /\{"name":"dsg-[a-z0-9-]+","key":"[A-Za-z_-]+"\}/g,
+    );
+    for (const ref of databaseRefs ?? []) {
+      const { name, key } = JSON.parse(ref) as { name: string; key: string };
+      expect(filled).toContain(`${name}/${key}`);
+    }
+    expect(filled).toContain('dsg-postgres-migrator/password');
+    // Every secret key the pods read from these Secrets is one an ExternalSecret fills.
     for (const o of workloads([...objectsOf('prod'), ...objectsOf('prod/migrations')])) {
       for (const c of containersOf(o)) {
         for (const v of c.env ?? []) {
@@ -708,7 +747,9 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
 describe('deploy/README.md', () => {
   it('names only files and folders that exist', () => {
     const readme = readFileSync(join(root, 'deploy', 'README.md'), 'utf8');
-    const paths = [...readme.matchAll(/\bdeploy\/[A-Za-z0-9_./-]+[A-Za-z0-9_-]/g)].map((m) => m[0]);
+    const paths = [
+      ...readme.matchAll(/\bdeploy\/(?:k8s|nats|otel)[A-Za-z0-9_./-]*[A-Za-z0-9_-]/g),
+    ].map((m) => m[0]);
     expect(paths.length).toBeGreaterThan(5);
     for (const path of new Set(paths))
       expect({ path, exists: existsSync(join(root, path)) }).toEqual({

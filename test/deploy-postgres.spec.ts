@@ -57,7 +57,7 @@ describe('deploy/k8s/postgres (CloudNativePG)', () => {
   it('validates every object with @kubernetes-models/cloudnative-pg, unknown fields included', () => {
     const output = execFileSync(
       process.execPath,
-      [join(__dirname, 'support', 'validate-cnpg.mjs')],
+      [join(__dirname, '..', 'scripts', 'lib', 'k8s-validate.mjs')],
       {
         input: JSON.stringify(objects),
         encoding: 'utf8',
