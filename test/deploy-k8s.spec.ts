@@ -421,6 +421,21 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
       }
     });
 
+    it('rolls a new pod in before an old one goes, and lets a drain take one pod at a time', () => {
+      for (const name of SERVICE_NAMES) {
+        const deployment = named(objects(), 'Deployment', name);
+        expect(deployment.spec!.strategy).toEqual({
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+        });
+        // Where a service runs more than one pod, a node may go without the service going.
+        const least = expected.autoscaled
+          ? named(objects(), 'HorizontalPodAutoscaler', name).spec!.minReplicas!
+          : deployment.spec!.replicas!;
+        expect(least).toBeGreaterThanOrEqual(environment === 'dev' ? 1 : 2);
+      }
+    });
+
     it('waits before stopping and lets a pod drain within its grace period', () => {
       for (const name of SERVICE_NAMES) {
         const deployment = named(objects(), 'Deployment', name);
