@@ -18,6 +18,8 @@ COPY --from=build --chown=node:node /app/dist ./dist
 COPY --from=build --chown=node:node /app/libs/contracts/proto ./libs/contracts/proto
 # the policy bundle the consent service publishes at boot (POLICY_BUNDLE_PATH overrides it)
 COPY --from=build --chown=node:node /app/apps/consent/policy ./apps/consent/policy
+# the register's recipients seed (RECIPIENTS_SEED_PATH overrides it)
+COPY --from=build --chown=node:node /app/apps/disclosure-register/seed ./apps/disclosure-register/seed
 # `npm run migrate -- --service <name>` (the migration Jobs): the script and exactly the modules it
 # imports (pg is a production dependency). With no tsconfig.build.json here it never builds.
 COPY --chown=node:node scripts/migrate.mjs ./scripts/migrate.mjs

@@ -237,13 +237,14 @@ const TRACES = [
 ];
 /** Only the flows each service needs, beyond NATS, the database, DNS and the collector. */
 const OWN_EGRESS: Record<ServiceName, string[]> = {
-  consent: ['anywhere TCP/465', 'anywhere TCP/587'], // SMTP submission: notices (SMTP_URL)
+  // notices: webhooks (HTTPS), e-mail by SMTP submission (SMTP_URL)
+  consent: ['anywhere TCP/443', 'anywhere TCP/465', 'anywhere TCP/587'],
   'disclosure-register': [],
   retention: [],
   gateway: ['anywhere TCP/443'], // the identity provider's JWKS
 };
 const MONITORING = 'ns{kubernetes.io/metadata.name=monitoring}';
-const CLIENTS = 'ns{}/pods{dsg/client=true}';
+const CLIENTS = 'ns{dsg/clients=allowed}/pods{dsg/client=true}';
 
 const maybe = haveKubectl ? describe : describe.skip;
 
@@ -527,6 +528,13 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
         const env = environmentOf(objects(), c);
         const config = loadConfig(SERVICES[name], env);
         expect(() => SERVICE_LOADERS[name](env)).not.toThrow();
+        if (name === 'consent') {
+          // Notices come from the spa's address, and the privacy officer has one (not defaults).
+          expect(loadConsentConfig(env)).toMatchObject({
+            noticeFrom: expect.stringMatching(/^privacy@[a-z0-9.-]+\.[a-z]+$/),
+            privacyOfficerEmail: expect.stringMatching(/@/),
+          });
+        }
         const runtime = new URL(config.database.runtimeUrl);
         expect(runtime.username).toBe(SERVICES[name].runtimeRole);
         expect(runtime.hostname).toBe('dsg-postgres-rw');
@@ -590,7 +598,20 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
         expect(matches(monitor.spec!.selector, service.metadata.labels)).toBe(true);
         expect(service.spec!.ports!.map((p) => p.name)).toContain('http');
       }
-      expect(kindOf(objects(), 'PrometheusRule')).toHaveLength(1);
+      const [rules] = kindOf(objects(), 'PrometheusRule');
+      const alerts = Object.fromEntries(
+        (rules.spec!.groups as { rules: { alert: string; expr: string }[] }[])
+          .flatMap((g) => g.rules)
+          .map((r) => [r.alert, r.expr]),
+      );
+      // The register's gauges read 0 until its first verification: only a replica that has run
+      // one may raise the alarm, and staleness counts from the process's start.
+      expect(alerts.DsgRegisterVerificationFailed).toContain(
+        'and dsg_register_verify_last_run_timestamp_seconds > 0',
+      );
+      expect(alerts.DsgRegisterVerificationStale).toContain('dsg_process_start_time_seconds');
+      for (const name of SERVICE_NAMES)
+        expect(alerts.DsgServiceMissing).toContain(`absent(up{job="${name}"})`);
     });
 
     it('denies every flow by default and allows only those each service needs', () => {
@@ -654,6 +675,7 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
           `${CLIENTS} TCP/4222`,
           `pods{${describeSelector({ matchLabels: nats })}} TCP/6222`,
           `${MONITORING} TCP/8222`,
+          `${MONITORING} TCP/7777`,
         ].sort(),
       );
       const postgres = { 'cnpg.io/cluster': 'dsg-postgres', 'cnpg.io/podRole': 'instance' };
@@ -676,6 +698,34 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
       const replicas = loadConfig(SERVICES.consent, environmentOf(objects(), c)).events.replicas;
       expect(replicas).toBe(expected.streamReplicas);
       expect(replicas).toBeLessThanOrEqual(values.config.cluster.replicas);
+    });
+
+    it("keeps every replica's database pool, at the autoscalers' ceiling and mid-rollout, within PostgreSQL's connections", () => {
+      const cluster = named(database(), 'Cluster', 'dsg-postgres');
+      const spec = cluster.spec as {
+        postgresql: { parameters: Labels };
+        managed: { roles: { name: string; connectionLimit: number }[] };
+      };
+      const maxConnections = Number(spec.postgresql.parameters.max_connections);
+      let services = 0;
+      for (const name of SERVICE_NAMES) {
+        const deployment = named(objects(), 'Deployment', name);
+        const [c] = containersOf(deployment);
+        const pool = loadConfig(SERVICES[name], environmentOf(objects(), c)).database.poolSize;
+        const pods = expected.autoscaled
+          ? (named(objects(), 'HorizontalPodAutoscaler', name).spec!.maxReplicas as number)
+          : deployment.spec!.replicas!;
+        services += (pods + 1) * pool; // + the surge pod of a rollout
+      }
+      const migrator = spec.managed.roles.find((r) => r.name === 'dsg_migrator')!.connectionLimit;
+      // superuser_reserved_connections (3) and CloudNativePG's own sessions (a few): 10 in all.
+      expect(services + migrator + 10).toBeLessThanOrEqual(maxConnections);
+    });
+
+    it("archives this environment's WAL and backups under a prefix of its own", () => {
+      const store = named(database(), 'ObjectStore', 'dsg-backups');
+      const path = (store.spec!.configuration as { destinationPath: string }).destinationPath;
+      expect(path).toMatch(new RegExp(`^s3://[^/]+/${environment}/dsg-postgres$`));
     });
 
     it(`runs PostgreSQL as a CloudNativePG cluster of ${expected.postgresInstances} with backups`, () => {
@@ -738,13 +788,24 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
       ),
     );
     // The database's own references: the migrating role's password and the backup store's keys.
-    const databaseRefs = JSON.stringify(objectsOf('prod/database')).match(
-      /\{"name":"dsg-[a-z0-9-]+","key":"[A-Za-z_-]+"\}/g,
+    const references: string[] = [];
+    const walk = (value: unknown): void => {
+      if (Array.isArray(value)) return value.forEach(walk);
+      if (value === null || typeof value !== 'object') return;
+      const { name, key } = value as { name?: unknown; key?: unknown };
+      if (typeof name === 'string' && typeof key === 'string' && name.startsWith('dsg-'))
+        references.push(`${name}/${key}`);
+      Object.values(value).forEach(walk);
+    };
+    walk(objectsOf('prod/database').filter((o) => o.kind !== 'ExternalSecret'));
+    expect(references).toEqual(
+      expect.arrayContaining([
+        'dsg-backup-s3/ACCESS_KEY_ID',
+        'dsg-backup-s3/ACCESS_SECRET_KEY',
+        'dsg-backup-s3/AWS_REGION',
+      ]),
     );
-    for (const ref of databaseRefs ?? []) {
-      const { name, key } = JSON.parse(ref) as { name: string; key: string };
-      expect(filled).toContain(`${name}/${key}`);
-    }
+    for (const reference of references) expect(filled).toContain(reference);
     expect(filled).toContain('dsg-postgres-migrator/password');
     // Every secret key the pods read from these Secrets is one an ExternalSecret fills.
     for (const o of workloads([...objectsOf('prod'), ...objectsOf('prod/migrations')])) {

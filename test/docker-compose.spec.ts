@@ -1,5 +1,6 @@
 import { SERVICE_NAMES, SERVICES } from '@dsg/contracts';
 import { loadConfig } from '@dsg/platform';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { parse } from 'yaml';
@@ -164,6 +165,27 @@ describe('Dockerfile', () => {
     const runtime = stages[stages.length - 1];
     expect(runtime).toContain('libs/contracts/proto');
     expect(runtime).toContain('apps/consent/policy');
+    // Every file a service finds at run time (findUp) is in the image: the register's recipients
+    // seed was not, and the register would not start.
+    const shipped = [...runtime.matchAll(/^COPY .* \.\/(\S+)$/gm)].map((m) => m[1]);
+    const sources = execFileSync('git', ['ls-files', 'apps', 'libs'], {
+      cwd: root,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
+    const found = sources.flatMap((f) =>
+      [...readFileSync(join(root, f), 'utf8').matchAll(/findUp\('([^']+)'\)/g)].map((m) => m[1]),
+    );
+    expect(found).toContain('apps/disclosure-register/seed/recipients.yaml');
+    for (const path of found)
+      expect({
+        path,
+        shipped: shipped.some((dir) => path === dir || path.startsWith(`${dir}/`)),
+      }).toEqual({
+        path,
+        shipped: true,
+      });
     expect(runtime).toContain('package.json');
     expect(runtime).toMatch(/NODE_ENV=production/);
     expect(runtime).toMatch(/dist\/apps\/\$\{SERVICE\}\/src\/main\.js/);

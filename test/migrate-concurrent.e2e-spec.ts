@@ -119,6 +119,34 @@ describe('npm run migrate -- --service <name>: twice at once, then once more', (
     for (const service of SERVICE_NAMES) expect(run.output).toContain(service);
   });
 
+  it("runs a release's four Jobs at once, each twice, on a database none of them found", async () => {
+    const all = `${name}_all`;
+    const url = databaseAt(all);
+    try {
+      const runs = await Promise.all(
+        SERVICE_NAMES.flatMap((service) =>
+          [1, 2].map(() => migrate(['--service', service], { ...env, DATABASE_URL: url })),
+        ),
+      );
+      for (const run of runs) expect(run).toMatchObject({ code: 0 });
+      for (const service of SERVICE_NAMES) {
+        const recorded = await withClient(url, (client) =>
+          client.query<{ name: string }>(
+            `SELECT name FROM "${SERVICES[service].schema}".migrations ORDER BY name`,
+          ),
+        );
+        expect({ service, migrations: recorded.rows.map((r) => r.name) }).toEqual({
+          service,
+          migrations: MIGRATIONS[service].map((M) => new M().name ?? M.name).sort(),
+        });
+      }
+    } finally {
+      await withClient(databaseAt(), (client) =>
+        client.query(`DROP DATABASE IF EXISTS "${all}" WITH (FORCE)`),
+      );
+    }
+  }, 240_000);
+
   it.each(SERVICE_NAMES.map((s) => [s]))(
     '%s: every run exits 0, each migration is recorded once, the runtime role logs in',
     async (service) => {
