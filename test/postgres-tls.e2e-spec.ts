@@ -88,9 +88,10 @@ describe('PostgreSQL over verified TLS, as the Kubernetes manifests connect', ()
 
   const migrate = (ca = 'ca.crt') =>
     spawnSync(process.execPath, [join(root, 'dist/apps/gateway/src/main.js'), 'migrate'], {
+      // Production, as in the image, without the signing and identifier secrets (as the Jobs).
       env: {
         PATH: process.env.PATH ?? '',
-        ...SECRETS,
+        NODE_ENV: 'production',
         DATABASE_URL: url('dsg_migrator', OWNER_PASSWORD, ca),
         DATABASE_RUNTIME_PASSWORD: RUNTIME_PASSWORD,
       },

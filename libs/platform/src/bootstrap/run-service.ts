@@ -46,9 +46,11 @@ export interface ServiceDefinition {
  */
 export async function runService(definition: ServiceDefinition): Promise<void> {
   const descriptor = SERVICES[definition.service];
+  const command = process.argv[2] ?? 'serve';
   let config: PlatformConfig;
   try {
-    config = loadConfig(descriptor);
+    // Migrations neither sign nor hash identifiers: they run without those secrets.
+    config = loadConfig(descriptor, process.env, { requireSecrets: command !== 'migrate' });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const logger = createLogger({
@@ -76,7 +78,6 @@ export async function runService(definition: ServiceDefinition): Promise<void> {
     process.exit(1);
   });
 
-  const command = process.argv[2] ?? 'serve';
   try {
     if (command === 'migrate') {
       await runMigrations(config, definition.migrations, logger);

@@ -18,6 +18,19 @@ describe(loadConfig.name, () => {
     expect(new URL(sut.database.runtimeUrl).username).toBe('disclosure_register_runtime');
   });
 
+  it('needs the signing and identifier secrets in production, except to migrate', () => {
+    const error = captureError(() => loadConfig(service, { NODE_ENV: 'production' }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variables.map((v) => v.variable)).toEqual([
+      'SIGNING_KEY_SECRET',
+      'IDENTIFIER_HASH_SECRET',
+    ]);
+    // `migrate` runs with neither: the migration Jobs are not given them.
+    expect(() =>
+      loadConfig(service, { NODE_ENV: 'production' }, { requireSecrets: false }),
+    ).not.toThrow();
+  });
+
   it('names every bad variable at once, and echoes none of their values', () => {
     const env = {
       NATS_URL: 'http://broker:4222',

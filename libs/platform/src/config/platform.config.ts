@@ -259,6 +259,14 @@ export class ConfigError extends Error {
   }
 }
 
+export interface LoadConfigOptions {
+  /**
+   * Whether production needs SIGNING_KEY_SECRET and IDENTIFIER_HASH_SECRET (default true).
+   * `migrate` uses neither: a migration Job is not given them (least privilege).
+   */
+  requireSecrets?: boolean;
+}
+
 /**
  * Validates the environment and returns the typed configuration, or throws a ConfigError that
  * names every bad variable (values are never echoed: they may be secrets).
@@ -266,6 +274,7 @@ export class ConfigError extends Error {
 export function loadConfig(
   service: ServiceDescriptor,
   env: NodeJS.ProcessEnv = process.env,
+  { requireSecrets = true }: LoadConfigOptions = {},
 ): PlatformConfig {
   const raw = Object.fromEntries(
     Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
@@ -300,7 +309,7 @@ export function loadConfig(
   } catch {
     throw new ConfigError([{ variable: 'DATABASE_URL', problems: ['is not a parsable URL'] }]);
   }
-  if (parsed.NODE_ENV === 'production') {
+  if (parsed.NODE_ENV === 'production' && requireSecrets) {
     const missing = (['SIGNING_KEY_SECRET', 'IDENTIFIER_HASH_SECRET'] as const).filter(
       (v) => !parsed[v],
     );
