@@ -4,7 +4,7 @@
 // fields (scripts/lib/k8s-validate.mjs).
 // Nothing reaches a cluster. `--json` prints the rendered objects and the problems found (the test
 // suite reads it); otherwise a summary, and exit code 1 when any object is invalid.
-// Exit code 3 (and a message) when kubectl is not installed. `--overlays DIR` checks the overlays
+// Exit code 3 (and a message) when kubectl is not installed; 2 when an overlay does not render. `--overlays DIR` checks the overlays
 // below another folder (an operator's own, beside ours).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -72,4 +72,10 @@ async function main() {
   process.exit(invalid ? 1 : 0);
 }
 
-await main();
+try {
+  await main();
+} catch (err) {
+  // An overlay kustomize refuses (a bad patch, a missing file): its message, not a stack.
+  console.error(`check-deploy: ${err.message}`);
+  process.exit(2);
+}

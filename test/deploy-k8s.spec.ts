@@ -253,6 +253,7 @@ maybe('deploy/k8s rendered by kubectl kustomize', () => {
 
   beforeAll(() => {
     const run = checkDeploy('--json');
+    // 0: all valid, 1: some invalid (asserted below); anything else is a failure to render.
     if (run.status !== 0 && run.status !== 1) throw new Error(run.stderr);
     rendered = JSON.parse(run.stdout) as Rendered;
   });
